@@ -1,0 +1,1 @@
+"""taochain: a Substrate-style Bittensor chain in Python."""
