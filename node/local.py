@@ -1,0 +1,157 @@
+"""An in-process chain driver: genesis, authoring, import, state queries, all in memory.
+
+Used by tests (as the `ChainBuilder`), by the scripted demo and by the import benchmark. It runs
+exactly the runtime's `build_block` / `execute_block`; only persistence and networking are left out
+(the node proper adds LevelDB, the pool, RPC and peers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from runtime.block import Block, Header, aura_digest
+from runtime.construct import Runtime
+from runtime.executive import BlockError, BlockResult, build_block, execute_block, validate_transaction
+from runtime.genesis import Genesis, new_runtime
+from runtime.presets import ChainSpec, dev
+from runtime.support import tx
+from runtime.support.dispatch import Call, Ctx
+from runtime.support.keys import Keypair, dev_keypair, keypair_from_uri
+from runtime.support.storage import MemoryBackend, Overlay
+from runtime.support.trie import MemoryNodeStore, Trie
+
+
+class LocalChain:
+    """A single-authority-set chain held in memory. Blocks are authored in consecutive slots."""
+
+    def __init__(self, spec: ChainSpec | None = None, authority_keys: Iterable[Keypair] | None = None) -> None:
+        self.spec = spec or dev()
+        self.runtime: Runtime
+        self.genesis: Genesis
+        self.runtime, self.genesis = new_runtime(self.spec)
+        self.backend = MemoryBackend(self.genesis.items)
+        self.nodes = MemoryNodeStore()
+        self.nodes.put_nodes(self.genesis.trie_update.new_nodes)
+        self.head: Header = self.genesis.block.header
+        self.blocks: dict[bytes, Block] = {self.head.hash(): self.genesis.block}
+        self.by_number: list[bytes] = [self.head.hash()]
+        self.last: BlockResult | None = None
+        keys = list(authority_keys) if authority_keys is not None else [
+            dev_keypair(n) for n in ("Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie")
+        ]
+        self.authority_keys = {k.public: k for k in keys}
+        self.slot = 0
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def genesis_hash(self) -> bytes:
+        return self.genesis.hash
+
+    @property
+    def number(self) -> int:
+        return self.head.number
+
+    def ctx(self) -> Ctx:
+        """A read context over the head state (writes go to a throwaway overlay)."""
+        return Ctx(Overlay(self.backend), self.head.number, self.runtime)
+
+    def account(self, who: bytes | str) -> Any:
+        if isinstance(who, str):
+            who = keypair_from_uri(who).public
+        return self.runtime.system.get_account(self.ctx(), who)
+
+    def free(self, who: bytes | str) -> int:
+        return self.account(who).free
+
+    def state_root(self) -> bytes:
+        return self.head.state_root
+
+    def call(self, pallet: str, name: str, *args: Any) -> Call:
+        return self.runtime.call(pallet, name, *args)
+
+    def sign(
+        self,
+        key: Keypair | str,
+        call: Call,
+        nonce: int | None = None,
+        tip: int = 0,
+        era: tx.Era = tx.IMMORTAL,
+        birth_hash: bytes | None = None,
+    ) -> bytes:
+        """Sign `call` with the next nonce of `key` (unless given)."""
+        if isinstance(key, str):
+            key = keypair_from_uri(key)
+        if nonce is None:
+            nonce = self.account(key.public).nonce
+        if not era.immortal and birth_hash is None:
+            birth_hash = self.by_number[era.birth(self.number + 1)]
+        return tx.sign_extrinsic(
+            key, call.to_wire(), nonce, self.genesis_hash, self.runtime.VERSION.spec_version, tip, era, birth_hash
+        )
+
+    def validate(self, xt: bytes) -> Any:
+        return validate_transaction(self.runtime, self.backend, self.head, xt)
+
+    def next_slot(self) -> int:
+        head_slot = self.head.slot() or 0
+        return max(head_slot + 1, self.slot + 1)
+
+    # ------------------------------------------------------------------ blocks
+    def timestamp_inherent(self, slot: int) -> bytes:
+        call = self.runtime.call("Timestamp", "set", slot * self.spec.slot_duration_ms)
+        return tx.encode_unsigned(call.to_wire())
+
+    def author(self, extrinsics: Iterable[bytes] = (), slot: int | None = None) -> tuple[BlockResult, list]:
+        """Author a block in the next slot with the given extrinsics; the invalid ones are left out
+        and returned with their reasons. The block is sealed and applied."""
+        slot = self.next_slot() if slot is None else slot
+        trie = Trie(self.nodes, self.head.state_root)
+        result, rejected = build_block(
+            self.runtime,
+            self.backend,
+            trie,
+            self.head.hash(),
+            self.head.number + 1,
+            aura_digest(slot),
+            [self.timestamp_inherent(slot)],
+            list(extrinsics),
+        )
+        auths = self.runtime.aura.authorities(self.ctx())
+        author = auths[slot % len(auths)]
+        key = self.authority_keys.get(author)
+        seal = key.sign(result.header.hash()) if key is not None else b""
+        sealed = result.header.with_seal(seal)
+        self._apply(sealed, result)
+        self.slot = slot
+        return result, rejected
+
+    def import_block(self, block: Block) -> BlockResult:
+        """Re-execute a block built elsewhere on the head state; raises BlockError."""
+        trie = Trie(self.nodes, self.head.state_root)
+        if block.header.parent_hash != self.head.hash():
+            raise BlockError("block does not extend the head")
+        result = execute_block(self.runtime, self.backend, trie, block)
+        self._apply(block.header, result)
+        return result
+
+    def _apply(self, header: Header, result: BlockResult) -> None:
+        self.backend.apply(result.changes)
+        self.nodes.put_nodes(result.trie_update.new_nodes)
+        self.head = header
+        h = header.hash()
+        self.blocks[h] = Block(header, result.extrinsics)
+        self.by_number.append(h)
+        self.last = result
+
+    def run_to_block(self, n: int) -> None:
+        while self.head.number < n:
+            self.author()
+
+    def events(self, result: BlockResult | None = None) -> list[tuple[str, Any, int | None]]:
+        """(name, fields, phase) of the last (or given) block's events."""
+        r = result or self.last
+        return [] if r is None else [(e.name, e.fields, e.phase) for e in r.events]
+
+    def try_state(self) -> None:
+        self.runtime.try_state(self.ctx())

@@ -1,0 +1,167 @@
+"""Composes the pallets into the runtime (the only module of runtime/ that imports pallets).
+
+Pallets come in index order; each one that needs another gets a narrow interface injected here.
+The runtime resolves call indices, decodes calls strictly, dispatches them in a storage layer,
+maps event types to their ids, and describes itself as JSON metadata.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from pallets.aura import Aura
+from pallets.balances import Balances
+from pallets.sudo import Sudo
+from pallets.system import System
+from pallets.timestamp import Timestamp
+from pallets.transaction_payment import EXTRINSIC_BASE_WEIGHT, TransactionPayment
+from runtime.support.codec import CodecError, fields_of
+from runtime.support.dispatch import Call, CallDef, Ctx, DispatchError, Origin, Pallet, set_registry
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RuntimeVersion:
+    spec_name: str
+    impl_name: str
+    authoring_version: int
+    spec_version: int
+    impl_version: int
+    transaction_version: int
+    state_version: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "specName": self.spec_name,
+            "implName": self.impl_name,
+            "authoringVersion": self.authoring_version,
+            "specVersion": self.spec_version,
+            "implVersion": self.impl_version,
+            "apis": [],
+            "transactionVersion": self.transaction_version,
+            "systemVersion": 1,
+            "stateVersion": self.state_version,
+        }
+
+
+class Runtime:
+    """The composed runtime. One instance per chain; `genesis_hash` is set by genesis building."""
+
+    VERSION = RuntimeVersion("taochain", "taochain-node", 1, 100, 1, 1, 1)
+    EXTRINSIC_BASE_WEIGHT = EXTRINSIC_BASE_WEIGHT
+
+    def __init__(self, slot_duration_ms: int = 1000) -> None:
+        self.slot_duration_ms = slot_duration_ms
+        self.system = System()
+        self.timestamp = Timestamp(minimum_period_ms=slot_duration_ms // 2)
+        self.aura = Aura()
+        self.balances = Balances(accounts=self.system)
+        self.payment = TransactionPayment(currency=self.balances)
+        self.sudo = Sudo()
+        self.pallets: list[Pallet] = sorted(
+            [self.system, self.timestamp, self.aura, self.balances, self.payment, self.sudo],
+            key=lambda p: p.INDEX,
+        )
+        self.by_index: dict[int, Pallet] = {p.INDEX: p for p in self.pallets}
+        if len(self.by_index) != len(self.pallets):
+            raise TypeError("two pallets share an index")
+        self._event_ids: dict[type, tuple[int, int, str]] = {}
+        for p in self.pallets:
+            for i, ev in enumerate(p.EVENTS):
+                self._event_ids[ev] = (p.INDEX, i, f"{p.NAME}.{ev.__name__}")
+        self.INHERENT_CALLS: tuple[tuple[int, int], ...] = ((Timestamp.INDEX, 0),)
+        self.genesis_hash = b"\0" * 32
+        set_registry(self)
+
+    # ------------------------------------------------------------------ calls
+    def call_def(self, pallet: int, index: int) -> CallDef:
+        p = self.by_index.get(pallet)
+        if p is None:
+            raise CodecError(f"unknown pallet index {pallet}")
+        cdef = p.CALLS.get(index)
+        if cdef is None:
+            raise CodecError(f"pallet {p.NAME} has no call with index {index}")
+        return cdef
+
+    def decode_call(self, w: Any, depth: int = 0) -> Call:
+        """A call from its wire form `[pallet, index, [args...]]`; raises CodecError."""
+        if type(w) is not list or len(w) != 3 or type(w[0]) is not int or type(w[1]) is not int:
+            raise CodecError("call: expected [pallet_index, call_index, [args...]]")
+        cdef = self.call_def(w[0], w[1])
+        args = w[2]
+        if type(args) is not list or len(args) != len(cdef.args):
+            raise CodecError(f"{cdef.name}: expected {len(cdef.args)} arguments")
+        try:
+            values = tuple(t.from_wire(a) for (_, t), a in zip(cdef.args, args, strict=True))
+        except CodecError as exc:
+            raise CodecError(f"{cdef.name}: {exc}") from None
+        except ValueError as exc:
+            raise CodecError(f"{cdef.name}: {exc}") from None
+        return Call(w[0], w[1], values)
+
+    def call(self, pallet: str, name: str, *args: Any) -> Call:
+        """Build a call by names, e.g. `rt.call("Balances", "transfer_keep_alive", dest, 10)`."""
+        for p in self.pallets:
+            if p.NAME == pallet:
+                return p.call(name, *args)
+        raise KeyError(f"no pallet {pallet!r}")
+
+    def dispatch(self, ctx: Ctx, origin: Origin, call: Call) -> DispatchError | None:
+        """Run a call in its own storage layer; on error the layer is dropped and the error returned."""
+        p = self.by_index[call.pallet]
+        cdef = p.CALLS[call.index]
+        ctx.state.start()
+        events_before = len(ctx.events)
+        try:
+            getattr(p, cdef.func_name)(ctx, origin, *call.args)
+        except DispatchError as err:
+            ctx.state.rollback()
+            del ctx.events[events_before:]
+            return err
+        ctx.state.commit()
+        return None
+
+    def event_id(self, cls: type) -> tuple[int, int, str]:
+        return self._event_ids[cls]
+
+    def try_state(self, ctx: Ctx) -> None:
+        for p in self.pallets:
+            p.try_state(ctx)
+
+    # ------------------------------------------------------------------ metadata
+    def metadata(self) -> dict[str, Any]:
+        """JSON description of every pallet: calls, storage, events, errors, with their indices."""
+        pallets = []
+        for p in self.pallets:
+            err_cls = p.Error
+            errors = [] if getattr(err_cls, "pallet_index", None) != p.INDEX else [
+                {"index": int(e), "name": e.name} for e in err_cls
+            ]
+            pallets.append(
+                {
+                    "name": p.NAME,
+                    "index": p.INDEX,
+                    "calls": [
+                        {
+                            "index": c.index,
+                            "name": c.name,
+                            "args": [{"name": n, "type": repr(t)} for n, t in c.args],
+                            "pays_fee": c.pays_fee,
+                            "doc": c.doc,
+                        }
+                        for c in p.CALLS.values()
+                    ],
+                    "storage": [item.metadata() for item in p.storage_items()],
+                    "events": [
+                        {
+                            "index": i,
+                            "name": ev.__name__,
+                            "fields": [{"name": n, "type": repr(t)} for n, t in fields_of(ev)],
+                            "doc": (ev.__doc__ or "").strip(),
+                        }
+                        for i, ev in enumerate(p.EVENTS)
+                    ],
+                    "errors": errors,
+                }
+            )
+        return {"version": self.VERSION.to_json(), "pallets": pallets}

@@ -1,0 +1,297 @@
+"""Typed storage items over an overlay with nested transactional layers.
+
+The overlay sits on a read-only `StateBackend` (the parent block's state). Writes go to the top
+layer; `start()` opens a layer, `commit()` folds it into the one below, `rollback()` drops it. The
+executive opens one layer per extrinsic and one per call, so a failing call changes nothing.
+
+Storage items (`StorageValue`, `StorageMap`, `StorageDoubleMap`) know their key layout
+(`twox128(pallet) ++ twox128(item) ++ hasher(encode(key))`, Substrate's) and their value type, and
+encode values with the canonical codec. Reads of absent keys give the item's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
+
+from . import codec
+from .codec import CodecError, WireType, wire_type_of
+from .hashing import blake2_128_concat, identity, storage_prefix, twox64_concat
+
+_DELETED = None  # a layer entry of None marks a deletion
+
+
+class StateBackend(Protocol):
+    """Read access to a committed state (the parent block's)."""
+
+    def get(self, key: bytes) -> bytes | None: ...
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """(key, value) pairs whose key starts with prefix, in key order."""
+        ...
+
+
+class MemoryBackend:
+    """A dict-backed StateBackend, for tests and the scripted demo."""
+
+    def __init__(self, items: dict[bytes, bytes] | None = None) -> None:
+        self.items: dict[bytes, bytes] = dict(items or {})
+
+    def get(self, key: bytes) -> bytes | None:
+        return self.items.get(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        for k in sorted(k for k in self.items if k.startswith(prefix)):
+            yield k, self.items[k]
+
+    def apply(self, changes: dict[bytes, bytes | None]) -> None:
+        for k, v in changes.items():
+            if v is None:
+                self.items.pop(k, None)
+            else:
+                self.items[k] = v
+
+
+class TransactionError(RuntimeError):
+    """Misuse of the layer stack (commit or rollback without an open layer)."""
+
+
+class Overlay:
+    """Nested write layers over a backend. Layer 0 is the block layer and is never popped."""
+
+    def __init__(self, backend: StateBackend) -> None:
+        self.backend = backend
+        self.layers: list[dict[bytes, bytes | None]] = [{}]
+
+    # --- reads
+    def get(self, key: bytes) -> bytes | None:
+        for layer in reversed(self.layers):
+            if key in layer:
+                return layer[key]
+        return self.backend.get(key)
+
+    def iter_prefix(self, prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Merged view of backend and layers, in key order."""
+        merged: dict[bytes, bytes | None] = dict(self.backend.iter_prefix(prefix))
+        for layer in self.layers:
+            for k, v in layer.items():
+                if k.startswith(prefix):
+                    merged[k] = v
+        for k in sorted(merged):
+            v = merged[k]
+            if v is not None:
+                yield k, v
+
+    # --- writes
+    def set(self, key: bytes, value: bytes) -> None:
+        self.layers[-1][key] = value
+
+    def delete(self, key: bytes) -> None:
+        self.layers[-1][key] = _DELETED
+
+    def clear_prefix(self, prefix: bytes) -> None:
+        for k, _ in list(self.iter_prefix(prefix)):
+            self.delete(k)
+
+    # --- transactional layers
+    @property
+    def depth(self) -> int:
+        return len(self.layers) - 1
+
+    def start(self) -> None:
+        self.layers.append({})
+
+    def commit(self) -> None:
+        if len(self.layers) < 2:
+            raise TransactionError("commit without an open layer")
+        top = self.layers.pop()
+        self.layers[-1].update(top)
+
+    def rollback(self) -> None:
+        if len(self.layers) < 2:
+            raise TransactionError("rollback without an open layer")
+        self.layers.pop()
+
+    def changes(self) -> dict[bytes, bytes | None]:
+        """All writes relative to the backend (open layers folded in), None = deleted."""
+        out: dict[bytes, bytes | None] = {}
+        for layer in self.layers:
+            out.update(layer)
+        return out
+
+
+# --------------------------------------------------------------------------- typed items
+
+Hasher = Callable[[bytes], bytes]
+HASHERS: dict[str, Hasher] = {
+    "Blake2_128Concat": blake2_128_concat,
+    "Twox64Concat": twox64_concat,
+    "Identity": identity,
+}
+
+
+class StorageItem:
+    """Common part of the typed items: prefix, value type, default, docs."""
+
+    kind = "?"
+
+    def __init__(self, pallet: str, name: str, value_type: Any, default: Any = None, doc: str = "") -> None:
+        self.pallet = pallet
+        self.name = name
+        self.value_type: WireType = wire_type_of(value_type)
+        self.default = default
+        self.doc = doc
+        self.prefix = storage_prefix(pallet, name)
+
+    def _decode(self, raw: bytes | None) -> Any:
+        if raw is None:
+            return self.default
+        return self.value_type.from_wire(codec.decode(raw))
+
+    def _encode(self, value: Any) -> bytes:
+        return codec.encode(self.value_type.to_wire(value))
+
+    def metadata(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "value": repr(self.value_type), "doc": self.doc}
+
+
+class StorageValue(StorageItem):
+    kind = "value"
+
+    def key(self) -> bytes:
+        return self.prefix
+
+    def get(self, s: Overlay) -> Any:
+        return self._decode(s.get(self.prefix))
+
+    def set(self, s: Overlay, value: Any) -> None:
+        s.set(self.prefix, self._encode(value))
+
+    def kill(self, s: Overlay) -> None:
+        s.delete(self.prefix)
+
+    def exists(self, s: Overlay) -> bool:
+        return s.get(self.prefix) is not None
+
+
+class StorageMap(StorageItem):
+    kind = "map"
+
+    def __init__(
+        self,
+        pallet: str,
+        name: str,
+        key_type: Any,
+        value_type: Any,
+        default: Any = None,
+        hasher: str = "Blake2_128Concat",
+        doc: str = "",
+    ) -> None:
+        super().__init__(pallet, name, value_type, default, doc)
+        self.key_type: WireType = wire_type_of(key_type)
+        self.hasher_name = hasher
+        self.hasher = HASHERS[hasher]
+
+    def key(self, k: Any) -> bytes:
+        return self.prefix + self.hasher(codec.encode(self.key_type.to_wire(k)))
+
+    def get(self, s: Overlay, k: Any) -> Any:
+        return self._decode(s.get(self.key(k)))
+
+    def try_get(self, s: Overlay, k: Any) -> Any:
+        """The stored value, or None when absent (OptionQuery)."""
+        raw = s.get(self.key(k))
+        return None if raw is None else self._decode(raw)
+
+    def set(self, s: Overlay, k: Any, value: Any) -> None:
+        s.set(self.key(k), self._encode(value))
+
+    def remove(self, s: Overlay, k: Any) -> None:
+        s.delete(self.key(k))
+
+    def contains(self, s: Overlay, k: Any) -> bool:
+        return s.get(self.key(k)) is not None
+
+    def decode_key(self, full_key: bytes) -> Any:
+        """Recover the map key from a full storage key (concat hashers only)."""
+        rest = full_key[len(self.prefix) :]
+        if self.hasher_name == "Blake2_128Concat":
+            rest = rest[16:]
+        elif self.hasher_name == "Twox64Concat":
+            rest = rest[8:]
+        return self.key_type.from_wire(codec.decode(rest))
+
+    def iter(self, s: Overlay) -> Iterator[tuple[Any, Any]]:
+        """(key, value) pairs in storage-key order (deterministic)."""
+        for full, raw in s.iter_prefix(self.prefix):
+            yield self.decode_key(full), self._decode(raw)
+
+    def metadata(self) -> dict[str, Any]:
+        return {**super().metadata(), "key": repr(self.key_type), "hasher": self.hasher_name}
+
+
+class StorageDoubleMap(StorageItem):
+    kind = "double_map"
+
+    def __init__(
+        self,
+        pallet: str,
+        name: str,
+        key1_type: Any,
+        key2_type: Any,
+        value_type: Any,
+        default: Any = None,
+        hasher1: str = "Blake2_128Concat",
+        hasher2: str = "Blake2_128Concat",
+        doc: str = "",
+    ) -> None:
+        super().__init__(pallet, name, value_type, default, doc)
+        self.key1_type = wire_type_of(key1_type)
+        self.key2_type = wire_type_of(key2_type)
+        self.hasher1_name, self.hasher2_name = hasher1, hasher2
+        self.hasher1, self.hasher2 = HASHERS[hasher1], HASHERS[hasher2]
+
+    def prefix1(self, k1: Any) -> bytes:
+        return self.prefix + self.hasher1(codec.encode(self.key1_type.to_wire(k1)))
+
+    def key(self, k1: Any, k2: Any) -> bytes:
+        return self.prefix1(k1) + self.hasher2(codec.encode(self.key2_type.to_wire(k2)))
+
+    def get(self, s: Overlay, k1: Any, k2: Any) -> Any:
+        return self._decode(s.get(self.key(k1, k2)))
+
+    def set(self, s: Overlay, k1: Any, k2: Any, value: Any) -> None:
+        s.set(self.key(k1, k2), self._encode(value))
+
+    def remove(self, s: Overlay, k1: Any, k2: Any) -> None:
+        s.delete(self.key(k1, k2))
+
+    def contains(self, s: Overlay, k1: Any, k2: Any) -> bool:
+        return s.get(self.key(k1, k2)) is not None
+
+    def iter_prefix_values(self, s: Overlay, k1: Any) -> Iterator[tuple[Any, Any]]:
+        """(k2, value) pairs under k1, in storage-key order (concat hasher2 required)."""
+        p = self.prefix1(k1)
+        skip = {"Blake2_128Concat": 16, "Twox64Concat": 8, "Identity": 0}[self.hasher2_name]
+        for full, raw in s.iter_prefix(p):
+            yield self.key2_type.from_wire(codec.decode(full[len(p) + skip :])), self._decode(raw)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            **super().metadata(),
+            "keys": [repr(self.key1_type), repr(self.key2_type)],
+            "hashers": [self.hasher1_name, self.hasher2_name],
+        }
+
+
+__all__ = [
+    "CodecError",
+    "MemoryBackend",
+    "Overlay",
+    "StateBackend",
+    "StorageDoubleMap",
+    "StorageItem",
+    "StorageMap",
+    "StorageValue",
+    "TransactionError",
+]

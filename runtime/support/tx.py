@@ -1,0 +1,135 @@
+"""The transaction format: signed and unsigned extrinsics, eras, and the signed payload.
+
+Wire form (canonical MessagePack):
+- signed:   `[1, signer(32), signature(64), extra, call]`
+- unsigned: `[0, call]` (inherents, put in the block by its author)
+where `call = [pallet_index, call_index, [args...]]` and
+`extra = [nonce, tip, [era_period, era_phase], spec_version, genesis_hash, birth_hash]`.
+
+The signature covers `encode([call, extra])` (its blake2b-256 when longer than 256 bytes, as
+Substrate). Unlike Substrate, genesis hash, spec version and the birth block's hash travel
+explicitly, so a node can say which one is wrong after it has checked the signature.
+This module lives in runtime.support so that clients can build and sign transactions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .codec import U32, U64, CodecError, Hash, decode, encode, from_wire, to_wire, wire
+from .hashing import blake2_256
+from .keys import Keypair, verify
+
+SIGNED_VERSION = 1
+UNSIGNED_VERSION = 0
+MAX_EXTRINSIC_SIZE = 4 * 1024 * 1024
+
+
+@wire
+class Era:
+    """Mortality: period 0 is immortal; else a power of two in 4..65536 and phase < period."""
+
+    period: U64
+    phase: U64
+
+    def __post_init__(self) -> None:
+        if self.period == 0:
+            if self.phase != 0:
+                raise ValueError("an immortal era has phase 0")
+            return
+        if self.period < 4 or self.period > 65536 or self.period & (self.period - 1):
+            raise ValueError("era period must be a power of two in 4..65536")
+        if self.phase >= self.period:
+            raise ValueError("era phase must be below its period")
+
+    @staticmethod
+    def mortal(period: int, current: int) -> Era:
+        """Substrate's `Era::mortal`: period rounded up to a power of two, clamped to 4..65536."""
+        p = 4
+        while p < period and p < 65536:
+            p <<= 1
+        return Era(p, current % p)
+
+    @property
+    def immortal(self) -> bool:
+        return self.period == 0
+
+    def birth(self, current: int) -> int:
+        if self.period == 0:
+            return 0
+        return (max(current, self.phase) - self.phase) // self.period * self.period + self.phase
+
+    def death(self, current: int) -> int | None:
+        return None if self.period == 0 else self.birth(current) + self.period
+
+
+IMMORTAL = Era(0, 0)
+
+
+@wire
+class Extra:
+    """The signed extensions: nonce, tip, era, and the chain the transaction is meant for."""
+
+    nonce: U32
+    tip: U64
+    era: Era
+    spec_version: U32
+    genesis_hash: Hash
+    birth_hash: Hash
+
+
+def signing_payload(call_wire: list, extra: Extra) -> bytes:
+    payload = encode([call_wire, to_wire(extra)])
+    return blake2_256(payload) if len(payload) > 256 else payload
+
+
+def encode_signed(signer: bytes, signature: bytes, extra: Extra, call_wire: list) -> bytes:
+    return encode([SIGNED_VERSION, signer, signature, to_wire(extra), call_wire])
+
+
+def encode_unsigned(call_wire: list) -> bytes:
+    return encode([UNSIGNED_VERSION, call_wire])
+
+
+def sign_extrinsic(
+    key: Keypair,
+    call_wire: list,
+    nonce: int,
+    genesis_hash: bytes,
+    spec_version: int,
+    tip: int = 0,
+    era: Era = IMMORTAL,
+    birth_hash: bytes | None = None,
+) -> bytes:
+    """Build and sign an extrinsic. `birth_hash` is the hash of block `era.birth(n)`; for an
+    immortal era it is the genesis hash."""
+    extra = Extra(nonce, tip, era, spec_version, genesis_hash, genesis_hash if birth_hash is None else birth_hash)
+    return encode_signed(key.public, key.sign(signing_payload(call_wire, extra)), extra, call_wire)
+
+
+def decode_envelope(data: bytes) -> tuple[int, Any]:
+    """Split an encoded extrinsic into (version, parts) without decoding the call's arguments.
+
+    Returns (1, (signer, signature, Extra, call_wire)) or (0, call_wire). Raises CodecError."""
+    w = decode(data, MAX_EXTRINSIC_SIZE)
+    if type(w) is not list or not w:
+        raise CodecError("extrinsic: expected a non-empty array")
+    if w[0] == SIGNED_VERSION and len(w) == 5:
+        _, signer, sig, extra_w, call_w = w
+        if type(signer) is not bytes or len(signer) != 32:
+            raise CodecError("extrinsic: signer must be 32 bytes")
+        if type(sig) is not bytes or len(sig) != 64:
+            raise CodecError("extrinsic: signature must be 64 bytes")
+        try:
+            extra = from_wire(Extra, extra_w)
+        except ValueError as exc:
+            raise CodecError(f"extrinsic extra: {exc}") from None
+        return SIGNED_VERSION, (signer, sig, extra, call_w)
+    if w[0] == UNSIGNED_VERSION and len(w) == 2:
+        return UNSIGNED_VERSION, w[1]
+    raise CodecError("extrinsic: unknown version or wrong number of fields")
+
+
+def check_signature(signer: bytes, signature: bytes, extra: Extra, call_wire: list) -> bool:
+    return verify(signer, signing_payload(call_wire, extra), signature)
+
