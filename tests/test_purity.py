@@ -30,7 +30,8 @@ BANNED_MODULES = {
     "subprocess", "multiprocessing", "pathlib", "io", "uuid", "tempfile", "shutil", "select",
     "signal", "urllib", "http", "requests", "aiohttp", "plyvel", "logging",
 }
-BANNED_CALLS = {"open", "hash", "input", "print", "float", "set", "frozenset", "eval", "exec", "__import__"}
+BANNED_CALLS = {"open", "hash", "input", "print", "float", "eval", "exec", "__import__", "id", "vars", "globals"}
+MATERIALIZERS = {"list", "tuple", "enumerate", "zip", "iter", "next", "min", "max"}
 
 # files allowed to touch the environment, with why
 PURITY_EXEMPT = {
@@ -76,6 +77,14 @@ def test_import_layering(pkg: str) -> None:
     assert not bad, "layering violations:\n" + "\n".join(bad)
 
 
+def _is_set_expr(node: ast.AST) -> bool:
+    """A set display, set comprehension, or set()/frozenset() call (membership tests are fine;
+    iterating one is not)."""
+    if isinstance(node, ast.Set | ast.SetComp):
+        return True
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("set", "frozenset")
+
+
 def _purity_violations(path: Path, source: str) -> list[str]:
     bad = []
     tree = ast.parse(source)
@@ -90,8 +99,15 @@ def _purity_violations(path: Path, source: str) -> list[str]:
             bad.append(f"{where} float literal {node.value}")
         elif isinstance(node, ast.BinOp | ast.AugAssign) and isinstance(node.op, ast.Div):
             bad.append(f"{where} true division (use //)")
-        elif isinstance(node, ast.Set | ast.SetComp):
-            bad.append(f"{where} set display (iteration order is not deterministic)")
+        elif isinstance(node, ast.For | ast.comprehension) and _is_set_expr(node.iter):
+            bad.append(f"{where} iterates over a set (iteration order is not deterministic)")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in MATERIALIZERS
+            and any(_is_set_expr(a) for a in node.args)
+        ):
+            bad.append(f"{where} orders a set with {node.func.id}() (iteration order is not deterministic)")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in BANNED_CALLS:
             bad.append(f"{where} calls {node.func.id}()")
     return bad
@@ -110,7 +126,21 @@ def test_consensus_code_is_pure() -> None:
 
 @pytest.mark.parametrize(
     "snippet",
-    ["import time", "x = 1.5", "y = a / b", "for k in {1, 2}: pass", "open('f')", "h = hash(b'x')", "from os import path"],
+    [
+        "import time",
+        "x = 1.5",
+        "y = a / b",
+        "for k in {1, 2}: pass",
+        "[k for k in set(a)]",
+        "list(frozenset(a))",
+        "open('f')",
+        "h = hash(b'x')",
+        "from os import path",
+    ],
 )
 def test_purity_scan_catches(snippet: str) -> None:
     assert _purity_violations(Path("x.py"), snippet)
+
+
+def test_purity_scan_allows_membership_sets() -> None:
+    assert not _purity_violations(Path("x.py"), "ok = x in {1, 2}\nseen = set()\nseen.add(1)")

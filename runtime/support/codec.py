@@ -15,6 +15,7 @@ dataclasses; `to_wire`/`from_wire` map between dataclasses and plain wire values
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
@@ -288,7 +289,7 @@ def wire_type_of(annotation: Any) -> WireType:
                 return meta
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
         return StructT(annotation)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
             return OptionT(wire_type_of(args[0]))

@@ -1,0 +1,47 @@
+"""Golden vectors: the scripted 100-block chain, encodings, storage keys (tests/vectors/golden.json).
+
+A failure here means a consensus change: regenerate with tests/vectors/generate.py and review."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+VECTORS = Path(__file__).resolve().parent / "vectors"
+sys.path.insert(0, str(VECTORS))
+
+from generate import build  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def built() -> dict:
+    return build()
+
+
+GOLDEN = json.loads((VECTORS / "golden.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden(built: dict, name: str) -> None:
+    assert built[name] == GOLDEN[name]
+
+
+def test_outside_vectors() -> None:
+    """Numbers from outside the project: Substrate's System.Account prefix (spec/subtensor.md)."""
+    assert GOLDEN["storage_key_system_account_alice"].startswith(
+        "0x26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9"
+    )
+    assert GOLDEN["storage_prefix_balances_total_issuance"] == (
+        "0xc2261276cc9d1f8598ea4b6a74b15c2f57c875e4cff74148e4628f264b974c80"
+    )
+
+
+def test_scripted_chain_keeps_invariants() -> None:
+    from scripted import scripted_chain
+
+    chain = scripted_chain(30)
+    chain.try_state()
+    assert chain.number == 30

@@ -1,0 +1,43 @@
+"""Regenerate tests/vectors/golden.json. Run: .venv/bin/python tests/vectors/generate.py
+
+Review the diff when a vector moves: a changed vector means a consensus change."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
+
+from scripted import scripted_chain  # noqa: E402
+
+from runtime.block import Header, aura_digest  # noqa: E402
+from runtime.support import tx  # noqa: E402
+from runtime.support.hashing import storage_prefix  # noqa: E402
+from runtime.support.keys import dev_keypair  # noqa: E402
+
+
+def build() -> dict:
+    chain = scripted_chain(100)
+    alice, bob = dev_keypair("Alice"), dev_keypair("Bob")
+    call = chain.call("Balances", "transfer_keep_alive", bob.public, 12345)
+    sys_acct = chain.runtime.system.Account
+    return {
+        "genesis_hash": "0x" + chain.genesis_hash.hex(),
+        "block_100_hash": "0x" + chain.head.hash().hex(),
+        "block_100_state_root": "0x" + chain.head.state_root.hex(),
+        "call_transfer_keep_alive": "0x" + tx.encode(call.to_wire()).hex(),
+        "signed_transfer": "0x"
+        + tx.sign_extrinsic(alice, call.to_wire(), 7, chain.genesis_hash, chain.runtime.VERSION.spec_version, 3).hex(),
+        "header": "0x" + Header(b"\x01" * 32, 9, b"\x02" * 32, b"\x03" * 32, aura_digest(42), b"").encode().hex(),
+        "storage_key_system_account_alice": "0x" + sys_acct.key(alice.public).hex(),
+        "storage_prefix_balances_total_issuance": "0x" + storage_prefix("Balances", "TotalIssuance").hex(),
+    }
+
+
+if __name__ == "__main__":
+    out = HERE / "golden.json"
+    out.write_text(json.dumps(build(), indent=2) + "\n")
+    print(f"wrote {out}")
