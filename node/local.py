@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from node.precheck import ParallelPrecheck
 from runtime.block import Block, Header, aura_digest
 from runtime.construct import Runtime
 from runtime.executive import BlockError, BlockResult, build_block, execute_block, validate_transaction
@@ -102,10 +103,15 @@ class LocalChain:
         call = self.runtime.call("Timestamp", "set", slot * self.spec.slot_duration_ms)
         return tx.encode_unsigned(call.to_wire())
 
-    def author(self, extrinsics: Iterable[bytes] = (), slot: int | None = None) -> tuple[BlockResult, list]:
+    def author(
+        self, extrinsics: Iterable[bytes] = (), slot: int | None = None, parallel: bool = False
+    ) -> tuple[BlockResult, list]:
         """Author a block in the next slot with the given extrinsics; the invalid ones are left out
-        and returned with their reasons. The block is sealed and applied."""
+        and returned with their reasons. The block is sealed and applied. `parallel` checks
+        signatures in a worker thread while the runtime executes."""
         slot = self.next_slot() if slot is None else slot
+        extrinsics = list(extrinsics)
+        pre = ParallelPrecheck(extrinsics) if parallel else None
         trie = Trie(self.nodes, self.head.state_root)
         result, rejected = build_block(
             self.runtime,
@@ -115,7 +121,8 @@ class LocalChain:
             self.head.number + 1,
             aura_digest(slot),
             [self.timestamp_inherent(slot)],
-            list(extrinsics),
+            extrinsics,
+            prechecked=pre,
         )
         auths = self.runtime.aura.authorities(self.ctx())
         author = auths[slot % len(auths)]
@@ -126,12 +133,13 @@ class LocalChain:
         self.slot = slot
         return result, rejected
 
-    def import_block(self, block: Block) -> BlockResult:
+    def import_block(self, block: Block, parallel: bool = False) -> BlockResult:
         """Re-execute a block built elsewhere on the head state; raises BlockError."""
         trie = Trie(self.nodes, self.head.state_root)
         if block.header.parent_hash != self.head.hash():
             raise BlockError("block does not extend the head")
-        result = execute_block(self.runtime, self.backend, trie, block)
+        pre = ParallelPrecheck(list(block.extrinsics)) if parallel else None
+        result = execute_block(self.runtime, self.backend, trie, block, prechecked=pre)
         self._apply(block.header, result)
         return result
 

@@ -9,8 +9,7 @@ encoded bytes (as Substrate's opaque block); the executive decodes them.
 from __future__ import annotations
 
 from runtime.support.codec import U8, U64, Bytes, Hash, decode_obj, encode, encode_obj, to_wire, wire
-from runtime.support.hashing import blake2_256
-from runtime.support.trie import naive_root
+from runtime.support.hashing import blake2_256, ordered_root
 
 # digest item kinds, Substrate's tags
 DIGEST_OTHER, DIGEST_CONSENSUS, DIGEST_SEAL, DIGEST_PRE_RUNTIME = 0, 4, 5, 6
@@ -84,5 +83,5 @@ class Block:
 
 
 def extrinsics_root(extrinsics: tuple[bytes, ...] | list[bytes]) -> bytes:
-    """Ordered trie root over index (u32 big-endian) -> encoded extrinsic."""
-    return naive_root({i.to_bytes(4, "big"): xt for i, xt in enumerate(extrinsics)})
+    """Binary Merkle root over the encoded extrinsics, in block order."""
+    return ordered_root(list(extrinsics))

@@ -8,14 +8,14 @@ Signed extrinsics are checked in Substrate's order, each with Substrate's reason
 1. signature (BadProof); 2. genesis hash and spec version (BadProof, saying which); 3. mortality
 (AncientBirthBlock); 4. nonce (Stale / Future); 5. fees (Payment); plus block limits
 (ExhaustsResources). Checks only read; then the nonce is bumped and the fee taken, the call is
-dispatched in a nested layer (dropped on error), and the fee goes to the block author.
+dispatched in a nested layer (dropped on error); the block's fees go to its author at finalize.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.block import Block, DigestItem, Header, extrinsics_root
 from runtime.support import tx
@@ -26,6 +26,13 @@ from runtime.support.trie import Trie, TrieUpdate
 
 if TYPE_CHECKING:
     from runtime.construct import Runtime
+
+
+class Prechecked(Protocol):
+    """Extrinsics decoded and signature-checked ahead of execution (by the node, e.g. in a worker
+    thread or at pool entry): `get(data)` gives ((version, parts), signature_ok) or None."""
+
+    def get(self, data: bytes) -> tuple[tuple[int, Any], bool] | None: ...
 
 MAX_BLOCK_WEIGHT = 4_000_000_000_000  # 4 s of ref time, subtensor's block limit
 MAX_NORMAL_WEIGHT = MAX_BLOCK_WEIGHT * 3 // 4  # 75% for normal extrinsics
@@ -124,6 +131,8 @@ class _Checked:
     extra: tx.Extra
     call: Call
     length: int
+    weight: int  # the call's declared weight, without the extrinsic base
+    fee: Any  # FeeDetails
 
 
 def tag(who: bytes, nonce: int) -> bytes:
@@ -145,8 +154,10 @@ class BlockExecution:
         number: int,
         digest: tuple[DigestItem, ...],
         hooks: bool = True,
+        prechecked: Prechecked | None = None,
     ) -> None:
         self.runtime = runtime
+        self.prechecked = prechecked
         self.parent_hash = parent_hash
         self.number = number
         self.digest = digest
@@ -157,6 +168,7 @@ class BlockExecution:
         self.weight = 0
         self.length = 0
         self.signed_seen = False
+        self.fees = 0  # collected from signed extrinsics, paid to the author at finalize
         self.author: bytes | None = None
         runtime.system.initialize(self.ctx, number, parent_hash)
         if not hooks:  # pool validation: System is initialized, no hooks run (as Substrate)
@@ -182,11 +194,18 @@ class BlockExecution:
     def check(self, data: bytes, envelope: tuple[int, Any] | None = None, allow_future: bool = False) -> _Checked:
         """Check a signed extrinsic against the current state; reads only."""
         rt = self.runtime
+        sig_ok: bool | None = None
+        if self.prechecked is not None:
+            pre = self.prechecked.get(data)
+            if pre is not None:
+                envelope, sig_ok = pre
         version, parts = self.decode(data) if envelope is None else envelope
         if version != tx.SIGNED_VERSION:
             raise InvalidTransaction(InvalidReason.Call, "unsigned extrinsics are inherents, put in by the block author")
         signer, signature, extra, call_w = parts
-        if not tx.check_signature(signer, signature, extra, call_w):
+        if sig_ok is None:
+            sig_ok = tx.check_signature(signer, signature, extra, call_w)
+        if not sig_ok:
             raise InvalidTransaction(InvalidReason.BadProof)
         if extra.genesis_hash != rt.genesis_hash:
             raise InvalidTransaction(
@@ -216,10 +235,11 @@ class BlockExecution:
         if extra.nonce > account.nonce and not allow_future:
             raise InvalidTransaction(InvalidReason.Future, f"nonce {extra.nonce} > account nonce {account.nonce}")
         cdef = rt.call_def(call.pallet, call.index)
-        fee = rt.payment.compute_fee(len(data), cdef.compute_weight(call.args), extra.tip, cdef.pays_fee)
+        weight = cdef.compute_weight(call.args)
+        fee = rt.payment.compute_fee(len(data), weight, extra.tip, cdef.pays_fee)
         if extra.nonce == account.nonce and not rt.payment.can_pay(self.ctx, signer, fee.total):
             raise InvalidTransaction(InvalidReason.Payment, f"fee {fee.total} rao")
-        return _Checked(signer, extra, call, len(data))
+        return _Checked(signer, extra, call, len(data), weight, fee)
 
     def validate(self, data: bytes) -> ValidTransaction:
         """Pool-time validation: like `check`, but a future nonce is allowed (it waits in the pool
@@ -262,18 +282,18 @@ class BlockExecution:
         be included."""
         rt = self.runtime
         c = self.check(data, envelope)
-        cdef = rt.call_def(c.call.pallet, c.call.index)
-        weight = cdef.compute_weight(c.call.args) + rt.EXTRINSIC_BASE_WEIGHT
+        weight = c.weight + rt.EXTRINSIC_BASE_WEIGHT
         if self.weight + weight > MAX_NORMAL_WEIGHT or self.length + c.length > MAX_BLOCK_LENGTH:
             raise InvalidTransaction(InvalidReason.ExhaustsResources)
-        fee = rt.payment.compute_fee(c.length, weight - rt.EXTRINSIC_BASE_WEIGHT, c.extra.tip, cdef.pays_fee)
+        fee = c.fee
         ctx = self.ctx
         ctx.phase = len(self.extrinsics)
         # pre-dispatch: bump the nonce and take the fee; kept whatever the call does
         rt.system.inc_nonce(ctx, c.signer)
         rt.payment.charge(ctx, c.signer, fee.total)
         err = rt.dispatch(ctx, Origin.signed(c.signer), c.call)
-        rt.payment.pay_author(ctx, c.signer, self.author, fee)
+        rt.payment.note_paid(ctx, c.signer, fee)
+        self.fees += fee.total
         if err is None:
             rt.system.note_success(ctx, weight)
         else:
@@ -290,6 +310,7 @@ class BlockExecution:
     def finalize(self, trie: Trie) -> BlockResult:
         rt = self.runtime
         ctx = self.ctx
+        rt.payment.pay_author(ctx, self.author, self.fees)
         try:
             for p in rt.pallets:
                 p.on_finalize(ctx)
@@ -313,10 +334,11 @@ def build_block(
     digest: tuple[DigestItem, ...],
     inherents: list[bytes],
     candidates: list[bytes],
+    prechecked: Prechecked | None = None,
 ) -> tuple[BlockResult, list[tuple[bytes, InvalidTransaction]]]:
     """Author a block: inherents, then every candidate that is valid (the others are returned with
     their reason). The header comes back unsealed."""
-    ex = BlockExecution(runtime, backend, parent_hash, number, digest)
+    ex = BlockExecution(runtime, backend, parent_hash, number, digest, prechecked=prechecked)
     for data in inherents:
         ex.apply_inherent(data)
     rejected: list[tuple[bytes, InvalidTransaction]] = []
@@ -328,13 +350,16 @@ def build_block(
     return ex.finalize(trie), rejected
 
 
-def execute_block(runtime: Runtime, backend: StateBackend, trie: Trie, block: Block) -> BlockResult:
+def execute_block(
+    runtime: Runtime, backend: StateBackend, trie: Trie, block: Block, prechecked: Prechecked | None = None
+) -> BlockResult:
     """Import: re-execute `block` on its parent state and check its roots. Raises BlockError."""
     h = block.header
-    ex = BlockExecution(runtime, backend, h.parent_hash, h.number, h.digest)
+    ex = BlockExecution(runtime, backend, h.parent_hash, h.number, h.digest, prechecked=prechecked)
     for data in block.extrinsics:
         try:
-            envelope = ex.decode(data)
+            pre = prechecked.get(data) if prechecked is not None else None
+            envelope = ex.decode(data) if pre is None else pre[0]
             if envelope[0] == tx.UNSIGNED_VERSION:
                 ex.apply_inherent(data, envelope)
             else:

@@ -41,7 +41,7 @@ def test_decoder_raises_only_codec_error(data: bytes) -> None:
         (b"\xcc\x05", "non-canonical int"),
         (b"\xd4\x01\x00", "ext"),
         (b"\xc4\x05ab", "truncated bin"),
-        (b"\x91" * 40 + b"\x00", "too deep"),
+        (b"\x91" * 1100 + b"\x00", "too deep"),
     ],
 )
 def test_decoder_rejects(data: bytes, why: str) -> None:

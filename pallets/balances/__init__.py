@@ -7,8 +7,8 @@ nothing (as Substrate's `transfer`), so they emit no Transfer event.
 
 from __future__ import annotations
 
-from enum import IntEnum
 from collections.abc import Iterator
+from enum import IntEnum
 from typing import Any, Protocol
 
 from runtime.support.codec import U64, AccountId, Balance, Bool, wire

@@ -8,8 +8,8 @@ events only.
 from __future__ import annotations
 
 from runtime.support.codec import U8, U32, U64, AccountId, Bytes, Hash, Text, wire
-from runtime.support.hashing import blake2_256
 from runtime.support.dispatch import Ctx, Origin, Pallet, SystemError_, call, ensure_signed
+from runtime.support.hashing import blake2_256
 from runtime.support.storage import StorageMap, StorageValue
 
 BLOCK_HASH_COUNT = 2400  # Substrate's BlockHashCount: how far back mortal transactions may be born

@@ -2,7 +2,7 @@
 
 fee = base + length * per-byte + weight // weight-per-rao, plus the tip (multiplier fixed at 1, as
 subtensor). Charged before dispatch (the sender is kept alive), kept when the call fails, paid to the
-block author after dispatch. Calls declared `pays_fee=False` cost nothing (but their tip).
+block author (collected over the block and paid when it is finalized). Calls declared `pays_fee=False` cost nothing (but their tip).
 """
 
 from __future__ import annotations
@@ -69,9 +69,11 @@ class TransactionPayment(Pallet):
         if fee:
             self.currency.withdraw(ctx, who, fee, keep_alive=True, event=False)
 
-    def pay_author(self, ctx: Ctx, who: bytes, author: bytes | None, fee: FeeDetails) -> None:
-        total = fee.total
+    def note_paid(self, ctx: Ctx, who: bytes, fee: FeeDetails) -> None:
+        ctx.deposit_event(TransactionFeePaid(who, fee.total, fee.tip))
+
+    def pay_author(self, ctx: Ctx, author: bytes | None, total: int) -> None:
+        """Pay the block's collected fees to its author (once, when the block is finalized).
+        A total too small to create a missing author account is burnt (Substrate's behaviour)."""
         if total and author is not None:
-            # a fee too small to create a missing author account is burnt (Substrate's behaviour)
             self.currency.deposit(ctx, author, total, event=False)
-        ctx.deposit_event(TransactionFeePaid(who, total, fee.tip))

@@ -4,7 +4,7 @@ Wire rules (ARCHITECTURE.md §Encoding):
 - every consensus object is an array of its fields in declared order, never a map;
 - integers are unsigned and fit in 64 bits; u128 travels as 16-byte big-endian bin;
 - bytes are bin, text is str, no floats, no ext types;
-- decoding untrusted bytes is strict: bounded size, exact types and lengths, canonical (the
+- decoding untrusted bytes is strict: bounded size (and msgpack's own nesting limit), exact types and lengths, canonical (the
   re-encoding of the decoded value must give back the very same bytes, so each value has exactly
   one encoding), and nothing trails. Every problem raises `CodecError`, never anything else.
 
@@ -23,7 +23,6 @@ from typing import Annotated, Any, TypeVar
 import msgpack
 
 MAX_DECODE_SIZE = 8 * 1024 * 1024  # hard cap on one decoded object, bytes
-MAX_DEPTH = 32  # nesting limit for arrays
 
 
 class CodecError(ValueError):
@@ -39,21 +38,28 @@ def _reject_ext(code: int, data: bytes) -> Any:
     raise CodecError(f"ext type {code} is not allowed")
 
 
-def _check_plain(value: Any, depth: int = 0) -> None:
-    """Walk a decoded value and refuse maps, floats, negative integers and excess depth."""
-    if depth > MAX_DEPTH:
-        raise CodecError("nesting too deep")
+def _reject_map(pairs: Any) -> Any:
+    raise CodecError("maps are not allowed on the wire")
+
+
+def _check_list(items: list) -> list:
+    """Called by the unpacker for every array, innermost first: refuse floats and negatives."""
+    for x in items:
+        t = type(x)
+        if t is int:
+            if x < 0:
+                raise CodecError("negative integers are not allowed")
+        elif t is float:
+            raise CodecError("floats are not allowed")
+    return items
+
+
+def _check_scalar(value: Any) -> None:
     t = type(value)
-    if t is list:
-        for item in value:
-            _check_plain(item, depth + 1)
-    elif t is int:
-        if value < 0:
-            raise CodecError("negative integers are not allowed")
-    elif t is bytes or t is str or t is bool or value is None:
-        return
-    else:
-        raise CodecError(f"type {t.__name__} is not allowed on the wire")
+    if t is float:
+        raise CodecError("floats are not allowed")
+    if t is int and value < 0:
+        raise CodecError("negative integers are not allowed")
 
 
 def encode(value: Any) -> bytes:
@@ -62,6 +68,11 @@ def encode(value: Any) -> bytes:
         return _packer.pack(value)
     except (TypeError, ValueError, OverflowError) as exc:
         raise CodecError(f"cannot encode: {exc}") from exc
+
+
+def decode_trusted(data: bytes) -> Any:
+    """Decode bytes this node wrote itself (its own state): no canonical re-check."""
+    return msgpack.unpackb(data, raw=False, use_list=True)
 
 
 def decode(data: bytes, max_size: int = MAX_DECODE_SIZE) -> Any:
@@ -80,12 +91,14 @@ def decode(data: bytes, max_size: int = MAX_DECODE_SIZE) -> Any:
             use_list=True,
             strict_map_key=True,
             ext_hook=_reject_ext,
+            object_pairs_hook=_reject_map,
+            list_hook=_check_list,
         )
     except CodecError:
         raise
     except Exception as exc:  # msgpack raises several types (ExtraData, FormatError, ValueError, ...)
         raise CodecError(f"malformed input: {exc.__class__.__name__}: {exc}") from None
-    _check_plain(value)
+    _check_scalar(value)
     if encode(value) != data:
         raise CodecError("non-canonical encoding")
     return value
@@ -125,8 +138,9 @@ class UInt(WireType):
         return v
 
     def to_wire(self, v: Any) -> Any:
-        self.check(v)
-        return v.to_bytes(16, "big") if self.bits == 128 else v
+        if type(v) is int and 0 <= v <= self.max:
+            return v.to_bytes(16, "big") if self.bits == 128 else v
+        return self.check(v)  # raises with the reason
 
     def from_wire(self, w: Any) -> int:
         if self.bits == 128:
@@ -223,7 +237,7 @@ class StructT(WireType):
         self.name = cls.__name__
 
     def to_wire(self, v: Any) -> Any:
-        if not isinstance(v, self.cls):
+        if type(v) is not self.cls and not isinstance(v, self.cls):
             raise CodecError(f"{self.name}: expected {self.name}, got {type(v).__name__}")
         return [t.to_wire(getattr(v, f)) for f, t in fields_of(self.cls)]
 
@@ -232,6 +246,16 @@ class StructT(WireType):
         if type(w) is not list or len(w) != len(flds):
             raise CodecError(f"{self.name}: expected an array of {len(flds)} fields")
         return self.cls(*[t.from_wire(x) for (_, t), x in zip(flds, w, strict=True)])
+
+
+_STRUCT_TYPES: dict[type, StructT] = {}
+
+
+def struct_type(cls: type) -> StructT:
+    st = _STRUCT_TYPES.get(cls)
+    if st is None:
+        st = _STRUCT_TYPES[cls] = StructT(cls)
+    return st
 
 
 class Lazy(WireType):
@@ -288,7 +312,7 @@ def wire_type_of(annotation: Any) -> WireType:
             if isinstance(meta, WireType):
                 return meta
     if dataclasses.is_dataclass(annotation) and isinstance(annotation, type):
-        return StructT(annotation)
+        return struct_type(annotation)
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         if len(args) == 1:
@@ -315,11 +339,11 @@ T = TypeVar("T")
 
 def to_wire(obj: Any) -> Any:
     """A wire dataclass as its plain wire array."""
-    return StructT(type(obj)).to_wire(obj)
+    return struct_type(type(obj)).to_wire(obj)
 
 
 def from_wire(cls: type[T], w: Any) -> T:
-    return StructT(cls).from_wire(w)  # type: ignore[no-any-return]
+    return struct_type(cls).from_wire(w)  # type: ignore[no-any-return]
 
 
 def encode_obj(obj: Any) -> bytes:

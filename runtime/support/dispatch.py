@@ -181,10 +181,14 @@ def get_registry() -> CallRegistry:
     return _REGISTRY[0]
 
 
+MAX_CALL_DEPTH = 8  # sudo(sudo(...)) nesting limit
+
+
 class CallT(WireType):
-    """The wire type of a (possibly nested) runtime call."""
+    """The wire type of a (possibly nested) runtime call; nesting is bounded."""
 
     name = "RuntimeCall"
+    depth = 0
 
     def to_wire(self, v: Any) -> Any:
         if not isinstance(v, Call):
@@ -192,7 +196,13 @@ class CallT(WireType):
         return v.to_wire()
 
     def from_wire(self, w: Any) -> Call:
-        return get_registry().decode_call(w)
+        if CallT.depth >= MAX_CALL_DEPTH:
+            raise CodecError(f"calls nested deeper than {MAX_CALL_DEPTH}")
+        CallT.depth += 1
+        try:
+            return get_registry().decode_call(w)
+        finally:
+            CallT.depth -= 1
 
 
 RuntimeCall = typing.Annotated[Call, CallT()]

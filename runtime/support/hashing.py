@@ -45,3 +45,17 @@ def identity(data: bytes) -> bytes:
 def storage_prefix(pallet: str, item: str) -> bytes:
     """Substrate's `storage_prefix`: twox128(pallet) ++ twox128(item)."""
     return twox128(pallet.encode()) + twox128(item.encode())
+
+
+def ordered_root(items: list[bytes] | tuple[bytes, ...]) -> bytes:
+    """Binary Merkle root of an ordered list: leaves are blake2b-256 of (0x00 ++ item), inner nodes
+    of (0x01 ++ left ++ right); an odd node is carried up unchanged; the empty list hashes b""."""
+    if not items:
+        return blake2_256(b"")
+    level = [blake2_256(b"\x00" + it) for it in items]
+    while len(level) > 1:
+        nxt = [blake2_256(b"\x01" + level[i] + level[i + 1]) for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]

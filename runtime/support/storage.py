@@ -19,6 +19,7 @@ from .codec import CodecError, WireType, wire_type_of
 from .hashing import blake2_128_concat, identity, storage_prefix, twox64_concat
 
 _DELETED = None  # a layer entry of None marks a deletion
+CACHE_LIMIT = 1 << 16  # per storage item: decoded values and computed keys kept for reuse
 
 
 class StateBackend(Protocol):
@@ -142,11 +143,20 @@ class StorageItem:
         self.default = default
         self.doc = doc
         self.prefix = storage_prefix(pallet, name)
+        # decoded values by their bytes (values are immutable), and full keys by map key
+        self._values: dict[bytes, Any] = {}
+        self._keys: dict[Any, bytes] = {}
 
     def _decode(self, raw: bytes | None) -> Any:
         if raw is None:
             return self.default
-        return self.value_type.from_wire(codec.decode(raw))
+        v = self._values.get(raw)
+        if v is None:
+            if len(self._values) >= CACHE_LIMIT:
+                self._values.clear()
+            # state bytes were written by this runtime (or by verified execution): trusted
+            v = self._values[raw] = self.value_type.from_wire(codec.decode_trusted(raw))
+        return v
 
     def _encode(self, value: Any) -> bytes:
         return codec.encode(self.value_type.to_wire(value))
@@ -193,7 +203,12 @@ class StorageMap(StorageItem):
         self.hasher = HASHERS[hasher]
 
     def key(self, k: Any) -> bytes:
-        return self.prefix + self.hasher(codec.encode(self.key_type.to_wire(k)))
+        full = self._keys.get(k)
+        if full is None:
+            if len(self._keys) >= CACHE_LIMIT:
+                self._keys.clear()
+            full = self._keys[k] = self.prefix + self.hasher(codec.encode(self.key_type.to_wire(k)))
+        return full
 
     def get(self, s: Overlay, k: Any) -> Any:
         return self._decode(s.get(self.key(k)))

@@ -1,0 +1,164 @@
+"""Block execution throughput (Parity's sTPS shape): blocks of K signed `transfer_keep_alive` from K
+distinct pre-funded senders to existing accounts, on a state of N accounts.
+
+Prints transfers/s with the time split (signature checks, trie root, the rest of dispatch), and,
+measured in the same process, the bare ed25519 verification rate of pynacl on one core and the ratio
+of the two; then the per-block root cost at 10k and 100k accounts, to show it grows with the keys a
+block changes, not with the state size. Writes JSON to benchmarks/results/.
+
+    .venv/bin/python benchmarks/bench_import.py [--accounts 10000,100000] [--block-size 2000] [--blocks 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import nacl
+import nacl.signing
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from node.local import LocalChain  # noqa: E402
+from runtime.presets import dev  # noqa: E402
+from runtime.support import trie as trie_mod  # noqa: E402
+from runtime.support import tx  # noqa: E402
+from runtime.support.keys import dev_keypair, keypair_from_seed  # noqa: E402
+
+TAO = 10**9
+
+
+class Timer:
+    """Accumulates the time spent inside a wrapped function."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+
+    def wrap(self, fn):
+        def inner(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                self.total += time.perf_counter() - t
+
+        return inner
+
+
+def bare_verify_rate(n: int = 5000) -> float:
+    keys = [nacl.signing.SigningKey(i.to_bytes(32, "little")) for i in range(1, 65)]
+    msgs = [(k.verify_key, k.sign(b"payload %d" % i)) for i, k in enumerate(keys)]
+    t = time.perf_counter()
+    for i in range(n):
+        vk, sm = msgs[i % len(msgs)]
+        vk.verify(sm)
+    return n / (time.perf_counter() - t)
+
+
+def run(accounts: int, block_size: int, blocks: int, parallel: bool) -> dict:
+    mode = "signatures checked in a worker thread" if parallel else "single thread"
+    print(f"\n== state of {accounts:,} accounts, {blocks} blocks of {block_size} transfers, {mode}", flush=True)
+    t0 = time.perf_counter()
+    keys = [keypair_from_seed(i.to_bytes(32, "big")) for i in range(1, accounts + 1)]
+    spec = dev()
+    spec = type(spec)(**{**{f: getattr(spec, f) for f in spec.__slots__}, "balances": spec.balances + tuple((k.public, 1000 * TAO) for k in keys)})
+    chain = LocalChain(spec, authority_keys=[dev_keypair("Alice")])
+    print(f"   genesis built in {time.perf_counter() - t0:.1f} s", flush=True)
+    sig_t, trie_t = Timer(), Timer()
+    orig_check, orig_update = tx.check_signature, trie_mod.Trie.update
+    tx.check_signature = sig_t.wrap(orig_check)
+    trie_mod.Trie.update = trie_t.wrap(orig_update)
+    per_block = []
+    try:
+        sender = 0
+        for _ in range(blocks):
+            xts = []
+            for _ in range(block_size):
+                k = keys[sender % accounts]
+                dest = keys[(sender * 7 + 1) % accounts].public
+                xts.append(chain.sign(k, chain.call("Balances", "transfer_keep_alive", dest, TAO), nonce=chain.account(k.public).nonce))
+                sender += 1
+            s0, r0 = sig_t.total, trie_t.total
+            if parallel:
+                s0 = sig_t.total = 0.0
+            t = time.perf_counter()
+            result, rejected = chain.author(xts, parallel=parallel)
+            dt = time.perf_counter() - t
+            assert not rejected, rejected[0][1].message
+            per_block.append(
+                {"seconds": dt, "signatures": sig_t.total - s0, "trie_root": trie_t.total - r0, "changed_keys": len(result.changes)}
+            )
+            print(
+                f"   block #{chain.number}: {block_size / dt:,.0f} transfers/s  (sig {sig_t.total - s0:.3f} s, "
+                f"root {trie_t.total - r0:.3f} s for {len(result.changes)} keys, total {dt:.3f} s)",
+                flush=True,
+            )
+    finally:
+        tx.check_signature = orig_check
+        trie_mod.Trie.update = orig_update
+    total = sum(b["seconds"] for b in per_block)
+    sig = sum(b["signatures"] for b in per_block)
+    root = sum(b["trie_root"] for b in per_block)
+    n = block_size * blocks
+    return {
+        "accounts": accounts,
+        "parallel_signature_check": parallel,
+        "block_size": block_size,
+        "blocks": blocks,
+        "transfers_per_s": n / total,
+        "split_s": {"signatures": sig, "trie_root": root, "dispatch_and_rest": total - sig - root},
+        "root_us_per_changed_key": 1e6 * root / sum(b["changed_keys"] for b in per_block),
+        "root_ms_per_block": 1e3 * root / blocks,
+        "per_block": per_block,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--accounts", default="10000,100000")
+    ap.add_argument("--block-size", type=int, default=2000)
+    ap.add_argument("--blocks", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.accounts.split(",")]
+    if args.quick:
+        sizes, args.block_size, args.blocks = [2000], 500, 1
+    bare = bare_verify_rate()
+    print(f"bare ed25519 verification (pynacl {nacl.__version__}, one core): {bare:,.0f} /s")
+    runs = [run(n, args.block_size, args.blocks, p) for n in sizes for p in (False, True)]
+    print(f"\nbare ed25519 verification: {bare:,.0f} /s (pynacl, one core)\n")
+    print("| accounts | signature checks | transfers/s | vs bare verify | signatures | trie root | dispatch+rest | root per block | root per changed key |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in runs:
+        s = r["split_s"]
+        tot = sum(s.values())
+        split = (
+            f"{s['signatures'] / tot:.0%} | {s['trie_root'] / tot:.0%} | {s['dispatch_and_rest'] / tot:.0%}"
+            if not r["parallel_signature_check"]
+            else f"(worker) | {s['trie_root'] / tot:.0%} | {(tot - s['trie_root']) / tot:.0%}"
+        )
+        print(
+            f"| {r['accounts']:,} | {'worker thread' if r['parallel_signature_check'] else 'inline'} | "
+            f"{r['transfers_per_s']:,.0f} | {r['transfers_per_s'] / bare:.0%} | {split} | "
+            f"{r['root_ms_per_block']:.0f} ms | {r['root_us_per_changed_key']:.1f} µs |"
+        )
+    out = {
+        "benchmark": "import",
+        "machine": {"platform": platform.platform(), "python": platform.python_version(), "processor": platform.machine()},
+        "bare_verify_per_s": bare,
+        "runs": runs,
+    }
+    res = ROOT / "benchmarks" / "results"
+    res.mkdir(parents=True, exist_ok=True)
+    path = res / f"import-{time.strftime('%Y%m%d-%H%M%S')}-{platform.node()}.json"
+    path.write_text(json.dumps(out, indent=2))
+    print(f"\nsaved {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
