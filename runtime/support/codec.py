@@ -361,6 +361,11 @@ def decode_obj(cls: type[T], data: bytes, max_size: int = MAX_DECODE_SIZE) -> T:
         raise CodecError(f"{cls.__name__}: {exc}") from None
 
 
+WIRE_TYPES: list[type] = []  # every @wire class, so tests can demand a golden vector for each
+
+
 def wire(cls: type[T]) -> type[T]:
     """Class decorator: a frozen, slotted dataclass usable on the wire."""
-    return dataclasses.dataclass(frozen=True, slots=True)(cls)
+    out = dataclasses.dataclass(frozen=True, slots=True)(cls)
+    WIRE_TYPES.append(out)
+    return out

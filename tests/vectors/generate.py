@@ -19,6 +19,50 @@ from runtime.support.hashing import storage_prefix  # noqa: E402
 from runtime.support.keys import dev_keypair  # noqa: E402
 
 
+def sample(t):
+    """A deterministic sample value of a wire type (for per-type golden bytes)."""
+    from runtime.support import codec
+    from runtime.support.dispatch import CallT
+
+    if isinstance(t, codec.UInt):
+        return min(t.max, 0x0102030405060708090A0B0C0D0E0F10) if t.bits > 8 else 7
+    if isinstance(t, codec.BoolT):
+        return True
+    if isinstance(t, codec.BytesT):
+        return bytes(range(t.size)) if t.size is not None else b"\xab\xcd"
+    if isinstance(t, codec.TextT):
+        return "taochain"
+    if isinstance(t, codec.ListT):
+        return (sample(t.item),)
+    if isinstance(t, codec.OptionT):
+        return sample(t.item)
+    if isinstance(t, CallT):
+        from runtime.support.dispatch import Call
+
+        return Call(5, 3, (b"\x01" * 32, 5))
+    if isinstance(t, codec.StructT):
+        return sample_obj(t.cls)
+    raise TypeError(t)
+
+
+def sample_obj(cls):
+    from runtime.support.codec import fields_of
+    from runtime.support.tx import Era
+
+    if cls is Era:
+        return Era(64, 5)
+    return cls(*[sample(t) for _, t in fields_of(cls)])
+
+
+PROJECT = ("runtime", "pallets", "node", "p2p", "taochain")
+
+
+def wire_type_vectors() -> dict:
+    from runtime.support.codec import WIRE_TYPES, encode_obj
+
+    return {f"{c.__module__}.{c.__qualname__}": "0x" + encode_obj(sample_obj(c)).hex() for c in WIRE_TYPES if c.__module__.split(".")[0] in PROJECT}
+
+
 def build() -> dict:
     chain = scripted_chain(100)
     alice, bob = dev_keypair("Alice"), dev_keypair("Bob")
@@ -34,6 +78,7 @@ def build() -> dict:
         "header": "0x" + Header(b"\x01" * 32, 9, b"\x02" * 32, b"\x03" * 32, aura_digest(42), b"").encode().hex(),
         "storage_key_system_account_alice": "0x" + sys_acct.key(alice.public).hex(),
         "storage_prefix_balances_total_issuance": "0x" + storage_prefix("Balances", "TotalIssuance").hex(),
+        "wire_types": wire_type_vectors(),
     }
 
 
