@@ -237,8 +237,11 @@ class BlockExecution:
         cdef = rt.call_def(call.pallet, call.index)
         weight = cdef.compute_weight(call.args)
         fee = rt.payment.compute_fee(len(data), weight, extra.tip, cdef.pays_fee)
-        if extra.nonce == account.nonce and not rt.payment.can_pay(self.ctx, signer, fee.total):
-            raise InvalidTransaction(InvalidReason.Payment, f"fee {fee.total} rao")
+        if extra.nonce == account.nonce:
+            if account.free == 0 and account.reserved == 0:  # no account: nothing to pay with
+                raise InvalidTransaction(InvalidReason.Payment, "the sender account does not exist")
+            if not rt.payment.can_pay(self.ctx, signer, fee.total):
+                raise InvalidTransaction(InvalidReason.Payment, f"fee {fee.total} rao")
         return _Checked(signer, extra, call, len(data), weight, fee)
 
     def validate(self, data: bytes) -> ValidTransaction:
@@ -289,8 +292,7 @@ class BlockExecution:
         ctx = self.ctx
         ctx.phase = len(self.extrinsics)
         # pre-dispatch: bump the nonce and take the fee; kept whatever the call does
-        rt.system.inc_nonce(ctx, c.signer)
-        rt.payment.charge(ctx, c.signer, fee.total)
+        rt.payment.charge(ctx, c.signer, fee.total, bump_nonce=True)
         err = rt.dispatch(ctx, Origin.signed(c.signer), c.call)
         rt.payment.note_paid(ctx, c.signer, fee)
         self.fees += fee.total

@@ -144,14 +144,20 @@ class Balances(Pallet):
         rest = info.free - amount
         return not (keep_alive and rest + info.reserved < self.ed)
 
-    def withdraw(self, ctx: Ctx, who: bytes, amount: int, keep_alive: bool, event: bool = True) -> None:
-        """Take `amount` out of `who`'s free balance and out of existence (fees, burns)."""
+    def withdraw(
+        self, ctx: Ctx, who: bytes, amount: int, keep_alive: bool, event: bool = True, bump_nonce: bool = False
+    ) -> None:
+        """Take `amount` out of `who`'s free balance and out of existence (fees, burns).
+        `bump_nonce` also increments the nonce in the same write (the executive's pre-dispatch)."""
         info = self.accounts.get_account(ctx, who)
+        if bump_nonce:
+            info = type(info)(info.nonce + 1, info.free, info.reserved, info.frozen)
         ensure(amount <= info.free - info.frozen, Error.InsufficientBalance)
         rest = info.free - amount
         if keep_alive:
             ensure(rest + info.reserved >= self.ed, Error.Expendability)
-        self.TotalIssuance.set(ctx.state, self.TotalIssuance.get(ctx.state) - amount)
+        if amount:
+            self.TotalIssuance.set(ctx.state, self.TotalIssuance.get(ctx.state) - amount)
         rest = self._reap_dust(ctx, who, info, rest)
         self._set_free(ctx, who, info, rest)
         if event:

@@ -21,7 +21,9 @@ WEIGHT_PER_RAO = 2_000  # 0.0005 rao per weight unit (subtensor's LinearWeightTo
 class Currency(Protocol):
     def can_withdraw(self, ctx: Ctx, who: bytes, amount: int, keep_alive: bool) -> bool: ...
 
-    def withdraw(self, ctx: Ctx, who: bytes, amount: int, keep_alive: bool, event: bool = True) -> None: ...
+    def withdraw(
+        self, ctx: Ctx, who: bytes, amount: int, keep_alive: bool, event: bool = True, bump_nonce: bool = False
+    ) -> None: ...
 
     def deposit(self, ctx: Ctx, who: bytes, amount: int, event: bool = True) -> bool: ...
 
@@ -65,9 +67,9 @@ class TransactionPayment(Pallet):
     def can_pay(self, ctx: Ctx, who: bytes, fee: int) -> bool:
         return fee == 0 or self.currency.can_withdraw(ctx, who, fee, keep_alive=True)
 
-    def charge(self, ctx: Ctx, who: bytes, fee: int) -> None:
-        if fee:
-            self.currency.withdraw(ctx, who, fee, keep_alive=True, event=False)
+    def charge(self, ctx: Ctx, who: bytes, fee: int, bump_nonce: bool = False) -> None:
+        """Withdraw the fee (keeping the account alive); optionally bump the nonce in the same write."""
+        self.currency.withdraw(ctx, who, fee, keep_alive=True, event=False, bump_nonce=bump_nonce)
 
     def note_paid(self, ctx: Ctx, who: bytes, fee: FeeDetails) -> None:
         ctx.deposit_event(TransactionFeePaid(who, fee.total, fee.tip))
