@@ -35,6 +35,7 @@ Bounds that rule out overflow (checked by `EpochInput` and tested at the extreme
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -117,21 +118,29 @@ def compute_packed(inputs: list[EpochInput], xp: Any = np) -> PackedEpochs:
         for i, c in enumerate(inp.commit_blocks):
             if c is not None:
                 commit[s, i] = c
-        for k, i in enumerate(sel):
-            if i < len(inp.weights):
-                entries = [(j, v) for j, v in inp.weights[i] if j < inp.n]
-                if entries:
-                    js, vs = zip(*entries, strict=True)
-                    w[s, k, js] = vs
-                    w_present[s, k, js] = True
-                    w_pos[s, k, js] = range(len(js))
-                    rows_sorted = rows_sorted and list(js) == sorted(js)
-            if i < len(inp.bonds) and inp.bonds[i]:
-                js, vs = zip(*inp.bonds[i], strict=True)
-                b[s, k, js] = vs
-                b_present[s, k, js] = True
-                b_pos[s, k, js] = range(len(js))
-                rows_sorted = rows_sorted and list(js) == sorted(js)
+        for mat_v, mat_p, mat_pos, stored, drop in ((w, w_present, w_pos, inp.weights, True),
+                                                    (b, b_present, b_pos, inp.bonds, False)):
+            ks = [k for k, i in enumerate(sel) if i < len(stored) and stored[i]]
+            if not ks:
+                continue
+            lens = np.array([len(stored[sel[k]]) for k in ks], dtype=np.int64)
+            flat = np.fromiter(
+                chain.from_iterable(chain.from_iterable(stored[sel[k]] for k in ks)),
+                dtype=np.int64, count=2 * int(lens.sum()),
+            ).reshape(-1, 2)
+            kk = np.repeat(np.array(ks, dtype=np.int64), lens)
+            js, vs = flat[:, 0], flat[:, 1]
+            if drop:  # weight entries with uid >= n are dropped before positions are counted
+                keep_e = js < inp.n
+                js, vs, kk = js[keep_e], vs[keep_e], kk[keep_e]
+            if js.size == 0:
+                continue
+            starts = np.flatnonzero(np.concatenate(([True], kk[1:] != kk[:-1])))
+            pos = np.arange(js.size, dtype=np.int64) - np.repeat(starts, np.diff(np.append(starts, js.size)))
+            mat_v[s, kk, js] = vs
+            mat_p[s, kk, js] = True
+            mat_pos[s, kk, js] = pos
+            rows_sorted = rows_sorted and bool(np.all((js[1:] > js[:-1]) | (kk[1:] != kk[:-1])))
     scalars = {
         name: np.array([int(getattr(inp, name)) for inp in inputs], dtype=np.int64) for name in SCALAR_FIELDS
     }
@@ -203,9 +212,9 @@ def compute_recip64(xp: Any, x: Any) -> Any:
     """trunc(2^64 / x) for 2^32 <= x < 2^63 (I32F32 1/x), via (2^64 - 1) on uint64."""
     xu = x.astype(xp.uint64)
     umax = xp.asarray(np.iinfo(np.uint64).max, dtype=xp.uint64)
-    q = umax // xu
-    rem = umax - q * xu
-    return q.astype(xp.int64) + (rem + xp.asarray(1, dtype=xp.uint64) == xu).astype(xp.int64)
+    q = (umax // xu).astype(xp.int64)
+    # (2^64 - 1) // x falls one short of 2^64 // x exactly when x divides 2^64: a power of two
+    return q + ((x & (x - 1)) == 0)
 
 
 def compute_normalize(xp: Any, x: Any) -> Any:
@@ -243,22 +252,72 @@ def compute_seen(xp: Any, present: Any, pos: Any) -> Any:
     return present & (pos < after)
 
 
+CHUNK = 1 << 15  # NumPy works the Taylor series in cache-sized chunks (a fixed split, no data dependence)
+
+
+def compute_taylor_sum(xp: Any, op: Any) -> Any:
+    """substrate_fixed's 30-term Taylor exp sum on raw I32F32 0 <= op <= 20 << 32, as uint64.
+
+    term_i = floor(floor(term_{i-1} * op / 2^32) / i). With op = oh * 2^32 + ol the product is
+    term*oh + (term >> 32)*ol + ((term & M32)*ol >> 32) (every piece below 2^64). Once i > oh for
+    every element no later term grows, so after a check of the largest term the cheaper forms
+    stay exact: term*oh + (term*ol >> 32) once every term is below 2^32, and (term*op) >> 32 once
+    term * op < 2^64 everywhere. Stops when every term is 0: all later terms are then 0 too.
+    """
+    oh = op >> 32
+    ol = op & M32
+    result = op + ONE
+    term = op.copy()
+    b1 = xp.empty_like(op)
+    b2 = xp.empty_like(op)
+    op_max = int(op.max())
+    oh_max = op_max >> 32
+    mode = 0  # 0: wide, 1: term < 2^32, 2: term * op < 2^64
+    for i in range(2, 32):
+        if mode == 2:
+            xp.multiply(term, op, out=term)
+            xp.right_shift(term, 32, out=term)
+        else:
+            if mode == 0:
+                xp.bitwise_and(term, M32, out=b1)
+                xp.multiply(b1, ol, out=b1)
+                xp.right_shift(b1, 32, out=b1)
+                xp.right_shift(term, 32, out=b2)
+                xp.multiply(b2, ol, out=b2)
+                xp.add(b1, b2, out=b1)
+            else:
+                xp.multiply(term, ol, out=b1)
+                xp.right_shift(b1, 32, out=b1)
+            xp.multiply(term, oh, out=term)
+            xp.add(term, b1, out=term)
+        xp.floor_divide(term, i, out=term)
+        xp.add(result, term, out=result)
+        if i % 2 == 0 or mode == 0:
+            t_max = int(term.max())
+            if t_max == 0:
+                break  # every later term is 0 as well
+            if oh_max <= i:  # term_{j} <= term_{j-1} for every j > i
+                if t_max * op_max < (1 << 64):
+                    mode = 2
+                elif t_max < ONE:
+                    mode = max(mode, 1)
+    return result
+
+
 def compute_exp_safe(xp: Any, y: Any) -> Any:
     """subtensor exp_safe (clamp to [-20, 20], substrate_fixed Taylor exp) on raw I32F32."""
     lim = 20 << 32
     y = xp.clip(y, -lim, lim)
-    op = xp.abs(y)
-    result = op + ONE
-    term = op
-    oh, ol = op >> 32, op & M32
-    ol_u = ol.astype(xp.uint64)
-    for i in range(2, 32):
-        th, tl = term >> 32, term & M32
-        low = ((tl.astype(xp.uint64) * ol_u) >> 32).astype(xp.int64)
-        term = (((th * oh) << 32) + th * ol + tl * oh + low) // i  # floor(term * op / 2^32) // i
-        result += term
-        if i % 8 == 0 and not bool(term.any()):
-            break  # every later term is 0 as well
+    op = xp.abs(y).astype(xp.uint64).ravel()
+    size = op.shape[0]
+    if size == 0:
+        return xp.zeros(y.shape, dtype=xp.int64)
+    if xp is np and size > CHUNK:
+        parts = [compute_taylor_sum(xp, op[s : s + CHUNK]) for s in range(0, size, CHUNK)]
+        result = xp.concatenate(parts)
+    else:
+        result = compute_taylor_sum(xp, op)
+    result = result.astype(xp.int64).reshape(y.shape)
     result = xp.where(y < 0, compute_recip64(xp, result), result)
     result = xp.where(y == ONE, E_I32F32, result)
     return xp.where(y == 0, ONE, result)
@@ -272,7 +331,10 @@ def compute_liquid_alpha(xp: Any, c: Any, weight: Any, bond: Any, low: Any, high
     # steepness / -100, truncated toward zero
     mag = (xp.abs(steep) << 32) // 100
     a = xp.where(steep > 0, -mag, mag)
-    exponent = compute_mul_signed(xp, a, x - HALF)
+    # floor(a * d / 2^32) with a = ah * 2^32 + al (ah signed, 0 <= al < 2^32) and |d| <= 2^31:
+    # ah*d + floor(al*d / 2^32), where |al*d| < 2^63 and >> is the floor
+    d = x - HALF
+    exponent = (a >> 32) * d + (((a & M32) * d) >> 32)
     sigmoid = compute_recip64(xp, ONE + compute_exp_safe(xp, exponent))
     alpha = low + compute_mul(sigmoid, high - low)
     return xp.maximum(xp.minimum(alpha, high), low)
@@ -368,10 +430,14 @@ def compute_epochs_packed(p: PackedEpochs, xp: Any = np) -> dict[str, Any]:
 
     # --- 10. weights for bonds (bonds penalty interpolation)
     beta = compute_u16_proportion(sc["bonds_penalty"])
-    mixed = wn + compute_mul_signed(xp, mat(beta), clipped - wn)
     beta0, beta1 = mat(beta == 0), mat(beta == ONE)
-    wb = xp.where(beta0, wn, xp.where(beta1, clipped, xp.maximum(mixed, 0)))
-    wb_p = xp.where(beta0, wp, xp.where(beta1, clip_p, mixed > 0))
+    if bool(((beta != 0) & (beta != ONE)).any()):  # interpolation only where some subnet needs it
+        mixed = wn + compute_mul_signed(xp, mat(beta), clipped - wn)
+        wb = xp.where(beta0, wn, xp.where(beta1, clipped, xp.maximum(mixed, 0)))
+        wb_p = xp.where(beta0, wp, xp.where(beta1, clip_p, mixed > 0))
+    else:
+        wb = xp.where(beta0, wn, clipped)
+        wb_p = xp.where(beta0, wp, clip_p)
     wb_in_stored_order = beta0 | beta1
 
     # --- 11. bonds of uids registered since the last epoch are dropped
