@@ -55,3 +55,31 @@ class ParallelPrecheck:
         if i is None:
             return None
         return self.futures[i // CHUNK].result()[i % CHUNK]
+
+
+class SignatureCache:
+    """Decoded envelopes and signature verdicts of transactions seen before (pool entry), so that
+    re-validation after each block and block authoring do not verify the same signature again.
+    Bounded: the oldest entries go first."""
+
+    def __init__(self, limit: int = 1 << 16) -> None:
+        self.limit = limit
+        self.items: dict[bytes, tuple[tuple[int, Any], bool]] = {}
+
+    def get(self, data: bytes) -> tuple[tuple[int, Any], bool] | None:
+        return self.items.get(data)
+
+    def add(self, data: bytes) -> None:
+        if data in self.items:
+            return
+        r = precheck_one(data)
+        if r is None:
+            return
+        if len(self.items) >= self.limit:
+            for k in list(self.items)[: self.limit // 4]:
+                del self.items[k]
+        self.items[data] = r
+
+    def discard(self, datas: Sequence[bytes]) -> None:
+        for d in datas:
+            self.items.pop(d, None)

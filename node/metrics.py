@@ -1,0 +1,70 @@
+"""Prometheus metrics of the node (default 127.0.0.1:9615/metrics), with Substrate's series names.
+
+Values are read from the node at scrape time (a custom collector), except the block import time,
+a histogram fed on every imported block.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+
+if TYPE_CHECKING:
+    from node.service import Node
+
+
+class _NodeCollector:
+    def __init__(self, node: Node, version: str) -> None:
+        self.node = node
+        self.version = version
+
+    def collect(self) -> Any:
+        n = self.node
+        h = GaugeMetricFamily("substrate_block_height", "Block height info of the chain", labels=["status"])
+        h.add_metric(["best"], n.best.number)
+        h.add_metric(["finalized"], n.finalized.number)
+        yield h
+        st = n.pool.status()
+        yield GaugeMetricFamily("substrate_ready_transactions_number", "Number of transactions in the ready queue", value=st["ready"])
+        yield GaugeMetricFamily("taochain_future_transactions_number", "Number of transactions in the future queue", value=st["future"])
+        yield GaugeMetricFamily("substrate_sub_libp2p_peers_count", "Number of connected peers", value=0)
+        info = GaugeMetricFamily("substrate_build_info", "A metric with a constant '1' value labeled by name, version", labels=["name", "version", "chain"])
+        info.add_metric([n.config.name, self.version, n.spec.id], 1)
+        yield info
+        yield GaugeMetricFamily("taochain_blocks_authored_total", "Blocks this node authored since start", value=n.blocks_authored)
+
+
+class NodeMetrics:
+    def __init__(self, node: Node, version: str) -> None:
+        self.registry = CollectorRegistry()
+        self.registry.register(_NodeCollector(node, version))
+        self.import_seconds = Histogram(
+            "taochain_block_import_seconds", "Time to build or execute a block, seconds",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5), registry=self.registry,
+        )
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    async def start(self, host: str, port: int) -> None:
+        app = web.Application()
+
+        async def handle(_req: web.Request) -> web.Response:
+            return web.Response(body=self.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        app.router.add_get("/metrics", handle)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        socks = getattr(site._server, "sockets", None) or ()
+        self.port = socks[0].getsockname()[1] if socks else port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()

@@ -1,0 +1,308 @@
+"""The node's JSON-RPC methods (Substrate's names and shapes; spec/subtensor.md §1f).
+
+Bytes are 0x-hex; header numbers are hex strings; `system_account` answers JSON in rao; storage
+values are the canonical MessagePack bytes (hex); `state_getMetadata` answers the runtime's JSON
+metadata. `chain_getEvents` (taochain's own) decodes a block's events to JSON, which is what the
+SDK uses to tell whether an extrinsic succeeded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from node.chain_db import StatePrunedError
+from node.rpc import RpcError, RpcMethods, is_any, is_hex, is_str, is_uint
+from node.txpool import PoolError
+from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
+from runtime.support import codec
+from runtime.support.codec import encode_obj, from_wire
+from runtime.support.dispatch import Ctx
+from runtime.support.keys import InvalidKey, parse_account
+from runtime.support.storage import Overlay
+from runtime.support.trie import Trie
+
+if TYPE_CHECKING:
+    from node.service import Node
+
+VERSION = "0.1.0"
+MAX_KEYS_PAGE = 1000
+UNKNOWN_BLOCK = 4003  # taochain's code for a block hash the node does not have
+
+
+def hx(b: bytes) -> str:
+    return "0x" + b.hex()
+
+
+def unhex(s: str, what: str, size: int | None = None) -> bytes:
+    try:
+        b = bytes.fromhex(s[2:] if s.startswith("0x") else s)
+    except ValueError:
+        raise RpcError(-32602, "Invalid params", f"{what} is not valid hex") from None
+    if size is not None and len(b) != size:
+        raise RpcError(-32602, "Invalid params", f"{what} must be {size} bytes, got {len(b)}")
+    return b
+
+
+def header_json(h: Header) -> dict[str, Any]:
+    logs = [hx(encode_obj(d)) for d in h.digest]
+    if h.seal:
+        logs.append(hx(encode_obj(DigestItem(DIGEST_SEAL, AURA_ENGINE, h.seal))))
+    return {
+        "parentHash": hx(h.parent_hash),
+        "number": hex(h.number),
+        "stateRoot": hx(h.state_root),
+        "extrinsicsRoot": hx(h.extrinsics_root),
+        "digest": {"logs": logs},
+    }
+
+
+def header_from_json(j: dict[str, Any]) -> Header:
+    """Rebuild a Header from its RPC JSON (the seal travels as the last digest log)."""
+    items = [codec.decode_obj(DigestItem, bytes.fromhex(x[2:])) for x in j["digest"]["logs"]]
+    seal = b""
+    if items and items[-1].kind == DIGEST_SEAL:
+        seal = items.pop().data
+    return Header(
+        bytes.fromhex(j["parentHash"][2:]), int(j["number"], 16), bytes.fromhex(j["stateRoot"][2:]),
+        bytes.fromhex(j["extrinsicsRoot"][2:]), tuple(items), seal,
+    )
+
+
+def value_json(v: Any) -> Any:
+    """A decoded wire value as JSON: bytes as hex, dataclasses as objects."""
+    if isinstance(v, bytes):
+        return hx(v)
+    if isinstance(v, tuple | list):
+        return [value_json(x) for x in v]
+    if dataclasses.is_dataclass(v):
+        return {f.name.rstrip("_"): value_json(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    return v
+
+
+class NodeRpc:
+    """Binds the RPC methods to a Node."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.events_by_id: dict[tuple[int, int], type] = {
+            (p, i): cls for cls, (p, i, _) in node.runtime._event_ids.items()
+        }
+
+    # ------------------------------------------------------------------ helpers
+    def block_hash_param(self, h: str | None) -> bytes:
+        if h is None:
+            return self.node.db.best_hash
+        b = unhex(h, "block hash", 32)
+        if not self.node.db.has_block(b):
+            raise RpcError(UNKNOWN_BLOCK, "Unknown block", h)
+        return b
+
+    def state(self, h: str | None):
+        block = self.block_hash_param(h)
+        db = self.node.db
+        if block == db.best_hash:
+            return db.best_state()
+        try:
+            return db.state_at(block)
+        except StatePrunedError as exc:
+            raise RpcError(4003, "State already discarded", str(exc)) from None
+
+    def ctx(self, h: str | None = None) -> Ctx:
+        return Ctx(Overlay(self.state(h)), self.node.best.number, self.node.runtime)
+
+    def account_param(self, who: str) -> bytes:
+        try:
+            return parse_account(who)
+        except InvalidKey as exc:
+            raise RpcError(-32602, "Invalid params", f"account: {exc}") from None
+
+    # ------------------------------------------------------------------ system
+    def system_health(self) -> dict[str, Any]:
+        return {"peers": 0, "isSyncing": False, "shouldHavePeers": len(self.node.authorities()) > 1}
+
+    def system_account(self, who: str, at: str | None = None) -> dict[str, int]:
+        info = self.node.runtime.system.get_account(self.ctx(at), self.account_param(who))
+        return {"nonce": info.nonce, "free": info.free, "reserved": info.reserved, "frozen": info.frozen}
+
+    def system_account_next_index(self, who: str) -> int:
+        acct = self.account_param(who)
+        nonce = self.node.runtime.system.get_account(self.ctx(), acct).nonce
+        pending = sorted(
+            t.valid.nonce for h in self.node.pool.ready_hashes() if (t := self.node.pool.get(h)) and t.valid.signer == acct
+        )
+        for n in pending:
+            if n == nonce:
+                nonce += 1
+        return nonce
+
+    # ------------------------------------------------------------------ chain
+    def chain_get_header(self, h: str | None = None) -> dict | None:
+        if h is None:
+            return header_json(self.node.best)
+        hdr = self.node.db.header(unhex(h, "block hash", 32))
+        return None if hdr is None else header_json(hdr)
+
+    def chain_get_block(self, h: str | None = None) -> dict | None:
+        b = self.node.best.hash() if h is None else unhex(h, "block hash", 32)
+        blk = self.node.db.block(b)
+        if blk is None:
+            return None
+        just = self.node.db.justification(b)
+        return {
+            "block": {"header": header_json(blk.header), "extrinsics": [hx(x) for x in blk.extrinsics]},
+            "justifications": None if just is None else [["FRNK", hx(just)]],
+        }
+
+    def chain_get_block_hash(self, n: Any = None) -> Any:
+        if isinstance(n, list):
+            return [self.chain_get_block_hash(x) for x in n]
+        if n is None:
+            return hx(self.node.db.best_hash)
+        if isinstance(n, str):
+            try:
+                n = int(n, 16)
+            except ValueError:
+                raise RpcError(-32602, "Invalid params", "block number must be an integer or hex") from None
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise RpcError(-32602, "Invalid params", "block number must be a non-negative integer")
+        h = self.node.db.hash_at(n)
+        return None if h is None else hx(h)
+
+    def chain_get_events(self, h: str | None = None) -> list[dict]:
+        raw = self.node.runtime.system.Events.get(self.ctx(h).state)
+        if not raw:
+            return []
+        out = []
+        for phase, pallet, index, fields in codec.decode(raw):
+            cls = self.events_by_id.get((pallet, index))
+            name = self.node.runtime._event_ids[cls][2] if cls else f"{pallet}.{index}"
+            decoded = value_json(from_wire(cls, fields)) if cls else fields
+            out.append({"phase": phase, "pallet": pallet, "index": index, "name": name, "fields": decoded})
+        return out
+
+    # ------------------------------------------------------------------ state
+    def state_get_storage(self, key: str, at: str | None = None) -> str | None:
+        v = self.state(at).get(unhex(key, "storage key"))
+        return None if v is None else hx(v)
+
+    def state_get_keys_paged(self, prefix: str, count: int, start: str | None = None, at: str | None = None) -> list[str]:
+        if count > MAX_KEYS_PAGE:
+            raise RpcError(-32602, "Invalid params", f"count must be at most {MAX_KEYS_PAGE}")
+        p = unhex(prefix, "prefix")
+        s = unhex(start, "start key") if start else b""
+        out = []
+        for k, _ in self.state(at).iter_prefix(p):
+            if k <= s:
+                continue
+            out.append(hx(k))
+            if len(out) >= count:
+                break
+        return out
+
+    def state_get_read_proof(self, keys: list, at: str | None = None) -> dict[str, Any]:
+        b = self.block_hash_param(at)
+        root = self.node.db.header(b).state_root
+        ks = [unhex(k, "storage key") for k in keys]
+        try:
+            proof = Trie(self.node.db, root).prove(ks)
+        except LookupError as exc:
+            raise RpcError(4003, "State already discarded", str(exc)) from None
+        return {"at": hx(b), "proof": [hx(n) for n in proof]}
+
+    # ------------------------------------------------------------------ author
+    def author_submit(self, xt: str) -> str:
+        data = unhex(xt, "extrinsic")
+        try:
+            return hx(self.node.submit(data))
+        except PoolError as exc:
+            raise RpcError(exc.code, exc.message, exc.data) from None
+
+    def author_submit_and_watch(self, params: tuple, emit: Any) -> Any:
+        data = unhex(params[0], "extrinsic")
+
+        def on_event(ev: Any) -> None:
+            emit(ev)
+
+        try:
+            h = self.node.pool.submit_and_watch(data, on_event)
+        except PoolError as exc:
+            raise RpcError(exc.code, exc.message, exc.data) from None
+        return lambda: self.node.pool.unwatch(h, on_event)
+
+    def payment_query_info(self, xt: str, at: str | None = None) -> dict[str, Any]:
+        data = unhex(xt, "extrinsic")
+        from runtime.executive import BlockExecution, InvalidTransaction
+
+        node = self.node
+        ex = BlockExecution(node.runtime, node.db.best_state(), node.best.hash(), node.best.number + 1, (), hooks=False)
+        try:
+            version, parts = ex.decode(data)
+            call = node.runtime.decode_call(parts[3] if version == 1 else parts)
+        except (InvalidTransaction, codec.CodecError) as exc:
+            raise RpcError(-32602, "Invalid params", f"extrinsic: {exc}") from None
+        cdef = node.runtime.call_def(call.pallet, call.index)
+        weight = cdef.compute_weight(call.args)
+        fee = node.runtime.payment.compute_fee(len(data), weight, 0, cdef.pays_fee)
+        return {"weight": {"ref_time": weight + node.runtime.EXTRINSIC_BASE_WEIGHT, "proof_size": 0},
+                "class": "normal", "partialFee": str(fee.total)}
+
+    # ------------------------------------------------------------------ subscriptions
+    def _head_sub(self, listeners: list, current: Any) -> Any:
+        def start(_params: tuple, emit: Any) -> Any:
+            def on_head(h: Header) -> None:
+                emit(header_json(h))
+
+            emit(header_json(current()))
+            listeners.append(on_head)
+            return lambda: listeners.remove(on_head) if on_head in listeners else None
+
+        return start
+
+    # ------------------------------------------------------------------ registry
+    def methods(self) -> RpcMethods:
+        n = self.node
+        m = RpcMethods()
+        opt_hash = ("at", is_hex, True)
+        m.register("system_name", lambda: "taochain")
+        m.register("system_version", lambda: VERSION)
+        m.register("system_chain", lambda: n.spec.name)
+        m.register("system_chainType", lambda: n.spec.chain_type)
+        m.register("system_properties", lambda: dict(n.spec.properties))
+        m.register("system_health", self.system_health)
+        m.register("system_peers", lambda: [])
+        m.register("system_accountNextIndex", self.system_account_next_index, [("account", is_str)])
+        m.register("system_account", self.system_account, [("account", is_str), opt_hash])
+        m.register("chain_getHeader", self.chain_get_header, [("hash", is_hex, True)])
+        m.register("chain_getBlock", self.chain_get_block, [("hash", is_hex, True)])
+        m.register("chain_getBlockHash", self.chain_get_block_hash, [("number", is_any, True)])
+        m.register("chain_getFinalizedHead", lambda: hx(n.db.finalized_hash))
+        m.register("chain_getEvents", self.chain_get_events, [("hash", is_hex, True)])
+        m.register("state_getStorage", self.state_get_storage, [("key", is_hex), opt_hash])
+        m.register(
+            "state_getKeysPaged",
+            self.state_get_keys_paged,
+            [("prefix", is_hex), ("count", is_uint), ("startKey", is_hex, True), opt_hash],
+        )
+        m.register("state_getReadProof", self.state_get_read_proof, [("keys", lambda v: isinstance(v, list) and all(is_hex(x) for x in v)), opt_hash])
+        m.register("state_getRuntimeVersion", lambda at=None: n.runtime.VERSION.to_json(), [opt_hash])
+        m.register("state_getMetadata", lambda at=None: n.runtime.metadata(), [opt_hash])
+        m.register("author_submitExtrinsic", self.author_submit, [("extrinsic", is_hex)])
+        m.register("author_pendingExtrinsics", lambda: [hx(x) for x in n.pool.pending()])
+        m.register("payment_queryInfo", self.payment_query_info, [("extrinsic", is_hex), opt_hash])
+        m.register_subscription(
+            "author_submitAndWatchExtrinsic", "author_extrinsicUpdate", "author_unwatchExtrinsic",
+            self.author_submit_and_watch, [("extrinsic", is_hex)],
+        )
+        m.register_subscription(
+            "chain_subscribeNewHeads", "chain_newHead", "chain_unsubscribeNewHeads",
+            self._head_sub(n.head_listeners, lambda: n.best),
+        )
+        m.register_subscription(
+            "chain_subscribeFinalizedHeads", "chain_finalizedHead", "chain_unsubscribeFinalizedHeads",
+            self._head_sub(n.finality_listeners, lambda: n.finalized),
+        )
+        return m
+
+
+__all__ = ["NodeRpc", "header_from_json", "header_json"]

@@ -1,0 +1,306 @@
+"""The full node: chain database, Aura authoring, block import, the transaction pool, notifications.
+
+One asyncio loop drives everything. Block building and execution run in a worker thread (the loop
+keeps answering RPC meanwhile); every write to the database happens on the loop, one atomic batch
+per block (node/chain_db.py), so a `kill -9` at any moment leaves the last committed block intact.
+
+Authoring: `slot = now_ms // slot_ms`; the author is `authorities[slot % n]`. A node with the slot's
+key builds on its best block from the pool's ready transactions, seals the header hash with its
+ed25519 key and imports the block like any other. Import verifies the seal, the slot author, the
+slot (after the parent's, not in the future) and the parent, re-executes, and compares roots. Fork
+choice: the longest chain that contains the finalized block. With a single authority every block is
+final at once; with several, finality comes from the finality gadget (not in this build: blocks
+stay unfinalized).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from node.chain_db import ChainDB, LevelDBKV, MemoryKV
+from node.precheck import ParallelPrecheck, SignatureCache
+from node.txpool import PoolError, TxPool
+from runtime.block import Block, Header, aura_digest
+from runtime.executive import BlockError, BlockResult, build_block, execute_block, validate_transaction
+from runtime.genesis import new_runtime
+from runtime.presets import ChainSpec, get_preset
+from runtime.support import tx
+from runtime.support.hashing import blake2_256
+from runtime.support.keys import Keypair, keypair_from_uri, verify
+from runtime.support.trie import Trie
+
+log = logging.getLogger("taochain")
+
+MAX_FUTURE_SLOTS = 2  # a block may come this many slots early (clock drift)
+MAX_BLOCK_TXS = 5000  # transactions taken from the pool per block
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NodeConfig:
+    chain: str = "dev"  # dev | local | path to a chain-spec JSON
+    base_path: Path | None = None  # None: a temporary folder, removed at exit
+    name: str = "taochain-node"
+    key_uri: str | None = None  # the authority key this node authors with
+    block_time_ms: int | None = None
+    state_pruning: int | None = 256  # None = archive
+    in_memory: bool = False  # MemoryKV instead of LevelDB (tests)
+    author: bool = True
+
+
+def load_spec(chain: str) -> ChainSpec:
+    if chain in ("dev", "local"):
+        return get_preset(chain)
+    import json
+
+    path = Path(chain)
+    if not path.exists():
+        raise ValueError(f"unknown chain {chain!r}: use dev, local or the path of a chain-spec JSON file")
+    try:
+        return ChainSpec.from_json(json.loads(path.read_text()))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+
+
+def short(h: bytes) -> str:
+    return f"0x{h[:2].hex()}…{h[-2:].hex()}"
+
+
+class Node:
+    """A taochain node. `await node.start()`, then `await node.stop()`."""
+
+    def __init__(self, config: NodeConfig, clock: Callable[[], float] = time.time) -> None:
+        self.config = config
+        self.clock = clock
+        spec = load_spec(config.chain)
+        if config.block_time_ms is not None:
+            if config.block_time_ms < 250:
+                raise ValueError("--block-time-ms must be at least 250 (subtensor's fast blocks)")
+            spec = spec.with_slot_duration(config.block_time_ms)
+        self.spec = spec
+        self.runtime, self.genesis = new_runtime(spec)
+        self._tmpdir: str | None = None
+        if config.in_memory:
+            kv: Any = MemoryKV()
+        else:
+            base = config.base_path
+            if base is None:
+                self._tmpdir = tempfile.mkdtemp(prefix="taochain-")
+                base = Path(self._tmpdir)
+            self.base_path = Path(base)
+            (self.base_path / "chains" / spec.id).mkdir(parents=True, exist_ok=True)
+            kv = LevelDBKV(self.base_path / "chains" / spec.id / "db")
+        self.db = ChainDB(kv, config.state_pruning)
+        if not self.db.is_initialized:
+            self.db.init_genesis(
+                self.genesis.block, self.genesis.items, self.genesis.trie_update.new_nodes, spec.dumps()
+            )
+        elif self.db.genesis_hash != self.genesis.hash:
+            raise ValueError(
+                f"the database at {config.base_path} belongs to another chain (genesis "
+                f"0x{self.db.genesis_hash.hex()}); use another --base-path or --chain"
+            )
+        self.key: Keypair | None = keypair_from_uri(config.key_uri) if config.key_uri else None
+        self.sigs = SignatureCache()
+        self.pool = TxPool(self._validate)
+        self.slot_ms = spec.slot_duration_ms
+        self.head_listeners: list[Callable[[Header], None]] = []
+        self.finality_listeners: list[Callable[[Header], None]] = []
+        self.import_times: list[float] = []
+        self.import_listeners: list[Callable[[float], None]] = []
+        self.blocks_authored = 0
+        self._tasks: list[asyncio.Task] = []
+        self._lock = asyncio.Lock()
+        self._stopping = False
+        self.started_at = clock()
+
+    # ------------------------------------------------------------------ views
+    @property
+    def best(self) -> Header:
+        return self.db.best_header
+
+    @property
+    def finalized(self) -> Header:
+        return self.db.finalized_header
+
+    def authorities(self, at: bytes | None = None) -> tuple[bytes, ...]:
+        state = self.db.best_state() if at is None or at == self.db.best_hash else self.db.state_at(at)
+        from runtime.support.dispatch import Ctx
+        from runtime.support.storage import Overlay
+
+        return self.runtime.aura.authorities(Ctx(Overlay(state), 0, self.runtime))
+
+    def _validate(self, data: bytes):
+        self.sigs.add(data)
+        return validate_transaction(self.runtime, self.db.best_state(), self.db.best_header, data, self.sigs)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        best, fin = self.best, self.finalized
+        log.info("🏷  Node name: %s", self.config.name)
+        log.info("⛓  Chain: %s (genesis %s)", self.spec.name, short(self.db.genesis_hash))
+        log.info("📦 Highest known block at #%d, finalized #%d", best.number, fin.number)
+        if self.key is not None and self.config.author:
+            if self.key.public in self.authorities():
+                log.info("👴 Authoring with key %s (slot %d ms)", self.key.ss58, self.slot_ms)
+                self._tasks.append(asyncio.create_task(self._author_loop(), name="author"))
+            else:
+                log.warning("the key %s is not an authority of this chain: not authoring", self.key.ss58)
+        self._tasks.append(asyncio.create_task(self._informant(), name="informant"))
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            try:
+                await t
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
+                pass
+        async with self._lock:
+            self.db.close()
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+
+    # ------------------------------------------------------------------ authoring
+    def current_slot(self) -> int:
+        return int(self.clock() * 1000) // self.slot_ms
+
+    async def _author_loop(self) -> None:
+        while not self._stopping:
+            now_ms = self.clock() * 1000
+            next_slot = int(now_ms // self.slot_ms) + 1
+            await asyncio.sleep(max(0.0, (next_slot * self.slot_ms - now_ms) / 1000))
+            slot = self.current_slot()
+            try:
+                await self.author_block(slot)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failing slot must not stop the node
+                log.exception("authoring in slot %d failed", slot)
+
+    async def author_block(self, slot: int) -> Block | None:
+        """Build, seal and import a block for `slot` if this node's key is that slot's author."""
+        if self.key is None:
+            return None
+        async with self._lock:
+            parent = self.best
+            auths = self.authorities()
+            if not auths or auths[slot % len(auths)] != self.key.public:
+                return None
+            if parent.slot() is not None and slot <= (parent.slot() or 0):
+                return None
+            candidates = self.pool.ready()[:MAX_BLOCK_TXS]
+            inherent = tx.encode_unsigned(self.runtime.call("Timestamp", "set", slot * self.slot_ms).to_wire())
+            state = self.db.best_state()
+            trie = Trie(self.db, parent.state_root)
+            prechecked = self.sigs  # every pool transaction was checked at entry
+            log.info("🙌 Starting consensus session on top of parent %s (#%d)", short(parent.hash()), parent.number)
+            t0 = time.perf_counter()
+            result, rejected = await asyncio.get_running_loop().run_in_executor(
+                None,
+                lambda: build_block(
+                    self.runtime, state, trie, parent.hash(), parent.number + 1, aura_digest(slot),
+                    [inherent], candidates, prechecked,
+                ),
+            )
+            header = result.header.with_seal(self.key.sign(result.header.hash()))
+            block = Block(header, result.extrinsics)
+            if rejected:  # re-validation after import drops the invalid ones from the pool
+                log.debug("%d pool transactions left out of block #%d", len(rejected), header.number)
+            log.info(
+                "🎁 Prepared block for proposing at %d (%d ms) [hash: %s; parent_hash: %s; extrinsics (%d)]",
+                header.number, int((time.perf_counter() - t0) * 1000), short(header.hash()), short(parent.hash()),
+                len(block.extrinsics),
+            )
+            self._commit(block, result, time.perf_counter() - t0)
+            self.blocks_authored += 1
+            return block
+
+    # ------------------------------------------------------------------ import
+    def verify_header(self, header: Header) -> None:
+        """Seal, slot and author checks (before execution). Raises BlockError."""
+        parent = self.db.header(header.parent_hash)
+        if parent is None:
+            raise BlockError(f"unknown parent {short(header.parent_hash)}")
+        if header.number != parent.number + 1:
+            raise BlockError("block number does not follow its parent")
+        slot = header.slot()
+        if slot is None:
+            raise BlockError("the header has no Aura slot digest")
+        if parent.number > 0 and slot <= (parent.slot() or 0):
+            raise BlockError("slot does not increase")
+        if slot > self.current_slot() + MAX_FUTURE_SLOTS:
+            raise BlockError(f"block from the future (slot {slot}, now {self.current_slot()})")
+        auths = self.authorities(header.parent_hash)
+        author = auths[slot % len(auths)]
+        if not verify(author, header.hash(), header.seal):
+            raise BlockError("bad seal: not signed by the slot's author")
+
+    async def import_block(self, block: Block) -> bool:
+        """Verify and execute a block from elsewhere; returns True when it became the best."""
+        async with self._lock:
+            h = block.hash()
+            if self.db.has_block(h):
+                return False
+            self.verify_header(block.header)
+            parent_hash = block.header.parent_hash
+            state = self.db.best_state() if parent_hash == self.db.best_hash else self.db.state_at(parent_hash)
+            trie = Trie(self.db, self.db.header(parent_hash).state_root)
+            t0 = time.perf_counter()
+            pre = ParallelPrecheck(list(block.extrinsics)) if len(block.extrinsics) > 64 else self.sigs
+            result = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: execute_block(self.runtime, state, trie, block, pre)
+            )
+            return self._commit(block, result, time.perf_counter() - t0)
+
+    def _commit(self, block: Block, result: BlockResult, seconds: float) -> bool:
+        header = block.header
+        h = header.hash()
+        becomes_best = header.number > self.best.number
+        single = len(self.authorities(header.parent_hash)) == 1
+        self.db.commit_block(
+            block, result.changes, result.trie_update, set_best=becomes_best,
+            finalized=h if (single and becomes_best) else None,
+        )
+        self.import_times.append(seconds)
+        del self.import_times[:-100]
+        for fn in self.import_listeners:
+            fn(seconds)
+        log.info("✨ Imported #%d (%s)", header.number, short(h))
+        if becomes_best:
+            included = [blake2_256(x) for x in block.extrinsics]
+            self.pool.on_block_imported(included, block_hash=h)
+            self.sigs.discard(block.extrinsics)
+            for fn in list(self.head_listeners):
+                fn(header)
+            if single:
+                self.pool.on_finalized(h, included)
+                for fn in list(self.finality_listeners):
+                    fn(header)
+        return becomes_best
+
+    # ------------------------------------------------------------------ transactions
+    def submit(self, data: bytes) -> bytes:
+        """Into the pool; raises PoolError (1010 invalid with reason, 1012, 1013, 1014, 1016)."""
+        return self.pool.submit(data)
+
+    # ------------------------------------------------------------------ informant
+    async def _informant(self) -> None:
+        while True:
+            await asyncio.sleep(5)
+            best, fin = self.best, self.finalized
+            log.info(
+                "💤 Idle (0 peers), best: #%d (%s), finalized #%d (%s), ⬇ 0 ⬆ 0",
+                best.number, short(best.hash()), fin.number, short(fin.hash()),
+            )
+
+
+__all__ = ["Node", "NodeConfig", "PoolError", "load_spec"]
