@@ -1,0 +1,301 @@
+"""The node end to end: in-process (memory KV) over real RPC sockets, and as a subprocess on LevelDB
+(restart persistence and kill -9 at random moments). Tests wait on conditions, never on sleeps."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from node.rpc_api import header_from_json
+from node.run import RunConfig, RunningNode
+from node.service import NodeConfig
+from runtime.support import tx
+from runtime.support.keys import dev_keypair
+from runtime.support.trie import verify_proof
+from taochain.client import AsyncClient, RpcError
+
+ROOT = Path(__file__).resolve().parents[2]
+TAO = 10**9
+ALICE, BOB, CHARLIE = dev_keypair("Alice"), dev_keypair("Bob"), dev_keypair("Charlie")
+
+
+async def wait_until(cond, timeout: float = 15.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = cond()
+        if asyncio.iscoroutine(v):
+            v = await v
+        if v:
+            return v
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def with_node(fn, **node_kw):
+    async def main():
+        cfg = RunConfig(
+            node=NodeConfig(chain="dev", key_uri="//Alice", in_memory=True, block_time_ms=250, **node_kw),
+            rpc_port=0,
+            prometheus_port=0,
+        )
+        rn = RunningNode(cfg)
+        await rn.start()
+        client = AsyncClient(rn.rpc.url, timeout=20)
+        try:
+            return await fn(rn, client)
+        finally:
+            await client.close()
+            await rn.stop()
+
+    return asyncio.run(main())
+
+
+async def raw(url: str, body: bytes | str) -> dict:
+    async with aiohttp.ClientSession() as s, s.post(url, data=body, headers={"Content-Type": "application/json"}) as r:
+        return json.loads(await r.text())
+
+
+def test_blocks_advance_and_are_final_at_once() -> None:
+    async def t(rn, c):
+        await wait_until(lambda: rn.node.best.number >= 3, what="3 blocks")
+        head = await c.header()
+        assert int(head["number"], 16) >= 3
+        fin = await c.finalized_head()
+        assert int((await c.header(fin))["number"], 16) >= int(head["number"], 16)  # single authority: final at once
+        assert await c.rpc("system_health") == {"peers": 0, "isSyncing": False, "shouldHavePeers": False}
+        assert (await c.rpc("system_properties"))["tokenSymbol"] == "TAO"
+        # the header JSON rebuilds to the same hash
+        h = await c.block_hash(2)
+        assert "0x" + header_from_json(await c.header(h)).hash().hex() == h
+
+    with_node(t)
+
+
+def test_transfer_over_rpc_lands_with_watch_statuses_in_order() -> None:
+    async def t(rn, c):
+        bob0 = (await c.account(BOB.ss58))["free"]
+        call = await c.compose_call("Balances", "transfer_keep_alive", BOB.ss58, 3 * TAO)
+        xt = await c.sign(ALICE, call)
+        statuses = []
+        async for st in c.submit_and_watch(xt):
+            statuses.append(st)
+            if isinstance(st, dict) and "finalized" in st:
+                break
+        assert statuses[0] == "ready"
+        assert list(statuses[1]) == ["inBlock"] and list(statuses[2]) == ["finalized"]
+        assert statuses[1]["inBlock"] == statuses[2]["finalized"]
+        assert (await c.account(BOB.ss58))["free"] == bob0 + 3 * TAO
+        r = await c.extrinsic_outcome("0x" + __import__("hashlib").blake2b(xt, digest_size=32).hexdigest(), statuses[1]["inBlock"])
+        assert r.success and r.fee and r.fee > 0
+        # a failing call is included, reported as failed with its error
+        r = await c.transfer(CHARLIE, BOB.ss58, 10**18)
+        assert not r.success and r.message.endswith("InsufficientBalance")
+
+    with_node(t)
+
+
+def test_new_heads_subscription_delivers_every_head() -> None:
+    async def t(rn, c):
+        seen = []
+        async for h in c.new_heads():
+            seen.append(int(h["number"], 16))
+            if len(seen) == 5:
+                break
+        assert seen == list(range(seen[0], seen[0] + 5))
+
+    with_node(t)
+
+
+def test_rpc_bad_inputs_and_invalid_transactions() -> None:
+    async def t(rn, c):
+        url = rn.rpc.url
+        assert (await raw(url, "{not json"))["error"]["code"] == -32700
+        assert (await raw(url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": "nope"})))["error"]["code"] == -32601
+        bad_params = {"jsonrpc": "2.0", "id": 1, "method": "system_account", "params": [5]}
+        assert (await raw(url, json.dumps(bad_params)))["error"]["code"] == -32602
+        for bad_acct in ("5Bad", "0x1234"):
+            with pytest.raises(RpcError) as e:
+                await c.rpc("system_account", bad_acct)
+            assert e.value.code == -32602
+        with pytest.raises(RpcError) as e:
+            await c.rpc("chain_getBlockHash", -1)
+        assert e.value.code == -32602
+        # invalid transactions: 1010 with the reason
+        call = await c.compose_call("Balances", "transfer_keep_alive", BOB.ss58, TAO)
+        xt = bytearray(await c.sign(ALICE, call))
+        xt[40] ^= 1
+        with pytest.raises(RpcError) as e:
+            await c.submit(bytes(xt))
+        assert e.value.code == 1010 and "bad signature" in str(e.value.data)
+        with pytest.raises(RpcError) as e:
+            await c.submit(b"\x00garbage")
+        assert e.value.code == 1010 and "could not decode" in str(e.value.data)
+        stale = await c.sign(ALICE, call, nonce=0)
+        await c.submit(stale)
+        with pytest.raises(RpcError) as e:
+            await c.submit(stale)
+        assert e.value.code in (1012, 1013)
+        await wait_until(lambda: rn.node.pool.status()["ready"] == 0, what="inclusion")
+        with pytest.raises(RpcError) as e:
+            await c.submit(await c.sign(ALICE, call, nonce=0, tip=1))
+        assert e.value.code == 1010 and "outdated" in str(e.value.data)
+        # still serving
+        assert await c.rpc("system_name") == "taochain"
+
+    with_node(t)
+
+
+def test_state_queries_proofs_metadata_and_metrics() -> None:
+    async def t(rn, c):
+        await wait_until(lambda: rn.node.best.number >= 1)
+        md = await c.metadata()
+        assert [p["name"] for p in md["pallets"]][:2] == ["System", "Timestamp"]
+        acct_key = rn.node.runtime.system.Account.key(ALICE.public)
+        head = await c.header()
+        at = await c.block_hash(int(head["number"], 16))
+        value = await c.rpc("state_getStorage", "0x" + acct_key.hex(), at)
+        proof = await c.rpc("state_getReadProof", ["0x" + acct_key.hex()], at)
+        root = header_from_json(await c.header(at)).state_root
+        assert verify_proof(root, acct_key, [bytes.fromhex(p[2:]) for p in proof["proof"]]) == bytes.fromhex(value[2:])
+        prefix = rn.node.runtime.system.Account.prefix
+        keys = await c.rpc("state_getKeysPaged", "0x" + prefix.hex(), 3, None, at)
+        assert len(keys) == 3 and keys == sorted(keys)
+        more = await c.rpc("state_getKeysPaged", "0x" + prefix.hex(), 10, keys[-1], at)
+        assert more and more[0] > keys[-1]
+        info = await c.rpc("payment_queryInfo", "0x" + (await c.sign(ALICE, await c.compose_call("Balances", "transfer_keep_alive", BOB.ss58, 1))).hex())
+        assert int(info["partialFee"]) > 0
+        async with aiohttp.ClientSession() as s, s.get(f"http://127.0.0.1:{rn.metrics.port}/metrics") as r:
+            text = await r.text()
+        assert re.search(r'substrate_block_height\{status="best"\} [1-9]', text)
+        assert "substrate_ready_transactions_number" in text and "taochain_block_import_seconds_count" in text
+
+    with_node(t)
+
+
+def test_pool_future_nonce_waits_then_lands() -> None:
+    async def t(rn, c):
+        call = await c.compose_call("Balances", "transfer_keep_alive", BOB.ss58, TAO)
+        n = await c.next_nonce(CHARLIE)
+        later = await c.sign(CHARLIE, call, nonce=n + 1)
+        await c.submit(later)
+        assert (await c.rpc("author_pendingExtrinsics")) == ["0x" + later.hex()]
+        assert rn.node.pool.status() == {"ready": 0, "future": 1}
+        await c.submit(await c.sign(CHARLIE, call, nonce=n))
+        await wait_until(lambda: rn.node.pool.status() == {"ready": 0, "future": 0}, what="both included")
+        await wait_until(lambda: c.account(CHARLIE.ss58), what="account")
+        assert (await c.account(CHARLIE.ss58))["nonce"] == n + 2
+
+    with_node(t)
+
+
+# --------------------------------------------------------------------------- subprocess, LevelDB
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_node(base: Path, port: int, log_path: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "taochain.cli", "node", "--dev", "--base-path", str(base), "--rpc-port", str(port),
+         "--no-prometheus", "--block-time-ms", "250", "--state-pruning", "16"],
+        cwd=ROOT, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
+    )
+
+
+def rpc_sync(port: int, method: str, *params):
+    import urllib.request
+
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{port}", json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read())["result"]
+
+
+def wait_rpc(port: int, cond, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            v = cond()
+            if v:
+                return v
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError("node did not answer in time")
+
+
+def imported(log_path: Path) -> dict[int, str]:
+    """Block number -> short hash ("0xabcd…1234") of every 'Imported' log line."""
+    out = {}
+    for m in re.finditer(r"Imported #(\d+) \((0x[0-9a-f]{4})…([0-9a-f]{4})\)", log_path.read_text(errors="replace")):
+        out[int(m.group(1))] = (m.group(2), m.group(3))
+    return out
+
+
+@pytest.mark.integration
+def test_restart_keeps_the_chain_and_clean_shutdown(tmp_path: Path) -> None:
+    port, log_path = free_port(), tmp_path / "node.log"
+    p = start_node(tmp_path / "db", port, log_path)
+    try:
+        wait_rpc(port, lambda: int(rpc_sync(port, "chain_getHeader")["number"], 16) >= 3)
+        xt = tx.sign_extrinsic(ALICE, [5, 3, [BOB.public, 7 * TAO]], 0, bytes.fromhex(rpc_sync(port, "chain_getBlockHash", 0)[2:]), 100)
+        rpc_sync(port, "author_submitExtrinsic", "0x" + xt.hex())
+        wait_rpc(port, lambda: rpc_sync(port, "system_account", BOB.ss58)["free"] == 1_000_007 * TAO)
+        best = int(rpc_sync(port, "chain_getHeader")["number"], 16)
+    finally:
+        p.send_signal(signal.SIGINT)
+        assert p.wait(timeout=20) == 0
+    assert "Goodbye" in log_path.read_text()
+    p = start_node(tmp_path / "db", port, log_path)
+    try:
+        wait_rpc(port, lambda: int(rpc_sync(port, "chain_getHeader")["number"], 16) >= best)
+        assert rpc_sync(port, "system_account", BOB.ss58)["free"] == 1_000_007 * TAO
+        wait_rpc(port, lambda: int(rpc_sync(port, "chain_getHeader")["number"], 16) > best + 1)  # and it goes on
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=20)
+
+
+@pytest.mark.integration
+def test_kill_9_at_random_moments_loses_no_reported_block(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    port, log_path = free_port(), tmp_path / "node.log"
+    for round_ in range(4):
+        p = start_node(tmp_path / "db", port, log_path)
+        try:
+            wait_rpc(port, lambda: rpc_sync(port, "chain_getHeader"))
+            time.sleep(rng.uniform(0.3, 1.5))  # let it import a few blocks, then kill mid-flight
+        finally:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+        reported = imported(log_path)
+        assert reported, "the node imported nothing"
+        p = start_node(tmp_path / "db", port, log_path)
+        try:
+            wait_rpc(port, lambda: rpc_sync(port, "chain_getHeader"))
+            for n, (head, tail) in reported.items():
+                h = rpc_sync(port, "chain_getBlockHash", n)
+                assert h is not None and h.startswith(head) and h.endswith(tail), f"round {round_}: block #{n} lost"
+            top = max(reported)
+            wait_rpc(port, lambda: int(rpc_sync(port, "chain_getHeader")["number"], 16) > top)
+        finally:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
