@@ -27,7 +27,7 @@ from typing import Any
 
 from node.chain_db import ChainDB, LevelDBKV, MemoryKV
 from node.precheck import ParallelPrecheck, SignatureCache
-from node.txpool import PoolError, TxPool
+from node.txpool import PoolError, PoolLimits, TxPool
 from runtime.block import Block, Header, aura_digest
 from runtime.executive import BlockError, BlockResult, build_block, execute_block, validate_transaction
 from runtime.genesis import new_runtime
@@ -40,7 +40,8 @@ from runtime.support.trie import Trie
 log = logging.getLogger("taochain")
 
 MAX_FUTURE_SLOTS = 2  # a block may come this many slots early (clock drift)
-MAX_BLOCK_TXS = 5000  # transactions taken from the pool per block
+MAX_BLOCK_TXS = 20_000  # transactions offered to a block (weight and the deadline cut it further)
+PROPOSAL_SHARE = 0.6  # share of the slot the author may spend adding transactions
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class NodeConfig:
     state_pruning: int | None = 256  # None = archive
     in_memory: bool = False  # MemoryKV instead of LevelDB (tests)
     author: bool = True
+    pool_limit: int = 8192  # ready transactions the pool holds (Substrate's --pool-limit)
 
 
 def load_spec(chain: str) -> ChainSpec:
@@ -109,7 +111,7 @@ class Node:
             )
         self.key: Keypair | None = keypair_from_uri(config.key_uri) if config.key_uri else None
         self.sigs = SignatureCache()
-        self.pool = TxPool(self._validate)
+        self.pool = TxPool(self._validate, PoolLimits(max_ready=config.pool_limit))
         self.slot_ms = spec.slot_duration_ms
         self.head_listeners: list[Callable[[Header], None]] = []
         self.finality_listeners: list[Callable[[Header], None]] = []
@@ -202,13 +204,14 @@ class Node:
             state = self.db.best_state()
             trie = Trie(self.db, parent.state_root)
             prechecked = self.sigs  # every pool transaction was checked at entry
+            deadline = time.monotonic() + self.slot_ms * PROPOSAL_SHARE / 1000
             log.info("🙌 Starting consensus session on top of parent %s (#%d)", short(parent.hash()), parent.number)
             t0 = time.perf_counter()
             result, rejected = await asyncio.get_running_loop().run_in_executor(
                 None,
                 lambda: build_block(
                     self.runtime, state, trie, parent.hash(), parent.number + 1, aura_digest(slot),
-                    [inherent], candidates, prechecked,
+                    [inherent], candidates, prechecked, lambda: time.monotonic() > deadline,
                 ),
             )
             header = result.header.with_seal(self.key.sign(result.header.hash()))

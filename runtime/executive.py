@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from enum import IntEnum
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.block import Block, DigestItem, Header, extrinsics_root
@@ -337,14 +338,19 @@ def build_block(
     inherents: list[bytes],
     candidates: list[bytes],
     prechecked: Prechecked | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[BlockResult, list[tuple[bytes, InvalidTransaction]]]:
     """Author a block: inherents, then every candidate that is valid (the others are returned with
-    their reason). The header comes back unsealed."""
+    their reason). The header comes back unsealed. `should_stop` (the node's proposal deadline) is
+    asked every 64 candidates; it decides only which transactions the author includes, never how
+    they execute."""
     ex = BlockExecution(runtime, backend, parent_hash, number, digest, prechecked=prechecked)
     for data in inherents:
         ex.apply_inherent(data)
     rejected: list[tuple[bytes, InvalidTransaction]] = []
-    for data in candidates:
+    for i, data in enumerate(candidates):
+        if should_stop is not None and i % 64 == 0 and i and should_stop():
+            break
         try:
             ex.apply_extrinsic(data)
         except InvalidTransaction as exc:
@@ -378,7 +384,9 @@ def execute_block(
     return BlockResult(h, result.extrinsics, result.changes, result.events, result.trie_update, result.outcomes)
 
 
-def validate_transaction(runtime: Runtime, backend: StateBackend, best: Header, data: bytes) -> ValidTransaction:
+def validate_transaction(
+    runtime: Runtime, backend: StateBackend, best: Header, data: bytes, prechecked: Prechecked | None = None
+) -> ValidTransaction:
     """Validate `data` for inclusion in the block after `best` (the pool's entry check)."""
-    ex = BlockExecution(runtime, backend, best.hash(), best.number + 1, (), hooks=False)
+    ex = BlockExecution(runtime, backend, best.hash(), best.number + 1, (), hooks=False, prechecked=prechecked)
     return ex.validate(data)

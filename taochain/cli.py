@@ -74,6 +74,7 @@ def node_cmd(
     block_time_ms: int | None = typer.Option(None, "--block-time-ms", help="slot duration override (>= 250)"),
     state_pruning: str = typer.Option("256", "--state-pruning", help="archive | N (finalized states kept)"),
     yuma_backend: str = typer.Option("auto", "--yuma-backend", help="auto | numpy | cupy"),
+    pool_limit: int = typer.Option(8192, "--pool-limit", help="ready transactions the pool holds"),
 ) -> None:
     """Run a taochain node: author blocks, keep them in LevelDB, serve JSON-RPC and metrics."""
     import asyncio
@@ -107,6 +108,7 @@ def node_cmd(
             node=NodeConfig(
                 chain=chain, base_path=None if tmp else Path(base_path or Path.home() / ".taochain"),
                 name=name, key_uri=uri, block_time_ms=block_time_ms, state_pruning=pruning,
+                pool_limit=pool_limit,
             ),
             rpc_host="0.0.0.0" if rpc_external else "127.0.0.1",
             rpc_port=rpc_port, rpc_cors=cors, rpc_methods=rpc_methods,
