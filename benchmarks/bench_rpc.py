@@ -4,7 +4,7 @@
    over WebSocket (C connections, D requests in flight each), against `taochain node` running as its
    own process on 127.0.0.1 (the client shares the 2 cores with it).
 2. End-to-end sTPS: N transfers pre-signed by N distinct pre-funded accounts (a chain-spec file made
-   here), submitted over RPC in JSON-RPC batches to a node with 1 s blocks, measured from the first
+   here), submitted over RPC in JSON-RPC batches of 100 from 4 concurrent connections to a node with 1 s blocks, measured from the first
    submit to the block that includes the last one; printed next to the in-process execution rate
    (bench_import's measure, taken here in the same run on the same state size).
 
@@ -154,14 +154,18 @@ async def stps(args) -> dict:
             start_number = int((await rpc(s, url, "chain_getHeader"))["number"], 16)
             t0 = time.monotonic()
             batch = 100  # the server's batch limit
-            for i in range(0, len(xts), batch):
-                body = [{"jsonrpc": "2.0", "id": j, "method": "author_submitExtrinsic", "params": ["0x" + x.hex()]}
-                        for j, x in enumerate(xts[i : i + batch])]
-                async with s.post(url, json=body) as r:
-                    res = await r.json()
-                errors = [x["error"] for x in res if "error" in x]
-                if errors:
-                    raise RuntimeError(f"submission refused: {errors[0]}")
+
+            async def submitter(part: list[bytes]) -> None:
+                for i in range(0, len(part), batch):
+                    body = [{"jsonrpc": "2.0", "id": j, "method": "author_submitExtrinsic", "params": ["0x" + x.hex()]}
+                            for j, x in enumerate(part[i : i + batch])]
+                    async with s.post(url, json=body) as r:
+                        res = await r.json()
+                    errors = [x["error"] for x in res if "error" in x]
+                    if errors:
+                        raise RuntimeError(f"submission refused: {errors[0]}")
+
+            await asyncio.gather(*[submitter(xts[k :: args.submitters]) for k in range(args.submitters)])
             t_submitted = time.monotonic() - t0
             last = keys[-1].ss58
             while (await rpc(s, url, "system_account", last))["nonce"] < 1:
@@ -189,7 +193,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--depth", type=int, default=8)
-    ap.add_argument("--transfers", type=int, default=4000)
+    ap.add_argument("--transfers", type=int, default=20000)
+    ap.add_argument("--submitters", type=int, default=4, help="concurrent RPC connections submitting")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     if args.quick:

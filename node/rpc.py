@@ -45,7 +45,7 @@ Errors (the server keeps serving after every one of them)
   the upgrade. A WebSocket message over `max_body_bytes` closes that connection with code 1009.
   Notifications (requests without "id") get no response (HTTP: 204, empty body); an invalid request is
   answered with id null even without an id, as JSON-RPC 2.0 says. Batches answer with an array in
-  request order (entries are run one after the other); a batch of notifications only gets no answer.
+  request order (entries run concurrently: async handlers interleave); a batch of notifications only gets no answer.
 
 CORS: `cors=None` adds no headers and checks no origin; a list allows those origins exactly (an entry
 ending in ":*" matches any port), "all" (or "*") any. Allowed origins get Access-Control-Allow-Origin
@@ -762,11 +762,9 @@ class RpcServer:
                     f"batch of {len(req)} requests exceeds the limit of {self.limits.max_batch}",
                 )
                 return self._encode(_error_response(None, err))
-            out = []
-            for item in req:
-                resp = await self._handle_one(item, conn, activations)
-                if resp is not None:
-                    out.append(resp)
+            # entries run concurrently (async handlers interleave; answers keep request order)
+            answers = await asyncio.gather(*[self._handle_one(item, conn, activations) for item in req])
+            out = [resp for resp in answers if resp is not None]
             return self._encode(out) if out else None
         return self._encode(
             _error_response(None, _std_error(INVALID_REQUEST, "request must be an object or an array"))

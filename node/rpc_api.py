@@ -8,6 +8,8 @@ SDK uses to tell whether an extrinsic succeeded.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from node.service import Node
 
 VERSION = "0.1.0"
+_VERIFIER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-verify")
 MAX_KEYS_PAGE = 1000
 UNKNOWN_BLOCK = 4003  # taochain's code for a block hash the node does not have
 
@@ -85,6 +88,7 @@ class NodeRpc:
 
     def __init__(self, node: Node) -> None:
         self.node = node
+        self._to_verify: list[tuple[bytes, asyncio.Future]] = []
         self.events_by_id: dict[tuple[int, int], type] = {
             (p, i): cls for cls, (p, i, _) in node.runtime._event_ids.items()
         }
@@ -211,8 +215,34 @@ class NodeRpc:
         return {"at": hx(b), "proof": [hx(n) for n in proof]}
 
     # ------------------------------------------------------------------ author
-    def author_submit(self, xt: str) -> str:
+    async def _verified(self, data: bytes) -> None:
+        """Decode and verify the signature off the event loop (libsodium runs without the GIL).
+        Submissions that arrive together (a batch, several connections) are verified in one job."""
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._to_verify.append((data, fut))
+        if len(self._to_verify) == 1:
+            loop.call_soon(self._drain_verify)
+        await fut
+
+    def _drain_verify(self) -> None:
+        batch, self._to_verify = self._to_verify, []
+        loop = asyncio.get_running_loop()
+
+        def work() -> None:
+            for data, _ in batch:
+                self.node.sigs.add(data)
+
+        def done(_f: Any) -> None:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_result(None)
+
+        loop.run_in_executor(_VERIFIER, work).add_done_callback(lambda f: loop.call_soon_threadsafe(done, f))
+
+    async def author_submit(self, xt: str) -> str:
         data = unhex(xt, "extrinsic")
+        await self._verified(data)
         try:
             return hx(self.node.submit(data))
         except PoolError as exc:

@@ -40,7 +40,7 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
 from runtime.executive import InvalidReason, InvalidTransaction, ValidTransaction
@@ -328,11 +328,17 @@ class TxPool:
             self._flush()
 
     def on_block_imported(
-        self, included: Iterable[bytes], revalidate: bool = True, block_hash: bytes | None = None
+        self,
+        included: Iterable[bytes],
+        revalidate: bool = True,
+        block_hash: bytes | None = None,
+        only_senders: Collection[bytes] | None = None,
     ) -> None:
         """A new best block holds `included` (extrinsic bytes or their hashes). They leave the pool
         (and are banned from re-entry); with `revalidate` every other transaction is validated
         again against the new best state, else the included ones' tags count as provided.
+        `only_senders` limits re-validation to the transactions of those senders (the accounts the
+        block changed; the others' validity cannot have changed but for their era).
         With `block_hash`, watchers of the included ones also get {"inBlock": ..}."""
         hashes = [_as_hash(x) for x in included]
         if block_hash is not None:
@@ -346,18 +352,20 @@ class TxPool:
                         self._detach(h)
                 self._ban(hashes)
                 if revalidate:
-                    self._revalidate()
+                    self._revalidate(only_senders)
                 else:
                     self._rebuild()
                 self._enforce_limits()
         finally:
             self._flush()
 
-    def _revalidate(self) -> None:
+    def _revalidate(self, only_senders: Collection[bytes] | None = None) -> None:
         txs = sorted(self._txs.values(), key=lambda t: t.arrival)
         invalid: list[bytes] = []
         updated: list[PoolTransaction] = []
         for t in txs:  # validate them all first: a failing callback leaves the pool as it was
+            if only_senders is not None and t.valid.signer not in only_senders:
+                continue
             try:
                 valid = self._validate(t.data)
             except InvalidTransaction as exc:
@@ -366,7 +374,8 @@ class TxPool:
                 continue
             if valid != t.valid:
                 updated.append(dataclasses.replace(t, valid=valid))
-        self._chain_tags.clear()  # the new state provides them now
+        if only_senders is None:
+            self._chain_tags.clear()  # the new state provides them now
         for t in txs:
             self._touched.setdefault(t.hash, self._state(t.hash))
         for t in updated:

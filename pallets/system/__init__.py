@@ -7,11 +7,14 @@ events only.
 
 from __future__ import annotations
 
-from runtime.support.codec import U8, U32, U64, AccountId, Bytes, Hash, Text, wire
+from typing import Annotated
+
+from runtime.support.codec import U8, U32, U64, AccountId, Bytes, BytesT, Hash, Text, wire
 from runtime.support.dispatch import Ctx, Origin, Pallet, SystemError_, call, ensure_signed
 from runtime.support.hashing import blake2_256
 from runtime.support.storage import StorageMap, StorageValue
 
+EventsBytes = Annotated[bytes, BytesT(max_len=64 * 1024 * 1024)]  # a full block's events
 BLOCK_HASH_COUNT = 2400  # Substrate's BlockHashCount: how far back mortal transactions may be born
 
 
@@ -80,7 +83,7 @@ class System(Pallet):
     ParentHash = StorageValue("System", "ParentHash", Hash, b"\0" * 32, doc="hash of the parent block")
     BlockHash = StorageMap("System", "BlockHash", U64, Hash, None, hasher="Twox64Concat", doc="recent block hashes by number")
     ExtrinsicCount = StorageValue("System", "ExtrinsicCount", U32, 0, doc="extrinsics in the current block")
-    Events = StorageValue("System", "Events", Bytes, b"", doc="the current block's events, encoded")
+    Events = StorageValue("System", "Events", EventsBytes, b"", doc="the current block's events, encoded")
 
     # --- accounts (the AccountStore interface other pallets get injected)
     def get_account(self, ctx: Ctx, who: bytes) -> AccountInfo:
