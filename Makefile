@@ -14,6 +14,16 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	@echo "Starting a dev node (Alice authors 1 s blocks; data in a temporary folder; Ctrl-C stops it)."
+	@echo "Query it from another terminal:"
+	@echo "  .venv/bin/taochain balance //Alice"
+	@echo "  .venv/bin/taochain transfer --uri //Alice --dest //Bob --amount 1.5"
+	@echo "  .venv/bin/taochain block --json"
+	@echo "  curl -s -H 'Content-Type: application/json' -d '{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"chain_getHeader\"}' http://127.0.0.1:9944"
+	@echo "  curl -s http://127.0.0.1:9615/metrics | grep substrate_block_height"
+	$(BIN)/taochain node --dev --tmp
+
+demo: $(STAMP)
 	$(BIN)/taochain demo
 
 test: $(STAMP)
@@ -24,6 +34,7 @@ test-all: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_rpc.py
 	$(BIN)/python benchmarks/bench_yuma.py
 
 lint: $(STAMP)

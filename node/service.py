@@ -256,6 +256,9 @@ class Node:
         slot = header.slot()
         if slot is None:
             raise BlockError("the header has no Aura slot digest")
+        fin = self.finalized
+        if parent.number < fin.number or (parent.number == fin.number and parent.hash() != fin.hash()):
+            raise BlockError(f"block #{header.number} does not descend from the finalized block #{fin.number}")
         if parent.number > 0 and slot <= (parent.slot() or 0):
             raise BlockError("slot does not increase")
         if slot > self.current_slot() + MAX_FUTURE_SLOTS:

@@ -28,7 +28,7 @@ from taochain.client import AsyncClient, RpcError
 
 ROOT = Path(__file__).resolve().parents[2]
 TAO = 10**9
-ALICE, BOB, CHARLIE = dev_keypair("Alice"), dev_keypair("Bob"), dev_keypair("Charlie")
+ALICE, BOB, CHARLIE, DAVE = (dev_keypair(n) for n in ("Alice", "Bob", "Charlie", "Dave"))
 
 
 async def wait_until(cond, timeout: float = 15.0, what: str = "condition"):
@@ -43,10 +43,10 @@ async def wait_until(cond, timeout: float = 15.0, what: str = "condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def with_node(fn, **node_kw):
+def with_node(fn, chain: str = "dev", key_uri: str | None = "//Alice", **node_kw):
     async def main():
         cfg = RunConfig(
-            node=NodeConfig(chain="dev", key_uri="//Alice", in_memory=True, block_time_ms=250, **node_kw),
+            node=NodeConfig(chain=chain, key_uri=key_uri, in_memory=True, block_time_ms=250, **node_kw),
             rpc_port=0,
             prometheus_port=0,
         )
@@ -299,3 +299,67 @@ def test_kill_9_at_random_moments_loses_no_reported_block(tmp_path: Path) -> Non
         finally:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=10)
+
+
+# --------------------------------------------------------------------------- import and fork choice
+
+
+def test_import_verifies_seal_author_parent_and_picks_the_longest_chain() -> None:
+    """A node without a key imports blocks authored elsewhere (LocalChain, same dev genesis)."""
+    from node.local import LocalChain
+    from runtime.block import Block
+    from runtime.executive import BlockError
+
+    async def t(rn, c):
+        node = rn.node
+        a = LocalChain()
+        a.author([a.sign(BOB, a.call("Balances", "transfer_keep_alive", CHARLIE.public, TAO))])
+        good = a.blocks[a.head.hash()]
+        # tampered seal, sealed by another key, unknown parent, state root mismatch
+        for bad, msg in [
+            (Block(good.header.with_seal(b"\x01" * 64), good.extrinsics), "bad seal"),
+            (Block(good.header.with_seal(BOB.sign(good.header.hash())), good.extrinsics), "bad seal"),
+        ]:
+            with pytest.raises(BlockError, match=msg):
+                await node.import_block(bad)
+        orphan = __import__("dataclasses").replace(good.header, parent_hash=b"\x05" * 32)
+        with pytest.raises(BlockError, match="unknown parent"):
+            await node.import_block(Block(orphan, good.extrinsics))
+        assert node.best.number == 0
+        assert await node.import_block(good)
+        assert node.best.hash() == good.hash() and node.finalized.hash() == good.hash()
+        assert (await c.account(CHARLIE.ss58))["free"] == 1_000_001 * TAO
+        # a competing branch from genesis: refused, genesis is no longer the finalized block
+        b = LocalChain()
+        b.author(slot=5)
+        with pytest.raises(BlockError, match="does not descend from the finalized"):
+            await node.import_block(b.blocks[b.head.hash()])
+        assert node.best.hash() == good.hash()
+
+    with_node(t, author=False)
+
+
+def test_fork_choice_longest_chain_without_finality() -> None:
+    """Three authorities, no finality gadget yet: the longest chain wins, with a reorg."""
+    from node.local import LocalChain
+    from runtime.presets import local
+
+    async def t(rn, c):
+        node = rn.node
+        a, b = LocalChain(local()), LocalChain(local())
+        for s in (1, 2):
+            a.author(slot=s)
+        for s in (3, 4, 5):
+            b.author([b.sign(BOB, b.call("Balances", "transfer_keep_alive", DAVE.public, TAO))] if s == 5 else [], slot=s)
+        for h in a.by_number[1:]:
+            await node.import_block(a.blocks[h])
+        assert node.best.hash() == a.head.hash()
+        assert not await node.import_block(b.blocks[b.by_number[1]])  # shorter: kept aside
+        assert not await node.import_block(b.blocks[b.by_number[2]])  # as long: no switch
+        assert node.best.hash() == a.head.hash()
+        assert await node.import_block(b.blocks[b.by_number[3]])  # longer: reorg
+        assert node.best.hash() == b.head.hash() and node.finalized.number == 0
+        assert (await c.account(DAVE.ss58))["free"] == 1_000_001 * TAO
+        assert await c.block_hash(2) == "0x" + b.by_number[2].hex()
+
+    with_node(t, chain="local", key_uri=None)

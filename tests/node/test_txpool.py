@@ -239,6 +239,28 @@ def test_block_import_from_elsewhere_promotes_future() -> None:
     assert pool.ready() == [a1]
 
 
+def test_partial_revalidation_checks_only_the_senders_the_block_touched() -> None:
+    chain = LocalChain()
+    calls: list[bytes] = []
+
+    def counting_validate(data: bytes):
+        calls.append(data)
+        return chain.validate(data)
+
+    pool = TxPool(counting_validate)
+    a0, a1, b0 = xfer(chain, ALICE, 0), xfer(chain, ALICE, 1), xfer(chain, BOB, 0)
+    c_stale = xfer(chain, CHARLIE, 0)
+    for x in (a1, b0, c_stale):
+        pool.submit(x)
+    # the block includes a0 (Alice) and another nonce-0 transfer of Charlie's
+    result, _ = chain.author([a0, xfer(chain, CHARLIE, 0, amount=2 * TAO)])
+    calls.clear()
+    pool.on_block_imported(list(result.extrinsics), only_senders={ALICE.public, CHARLIE.public})
+    assert sorted(calls) == sorted([a1, c_stale])  # Bob's transaction is not re-checked
+    assert pool.ready() == [a1, b0] or pool.ready() == [b0, a1]
+    assert blake2_256(c_stale) not in pool  # stale now: dropped
+
+
 def test_block_import_without_revalidation_uses_the_included_tags(chain: LocalChain) -> None:
     pool = TxPool(chain.validate)  # the chain does not move: only the included tags satisfy a1
     a0, a1, a2 = (xfer(chain, ALICE, n) for n in range(3))
