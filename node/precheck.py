@@ -14,8 +14,9 @@ from typing import Any
 
 from runtime.support import tx
 from runtime.support.codec import CodecError
+from runtime.support.keys import verify
 
-CHUNK = 64  # extrinsics per worker task
+CHUNK = 32  # signatures per worker task
 
 _POOL: concurrent.futures.ThreadPoolExecutor | None = None
 
@@ -38,23 +39,61 @@ def precheck_one(data: bytes) -> tuple[tuple[int, Any], bool] | None:
     return envelope, tx.check_signature(signer, sig, extra, call_w)
 
 
-def _chunk(items: Sequence[bytes]) -> list[tuple[tuple[int, Any], bool] | None]:
-    return [precheck_one(d) for d in items]
+def _verify_chunk(jobs: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
+    """The worker's loop: signature checks only (libsodium releases the GIL; the Python around it
+    is kept minimal so that the main thread, busy executing, is not held up)."""
+    return [verify(pub, payload, sig) for pub, payload, sig in jobs]
 
 
 class ParallelPrecheck:
-    """Starts checking `extrinsics` in the background; `get(data)` waits for that one's chunk."""
+    """Decodes `extrinsics` on the calling thread (the executive needs the envelopes anyway) and
+    has their signatures checked by a worker process (node/sigworker.py), chunk by chunk, while
+    the caller goes on; `get(data)` waits for that extrinsic's chunk."""
 
     def __init__(self, extrinsics: Sequence[bytes]) -> None:
-        self.index = {d: i for i, d in enumerate(extrinsics)}
-        pool = _pool()
-        self.futures = [pool.submit(_chunk, extrinsics[i : i + CHUNK]) for i in range(0, len(extrinsics), CHUNK)]
+        from node.sigworker import CHUNK as WCHUNK
+        from node.sigworker import get_verifier
+
+        self.verifier = get_verifier()
+        self.entries: dict[bytes, tuple[tuple[int, Any], int, int]] = {}  # data -> (envelope, chunk, i)
+        self.verdicts: dict[int, bytes] = {}
+        jobs: list[tuple[bytes, bytes, bytes]] = []
+        waiting: list[tuple[bytes, tuple[int, Any]]] = []  # decoded, chunk not yet sent
+
+        def flush() -> None:
+            cid = self.verifier.submit(jobs)
+            for i, (d, env) in enumerate(waiting):
+                self.entries[d] = (env, cid, i)
+            jobs.clear()
+            waiting.clear()
+
+        for data in extrinsics:
+            try:
+                envelope = tx.decode_envelope(data)
+            except CodecError:
+                continue
+            if envelope[0] != tx.SIGNED_VERSION:
+                self.entries[data] = (envelope, -1, 0)
+                continue
+            signer, sig, extra, call_w = envelope[1]
+            jobs.append((signer, tx.signing_payload(call_w, extra), sig))
+            waiting.append((data, envelope))
+            if len(jobs) == WCHUNK:
+                flush()  # the worker starts on it while this thread decodes the next chunk
+        if jobs:
+            flush()
 
     def get(self, data: bytes) -> tuple[tuple[int, Any], bool] | None:
-        i = self.index.get(data)
-        if i is None:
+        entry = self.entries.get(data)
+        if entry is None:
             return None
-        return self.futures[i // CHUNK].result()[i % CHUNK]
+        envelope, cid, i = entry
+        if cid == -1:
+            return envelope, True
+        v = self.verdicts.get(cid)
+        if v is None:
+            v = self.verdicts[cid] = self.verifier.result(cid)
+        return envelope, v[i] == 1
 
 
 class SignatureCache:
@@ -79,6 +118,12 @@ class SignatureCache:
             for k in list(self.items)[: self.limit // 4]:
                 del self.items[k]
         self.items[data] = r
+
+    def put(self, data: bytes, result: tuple[tuple[int, Any], bool]) -> None:
+        if len(self.items) >= self.limit:
+            for k in list(self.items)[: self.limit // 4]:
+                del self.items[k]
+        self.items[data] = result
 
     def discard(self, datas: Sequence[bytes]) -> None:
         for d in datas:

@@ -14,6 +14,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from node.chain_db import StatePrunedError
+from node.precheck import ParallelPrecheck, precheck_one
 from node.rpc import RpcError, RpcMethods, is_any, is_hex, is_str, is_uint
 from node.txpool import PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
@@ -229,9 +230,16 @@ class NodeRpc:
         batch, self._to_verify = self._to_verify, []
         loop = asyncio.get_running_loop()
 
+        sigs = self.node.sigs
+        datas = [d for d, _ in batch if sigs.get(d) is None]
+        # envelopes are decoded here; the signatures are checked by the worker process
+        pre = ParallelPrecheck(datas) if len(datas) >= 8 else None
+
         def work() -> None:
-            for data, _ in batch:
-                self.node.sigs.add(data)
+            for d in datas:
+                r = pre.get(d) if pre is not None else precheck_one(d)
+                if r is not None:
+                    sigs.put(d, r)
 
         def done(_f: Any) -> None:
             for _, fut in batch:

@@ -160,6 +160,9 @@ class Node:
             else:
                 log.warning("the key %s is not an authority of this chain: not authoring", self.key.ss58)
         self._tasks.append(asyncio.create_task(self._informant(), name="informant"))
+        from node.sigworker import get_verifier
+
+        get_verifier()  # the signature worker process, started now rather than on the first big block
 
     async def stop(self) -> None:
         self._stopping = True
