@@ -97,7 +97,7 @@ async def ws_load(url: str, body: dict, conns: int, depth: int, seconds: float) 
             async with s.ws_connect(url.replace("http://", "ws://")) as ws:
                 for i in range(depth):
                     await ws.send_json({**body, "id": i})
-                async for m in ws:
+                async for _m in ws:
                     count += 1
                     if time.monotonic() >= stop:
                         break

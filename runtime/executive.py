@@ -14,8 +14,8 @@ dispatched in a nested layer (dropped on error); the block's fees go to its auth
 from __future__ import annotations
 
 import dataclasses
-from enum import IntEnum
 from collections.abc import Callable
+from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.block import Block, DigestItem, Header, extrinsics_root
@@ -171,9 +171,9 @@ class BlockExecution:
         self.signed_seen = False
         self.fees = 0  # collected from signed extrinsics, paid to the author at finalize
         self.author: bytes | None = None
-        runtime.system.initialize(self.ctx, number, parent_hash)
-        if not hooks:  # pool validation: System is initialized, no hooks run (as Substrate)
+        if not hooks:  # pool validation: reads only, no block initialization or hooks
             return
+        runtime.system.initialize(self.ctx, number, parent_hash)
         slot = Header(parent_hash, number, b"\0" * 32, b"\0" * 32, digest, b"").slot()
         if slot is None:
             raise BlockError("the header has no Aura slot digest")
@@ -221,7 +221,10 @@ class BlockExecution:
         if extra.era.immortal:
             expected = rt.genesis_hash
         else:
-            expected = rt.system.block_hash(self.ctx, birth) if birth < self.number else None
+            if birth == self.number - 1:
+                expected = self.parent_hash  # not in BlockHash until the block initializes
+            else:
+                expected = rt.system.block_hash(self.ctx, birth) if birth < self.number else None
         if expected is None or expected != extra.birth_hash:
             raise InvalidTransaction(InvalidReason.AncientBirthBlock)
         try:

@@ -295,7 +295,7 @@ def test_kill_9_at_random_moments_loses_no_reported_block(tmp_path: Path) -> Non
                 h = rpc_sync(port, "chain_getBlockHash", n)
                 assert h is not None and h.startswith(head) and h.endswith(tail), f"round {round_}: block #{n} lost"
             top = max(reported)
-            wait_rpc(port, lambda: int(rpc_sync(port, "chain_getHeader")["number"], 16) > top)
+            wait_rpc(port, lambda top=top: int(rpc_sync(port, "chain_getHeader")["number"], 16) > top)
         finally:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=10)
