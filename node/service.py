@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import shutil
 import tempfile
@@ -163,6 +164,11 @@ class Node:
         from node.sigworker import get_verifier
 
         get_verifier()  # the signature worker process, started now rather than on the first big block
+        # long-lived objects (runtime, caches, genesis) need no rescanning by the cyclic GC, and
+        # blocks allocate many short-lived objects: collect less often
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 50, 100)
 
     async def stop(self) -> None:
         self._stopping = True
