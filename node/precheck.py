@@ -1,34 +1,23 @@
-"""Extrinsic pre-checking off the main thread: decode envelopes and verify signatures in a worker.
+"""Extrinsic pre-checking: decode envelopes and verify signatures ahead of (or beside) execution.
 
-The runtime executes extrinsics one by one on the main thread; the ed25519 checks (libsodium, which
-pynacl calls with the GIL released) can run ahead in a worker thread, as Substrate's background
-batch verification does. The results feed `runtime.executive.Prechecked`. Correctness never depends
-on the worker: an extrinsic it could not decode is decoded (and rejected) by the executive itself.
+The runtime executes extrinsics one by one; the results here feed `runtime.executive.Prechecked`,
+so that it skips work already done: `ParallelPrecheck` has a block's signatures checked by the
+worker process of node/sigworker.py while the runtime executes (as Substrate's background batch
+verification), and `SignatureCache` remembers transactions verified at pool entry. Correctness never
+depends on them: an extrinsic they could not decode is decoded (and rejected) by the executive.
 """
 
 from __future__ import annotations
 
-import concurrent.futures
 from collections.abc import Sequence
 from typing import Any
 
 from runtime.support import tx
 from runtime.support.codec import CodecError
-from runtime.support.keys import verify
-
-CHUNK = 32  # signatures per worker task
-
-_POOL: concurrent.futures.ThreadPoolExecutor | None = None
-
-
-def _pool() -> concurrent.futures.ThreadPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigcheck")
-    return _POOL
 
 
 def precheck_one(data: bytes) -> tuple[tuple[int, Any], bool] | None:
+    """Decode and verify one extrinsic here; None when it does not decode."""
     try:
         envelope = tx.decode_envelope(data)
     except CodecError:
@@ -37,12 +26,6 @@ def precheck_one(data: bytes) -> tuple[tuple[int, Any], bool] | None:
         return envelope, True
     signer, sig, extra, call_w = envelope[1]
     return envelope, tx.check_signature(signer, sig, extra, call_w)
-
-
-def _verify_chunk(jobs: Sequence[tuple[bytes, bytes, bytes]]) -> list[bool]:
-    """The worker's loop: signature checks only (libsodium releases the GIL; the Python around it
-    is kept minimal so that the main thread, busy executing, is not held up)."""
-    return [verify(pub, payload, sig) for pub, payload, sig in jobs]
 
 
 class ParallelPrecheck:
