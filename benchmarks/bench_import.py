@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -25,7 +23,9 @@ import nacl
 import nacl.signing
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from results_io import save  # noqa: E402
 
 from node.local import LocalChain  # noqa: E402
 from runtime.presets import dev  # noqa: E402
@@ -156,18 +156,7 @@ def main() -> None:
             f"{r['transfers_per_s']:,.0f} | {r['transfers_per_s'] / bare:.0%} | {split} | "
             f"{r['root_ms_per_block']:.0f} ms | {r['root_us_per_changed_key']:.1f} µs |"
         )
-    out = {
-        "benchmark": "import",
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "processor": platform.machine()},
-        "bare_verify_per_s": bare,
-        "runs": runs,
-    }
-    res = ROOT / "benchmarks" / "results"
-    res.mkdir(parents=True, exist_ok=True)
-    path = res / f"import-{time.strftime('%Y%m%d-%H%M%S')}-{platform.node()}.json"
-    path.write_text(json.dumps(out, indent=2))
-    print(f"\nsaved {path.relative_to(ROOT)}")
-
+    save("import", {"bare_verify_per_s": bare, "runs": runs})
 
 if __name__ == "__main__":
     main()

@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import signal
 import socket
 import subprocess
@@ -29,7 +28,9 @@ from pathlib import Path
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+
+from results_io import save  # noqa: E402
 
 from runtime.presets import dev  # noqa: E402
 from runtime.support import tx  # noqa: E402
@@ -181,7 +182,6 @@ async def stps(args) -> dict:
 
 def in_process_rate(n: int) -> float:
     """bench_import's measure on the same state: one block of n transfers, executed in memory."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     import bench_import
 
     r = bench_import.run(n, min(n, 2000), 1, True)
@@ -210,14 +210,7 @@ def main() -> None:
         print(f"| {r['method']} | {r['http_per_s']:,.0f} | {r['ws_per_s']:,.0f} |")
     print("\n| end-to-end sTPS | in-process execution (transfers/s) | ratio |\n|---:|---:|---:|")
     print(f"| {e['stps']:,.0f} | {inproc:,.0f} | {e['stps'] / inproc:.0%} |")
-    out = {"benchmark": "rpc", "machine": {"platform": platform.platform(), "python": platform.python_version()},
-           "clients": args.clients, "queries": q, "end_to_end": e, "in_process_transfers_per_s": inproc}
-    res = ROOT / "benchmarks" / "results"
-    res.mkdir(parents=True, exist_ok=True)
-    path = res / f"rpc-{time.strftime('%Y%m%d-%H%M%S')}-{platform.node()}.json"
-    path.write_text(json.dumps(out, indent=2))
-    print(f"\nsaved {path.relative_to(ROOT)}")
-
+    save("rpc", {"clients": args.clients, "queries": q, "end_to_end": e, "in_process_transfers_per_s": inproc})
 
 if __name__ == "__main__":
     main()
