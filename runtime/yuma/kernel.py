@@ -11,9 +11,12 @@ permit, and are excluded from the top-k ranking, so they change no subnet's resu
 
 Arithmetic: raw I32F32 values in int64. Products `floor(a*b / 2^32)` are split into 16- or
 32-bit limbs (the 32x32 limb product in uint64); divisions `floor((a << 32) / d)` run as a long
-division in 16-bit steps, or 1-bit steps with a uint64 remainder for stake, so no intermediate
-leaves 63 bits. No float appears in the consensus path and no Python loop runs over neurons or
-matrix entries (only fixed loops over bits, digits or Taylor terms).
+division in 16-bit steps, or for stake in k-bit steps with a uint64 remainder (k = 64 - bitlen of
+the largest total), so no intermediate leaves 63 bits (64 in uint64). Where a cheap bound (a
+Python int from a max, or a proved range) shows it exact, the same floor is taken in one uint64
+step instead: a product whose factor bounds multiply below 2^64, or (a << 32) // d with every a
+below 2^32; the chosen form changes no bit. No float appears in the consensus path and no Python
+loop runs over neurons or matrix entries (only fixed loops over bits, digits or Taylor terms).
 
 Bounds that rule out overflow (checked by `EpochInput` and tested at the extremes):
 - N <= 4096 uids, so K <= 2^12 and column sums of values <= 1 (2^32 raw) stay below 2^45;
@@ -67,7 +70,7 @@ class PackedEpochs:
     w: Any  # [S, K, N] int64 weight u16 values
     w_present: Any  # [S, K, N] bool
     w_pos: Any  # [S, K, N] int64 entry position inside the stored row
-    b: Any  # [S, K, N] int64 bond u16 values
+    b: Any  # [S, K, N] int64 bond u16 values (0 where absent)
     b_present: Any  # [S, K, N] bool
     b_pos: Any  # [S, K, N] int64
     rows_sorted: bool  # every weight and bond row is stored in ascending uid order
@@ -164,6 +167,13 @@ def compute_mul(a: Any, b: Any) -> Any:
     return (a * (b >> 16) + ((a * (b & M16)) >> 16)) >> 16
 
 
+def compute_mul_bounded(xp: Any, a: Any, b: Any, a_max: int, b_max: int) -> Any:
+    """compute_mul for 0 <= a <= a_max, 0 <= b <= b_max: one uint64 product when a_max*b_max < 2^64."""
+    if a_max * b_max < (1 << 64):
+        return ((a.view(xp.uint64) * b.view(xp.uint64)) >> 32).view(xp.int64)
+    return compute_mul(a, b)
+
+
 def compute_mul_wide(xp: Any, a: Any, b: Any) -> Any:
     """floor(a*b / 2^32) for 0 <= a, b < 2^63 whose result fits int64 (32-bit limbs, uint64 low)."""
     ah, al = a >> 32, a & M32
@@ -195,32 +205,47 @@ def compute_shl32_div(xp: Any, a: Any, d: Any) -> Any:
 
 
 def compute_shl32_div_wide(xp: Any, a: Any, d: Any) -> Any:
-    """floor((a << 32) / d) for 0 <= a <= d < 2^63 (bitwise, uint64 remainder); 0 where d == 0."""
+    """floor((a << 32) / d) for 0 <= a <= d < 2^63 (long division, uint64 remainder); 0 where d == 0.
+
+    Digits of k bits, k = 64 - bitlen(max d): the remainder r < d, so r << k < 2^64 (k >= 1).
+    """
     dd = xp.where(d > 0, d, 1)
     q = a // dd
     r = (a - q * dd).astype(xp.uint64)
     du = dd.astype(xp.uint64)
-    for _ in range(32):
-        r = r << 1
-        bit = r >= du
-        r = r - xp.where(bit, du, xp.zeros_like(du))
-        q = (q << 1) + bit.astype(xp.int64)
+    k = 64 - int(dd.max()).bit_length()
+    bits = 32
+    while bits > 0:
+        step = min(k, bits)
+        r <<= step
+        qq = r // du
+        r -= qq * du
+        q = (q << step) + qq.view(xp.int64)
+        bits -= step
     return xp.where(d > 0, q, 0)
 
 
 def compute_recip64(xp: Any, x: Any) -> Any:
-    """trunc(2^64 / x) for 2^32 <= x < 2^63 (I32F32 1/x), via (2^64 - 1) on uint64."""
-    xu = x.astype(xp.uint64)
-    umax = xp.asarray(np.iinfo(np.uint64).max, dtype=xp.uint64)
-    q = (umax // xu).astype(xp.int64)
-    # (2^64 - 1) // x falls one short of 2^64 // x exactly when x divides 2^64: a power of two
-    return q + ((x & (x - 1)) == 0)
+    """trunc(2^64 / x) for 2^32 <= x < 2^63 (I32F32 1/x): (2^64 - x) // x + 1 on uint64."""
+    xu = x.view(xp.uint64)
+    q = xp.negative(x).view(xp.uint64)  # 2^64 - x (two's complement of 0 < x < 2^63)
+    xp.floor_divide(q, xu, out=q)
+    xp.add(q, 1, out=q)
+    return q.view(xp.int64)
+
+
+def compute_shl32_div_part(xp: Any, a: Any, d: Any) -> Any:
+    """where(d != 0, floor((a << 32) / d), a) for 0 <= a <= d < 2^47, d a sum of non-negative values
+    that include a (so a == 0 where d == 0). With every a below ONE, a << 32 fits uint64 and one
+    uint64 division is exact; otherwise the 16-bit long division."""
+    if int(a.max()) < ONE:
+        return ((a.view(xp.uint64) << 32) // xp.maximum(d, 1).view(xp.uint64)).view(xp.int64)
+    return xp.where(d != 0, compute_shl32_div(xp, a, d), a)
 
 
 def compute_normalize(xp: Any, x: Any) -> Any:
     """inplace_normalize on the last axis (values in [0, 2^34))."""
-    total = x.sum(axis=-1, keepdims=True)
-    return xp.where(total != 0, compute_shl32_div(xp, x, total), x)
+    return compute_shl32_div_part(xp, x, x.sum(axis=-1, keepdims=True))
 
 
 def compute_to_u16(xp: Any, x: Any) -> Any:
@@ -230,7 +255,7 @@ def compute_to_u16(xp: Any, x: Any) -> Any:
 
 def compute_u16_proportion(x: Any) -> Any:
     """I32F32(x) / I32F32(65535) for a u16 x: floor((x << 32) / 65535)."""
-    return (x << 32) // U16_MAX
+    return ((x.view(np.uint64) << 32) // U16_MAX).view(np.int64)  # x >= 0: uint64 is exact, and faster
 
 
 def compute_rao(xp: Any, x: Any, rao: Any) -> Any:
@@ -255,89 +280,138 @@ def compute_seen(xp: Any, present: Any, pos: Any) -> Any:
 CHUNK = 1 << 15  # NumPy works the Taylor series in cache-sized chunks (a fixed split, no data dependence)
 
 
-def compute_taylor_sum(xp: Any, op: Any) -> Any:
-    """substrate_fixed's 30-term Taylor exp sum on raw I32F32 0 <= op <= 20 << 32, as uint64.
+def compute_taylor_sum(xp: Any, op: Any, out: Any = None) -> Any:
+    """substrate_fixed's 30-term Taylor exp sum on raw I32F32 0 <= op <= 20 << 32 (uint64).
 
-    term_i = floor(floor(term_{i-1} * op / 2^32) / i). With op = oh * 2^32 + ol the product is
-    term*oh + (term >> 32)*ol + ((term & M32)*ol >> 32) (every piece below 2^64). Once i > oh for
-    every element no later term grows, so after a check of the largest term the cheaper forms
-    stay exact: term*oh + (term*ol >> 32) once every term is below 2^32, and (term*op) >> 32 once
-    term * op < 2^64 everywhere. Stops when every term is 0: all later terms are then 0 too.
+    term_i = floor(floor(term_{i-1} * op / 2^32) / i) = floor(term_{i-1} * op / (i * 2^32)) (nested
+    floors of positive divisors merge). Every term is a non-decreasing function of op, so the
+    largest term of step i is the term of op_max, tracked exactly with Python ints (`t`): it picks
+    the cheapest exact product form (every piece below 2^64) and stops when every term is 0 (all
+    later terms are then 0 too). Forms, with op = oh*2^32 + ol = oh16*2^16 + ol16:
+    term*op if t*op_max < 2^64; term*oh16 + (term*ol16 >> 16) over i*2^16 if t*(oh16_max + 1) and
+    t*2^16 are below 2^64; otherwise term*oh + (term >> 32)*ol + ((term & M32)*ol >> 32), then / i.
     """
-    oh = op >> 32
-    ol = op & M32
-    result = op + ONE
-    term = op.copy()
-    b1 = xp.empty_like(op)
-    b2 = xp.empty_like(op)
     op_max = int(op.max())
-    oh_max = op_max >> 32
-    mode = 0  # 0: wide, 1: term < 2^32, 2: term * op < 2^64
+    result = xp.add(op, ONE, out=out)
+    if op_max == 0:
+        return result
+    term = xp.empty_like(op)
+    b1 = xp.empty_like(op)
+    src = op  # term_1 = op: the first step reads op itself
+    limbs: dict[str, Any] = {}
+    t = op_max
+    wide16 = max((op_max >> 16) + 1, 1 << 16)
     for i in range(2, 32):
-        if mode == 2:
-            xp.multiply(term, op, out=term)
-            xp.right_shift(term, 32, out=term)
-        else:
-            if mode == 0:
-                xp.bitwise_and(term, M32, out=b1)
-                xp.multiply(b1, ol, out=b1)
-                xp.right_shift(b1, 32, out=b1)
-                xp.right_shift(term, 32, out=b2)
-                xp.multiply(b2, ol, out=b2)
-                xp.add(b1, b2, out=b1)
-            else:
-                xp.multiply(term, ol, out=b1)
-                xp.right_shift(b1, 32, out=b1)
-            xp.multiply(term, oh, out=term)
+        if t * op_max < (1 << 64):
+            xp.multiply(src, op, out=term)
+            xp.floor_divide(term, i << 32, out=term)
+        elif t * wide16 < (1 << 64):
+            if "oh16" not in limbs:
+                limbs["oh16"], limbs["ol16"] = op >> 16, op & M16
+            xp.multiply(src, limbs["ol16"], out=b1)
+            xp.right_shift(b1, 16, out=b1)
+            xp.multiply(src, limbs["oh16"], out=term)
             xp.add(term, b1, out=term)
-        xp.floor_divide(term, i, out=term)
+            xp.floor_divide(term, i << 16, out=term)
+        else:
+            if "oh" not in limbs:
+                limbs["oh"], limbs["ol"], limbs["b2"] = op >> 32, op & M32, xp.empty_like(op)
+            b2 = limbs["b2"]
+            xp.bitwise_and(src, M32, out=b1)
+            xp.multiply(b1, limbs["ol"], out=b1)
+            xp.right_shift(b1, 32, out=b1)
+            xp.right_shift(src, 32, out=b2)
+            xp.multiply(b2, limbs["ol"], out=b2)
+            xp.add(b1, b2, out=b1)
+            xp.multiply(src, limbs["oh"], out=term)
+            xp.add(term, b1, out=term)
+            xp.floor_divide(term, i, out=term)
         xp.add(result, term, out=result)
-        if i % 2 == 0 or mode == 0:
-            t_max = int(term.max())
-            if t_max == 0:
-                break  # every later term is 0 as well
-            if oh_max <= i:  # term_{j} <= term_{j-1} for every j > i
-                if t_max * op_max < (1 << 64):
-                    mode = 2
-                elif t_max < ONE:
-                    mode = max(mode, 1)
+        src = term
+        t = (t * op_max >> 32) // i
+        if t == 0:
+            break  # every term is 0 from here on
     return result
 
 
-def compute_exp_safe(xp: Any, y: Any) -> Any:
-    """subtensor exp_safe (clamp to [-20, 20], substrate_fixed Taylor exp) on raw I32F32."""
-    lim = 20 << 32
-    y = xp.clip(y, -lim, lim)
-    op = xp.abs(y).astype(xp.uint64).ravel()
-    size = op.shape[0]
-    if size == 0:
-        return xp.zeros(y.shape, dtype=xp.int64)
-    if xp is np and size > CHUNK:
-        parts = [compute_taylor_sum(xp, op[s : s + CHUNK]) for s in range(0, size, CHUNK)]
-        result = xp.concatenate(parts)
-    else:
-        result = compute_taylor_sum(xp, op)
-    result = result.astype(xp.int64).reshape(y.shape)
-    result = xp.where(y < 0, compute_recip64(xp, result), result)
-    result = xp.where(y == ONE, E_I32F32, result)
-    return xp.where(y == 0, ONE, result)
+def compute_exp_chunk(xp: Any, y: Any, out: Any, sigmoid: bool) -> None:
+    """exp_safe(y) (or 1 / (1 + exp_safe(y)) if `sigmoid`) of a flat chunk y into `out` (int64)."""
+    op = xp.abs(y)
+    xp.minimum(op, 20 << 32, out=op)  # exp_safe's clamp to [-20, 20] (sign kept in y)
+    result = compute_taylor_sum(xp, op.view(xp.uint64), out.view(xp.uint64)).view(xp.int64)
+    # y == 0 needs no case of its own: the sum is then exactly ONE
+    if int(y.min()) < 0:
+        xp.copyto(result, compute_recip64(xp, result), where=y < 0)
+    one = y == ONE
+    if bool(one.any()):
+        xp.copyto(result, E_I32F32, where=one)
+    if sigmoid:  # trunc(2^64 / (ONE + e)) in place, as compute_recip64
+        result += ONE
+        q = xp.negative(result).view(xp.uint64)
+        xp.floor_divide(q, result.view(xp.uint64), out=out.view(xp.uint64))
+        out += 1
+
+
+def compute_exp_safe(xp: Any, y: Any, sigmoid: bool = False) -> Any:
+    """subtensor exp_safe (clamp to [-20, 20], substrate_fixed Taylor exp) on raw I32F32.
+
+    With `sigmoid`, 1 / (1 + exp_safe(y)) (I32F32 division, as liquid alpha's sigmoid). NumPy
+    works in cache-sized chunks (a fixed split, no data dependence).
+    """
+    flat = y.ravel()
+    size = flat.shape[0]
+    out = xp.empty(size, dtype=xp.int64)
+    step = CHUNK if xp is np else max(size, 1)
+    for s in range(0, size, step):
+        compute_exp_chunk(xp, flat[s : s + step], out[s : s + step], sigmoid)
+    return out.reshape(y.shape)
 
 
 def compute_liquid_alpha(xp: Any, c: Any, weight: Any, bond: Any, low: Any, high: Any, steep: Any) -> Any:
     """run_epoch.rs liquid_alpha_sigmoid, element-wise; `steep` is the plain i16 steepness."""
-    diff_buy = xp.clip(weight - c, 0, ONE)
-    diff_sell = xp.clip(bond - weight, 0, ONE)
-    x = xp.where(weight >= bond, diff_buy, diff_sell)
+    # weight, bond, c in [0, ONE]: weight - c and bond - weight are at most ONE, and bond - weight
+    # is positive where weight < bond, so only the lower clip of diff_buy is needed
+    x = xp.where(weight >= bond, xp.maximum(weight - c, 0), bond - weight)
     # steepness / -100, truncated toward zero
     mag = (xp.abs(steep) << 32) // 100
     a = xp.where(steep > 0, -mag, mag)
     # floor(a * d / 2^32) with a = ah * 2^32 + al (ah signed, 0 <= al < 2^32) and |d| <= 2^31:
     # ah*d + floor(al*d / 2^32), where |al*d| < 2^63 and >> is the floor
-    d = x - HALF
-    exponent = (a >> 32) * d + (((a & M32) * d) >> 32)
-    sigmoid = compute_recip64(xp, ONE + compute_exp_safe(xp, exponent))
-    alpha = low + compute_mul(sigmoid, high - low)
-    return xp.maximum(xp.minimum(alpha, high), low)
+    x -= HALF
+    exponent = (a >> 32) * x
+    al = a & M32
+    if bool((al != 0).any()):
+        exponent += (al * x) >> 32
+    sigmoid = compute_exp_safe(xp, exponent, sigmoid=True)
+    # 0 < exp_safe, so sigmoid < ONE and low <= alpha <= high (low <= high): no clamp needed
+    return low + compute_mul_bounded(xp, sigmoid, high - low, ONE - 1, ONE)
+
+
+def compute_liquid_ema(
+    xp: Any, c: Any, weight: Any, bond: Any, b3: Any, wb: Any, low: Any, high: Any, steep: Any
+) -> Any:
+    """min((1 - alpha) * b3 + alpha * wb, 1) with alpha = liquid alpha (c [S, 1, N], the matrices
+    [S, K, N], low/high/steep [S]). Element-wise, so NumPy runs it in cache-sized blocks of whole
+    subnets, or of rows of one subnet (a fixed split of the shape, no data dependence)."""
+    s_count, k_rows, n = weight.shape
+    # alpha in [low, high] (low <= high), b3 and wb in [0, ONE]: bounds for the products
+    one_minus_max, alpha_max = ONE - int(low.min()), int(high.max())
+    low3, high3, steep3 = low[:, None, None], high[:, None, None], steep[:, None, None]
+    blocks: list[tuple[slice, slice]] = [(slice(None), slice(None))]
+    if xp is np and s_count * k_rows * n > CHUNK:
+        if k_rows * n <= CHUNK:
+            step = CHUNK // (k_rows * n)
+            blocks = [(slice(s, s + step), slice(None)) for s in range(0, s_count, step)]
+        else:
+            step = max(1, CHUNK // n)
+            blocks = [(slice(s, s + 1), slice(k, k + step)) for s in range(s_count) for k in range(0, k_rows, step)]
+    out = xp.empty(weight.shape, dtype=xp.int64)
+    for bs, bk in blocks:
+        alpha = compute_liquid_alpha(xp, c[bs], weight[bs, bk], bond[bs, bk], low3[bs], high3[bs], steep3[bs])
+        val = compute_mul_bounded(xp, ONE - alpha, b3[bs, bk], one_minus_max, ONE)
+        val += compute_mul_bounded(xp, alpha, wb[bs, bk], alpha_max, ONE)
+        xp.minimum(val, ONE, out=out[bs, bk])
+    return out
 
 
 # ---- the epoch ---------------------------------------------------------------------------------
@@ -393,8 +467,9 @@ def compute_epochs_packed(p: PackedEpochs, xp: Any = np) -> dict[str, Any]:
     wp = p.w_present & ~forbid_r[:, :, None]
     wp = wp & ~((rows[:, :, None] == jj) & ~row_is_owner[:, :, None])
     wp = wp & ~(lu_r[:, :, None] <= reg_c)
-    cr = mat(sc["commit_reveal_enabled"] != 0)
-    wp = wp & ~(cr & (commit_r[:, :, None] < reg_c))
+    cr_on = sc["commit_reveal_enabled"] != 0
+    if bool(cr_on.any()):
+        wp = wp & ~(mat(cr_on) & (commit_r[:, :, None] < reg_c))
     w = xp.where(wp, p.w, 0)
     w_sum = w.sum(axis=2, keepdims=True)
     wn = (w << 32) // xp.where(w_sum > 0, w_sum, 1)
@@ -425,7 +500,7 @@ def compute_epochs_packed(p: PackedEpochs, xp: Any = np) -> dict[str, Any]:
     vtrust_r = clipped.sum(axis=2)
 
     # --- 9. ranks, incentive
-    ranks = compute_mul(as_r[:, :, None], clipped).sum(axis=1)
+    ranks = compute_mul_bounded(xp, as_r[:, :, None], clipped, int(as_r.max()), ONE).sum(axis=1)
     incentive = compute_normalize(xp, ranks)
 
     # --- 10. weights for bonds (bonds penalty interpolation)
@@ -443,7 +518,13 @@ def compute_epochs_packed(p: PackedEpochs, xp: Any = np) -> dict[str, Any]:
     # --- 11. bonds of uids registered since the last epoch are dropped
     lmsb = sc["last_mechanism_step_block"]
     last_tempo = xp.where(lmsb == 0, xp.maximum(cb - sc["tempo"], 0), lmsb + 1)
-    bp = p.b_present & ~(mat(last_tempo) <= reg_c)
+    dropped = col(last_tempo) <= p.registered  # [S, N]
+    b_kept = p.b  # bond values, 0 off bp (packing leaves absent entries at 0)
+    if bool(dropped.any()):
+        bp = p.b_present & ~dropped[:, None, :]
+        b_kept = xp.where(bp, p.b, 0)
+    else:
+        bp = p.b_present
     bma = sc["bonds_moving_average"]
     ema_alpha = ONE - ((bma << 32) // 1_000_000)  # I32F32(I64F64(bma) / 1e6), bma <= 1e6
     ema_alpha3 = mat(ema_alpha)
@@ -457,57 +538,61 @@ def compute_epochs_packed(p: PackedEpochs, xp: Any = np) -> dict[str, Any]:
     div3, store3, ema3_p = zeros_v, zeros_m, xp.zeros_like(bp)
     if bool(yuma3.any()):
         # Yuma3: u16 proportions; EMA (liquid alpha or constant alpha), column-normalised for dividends
-        b3 = xp.where(bp, compute_u16_proportion(p.b), 0)
+        b3 = compute_u16_proportion(b_kept)
         liquid_val, liquid_p = zeros_m, xp.zeros_like(bp)
         if bool(liquid.any()):
-            if p.rows_sorted:
-                w_seen, b_seen = wb_p, bp
-            else:
+            # wb is 0 outside wb_p and b3 outside bp, so with sorted rows (every entry seen) both pass as is
+            w_in, b_in = wb, b3
+            if not p.rows_sorted:
                 w_seen = xp.where(wb_in_stored_order, compute_seen(xp, wb_p, p.w_pos), wb_p)
-                b_seen = compute_seen(xp, bp, p.b_pos)
+                w_in, b_in = xp.where(w_seen, wb, 0), xp.where(compute_seen(xp, bp, p.b_pos), b3, 0)
             low = compute_u16_proportion(sc["alpha_low"])
             high = compute_u16_proportion(sc["alpha_high"])
-            alpha = compute_liquid_alpha(
-                xp, c3, xp.where(w_seen, wb, 0), xp.where(b_seen, b3, 0), mat(low), mat(high),
-                mat(sc["alpha_sigmoid_steepness"]),
-            )
-            decayed = compute_mul(ONE - alpha, b3)
-            liquid_val = xp.minimum(decayed + compute_mul(alpha, wb), ONE)
+            liquid_val = compute_liquid_ema(xp, c3, w_in, b_in, b3, wb, low, high, sc["alpha_sigmoid_steepness"])
             liquid_p = wb_p & (liquid_val > 0)
-        const_val = zeros_m
-        if bool((yuma3 & ~liquid).any()):
-            const_val = compute_mul(ema_alpha3, xp.where(wb_p, wb, 0)) + compute_mul(ONE - ema_alpha3, b3)
-        liq3 = mat(liquid)
-        ema3 = xp.where(liq3, liquid_val, const_val)
-        ema3_p = xp.where(liq3, liquid_p, const_val > 0)
-        ema3 = xp.where(ema3_p, ema3, 0)
+        if bool((yuma3 == liquid).all()):  # every Yuma3 subnet uses liquid alpha
+            ema3_p = liquid_p
+            ema3 = xp.where(wb_p, liquid_val, 0)  # 0 as well where liquid_val is 0
+        else:
+            const_val = compute_mul(ema_alpha3, wb) + compute_mul(ONE - ema_alpha3, b3)  # wb is 0 off wb_p
+            liq3 = mat(liquid)
+            ema3_p = xp.where(liq3, liquid_p, const_val > 0)
+            ema3 = xp.where(ema3_p, xp.where(liq3, liquid_val, const_val), 0)
+        # 0 <= ema3 <= ONE (liquid: capped; constant: a convex mix of values <= ONE), ema3 <= column sum
         ema3_sum = ema3.sum(axis=1, keepdims=True)
-        ema3_norm = xp.where(ema3_sum != 0, compute_shl32_div(xp, ema3, ema3_sum), ema3)
-        bonds_per_validator = compute_mul(ema3_norm, incentive[:, None, :]).sum(axis=2)
+        ema3_norm = compute_shl32_div_part(xp, ema3, ema3_sum)
+        bonds_per_validator = compute_mul_bounded(
+            xp, ema3_norm, incentive[:, None, :], ONE, int(incentive.max())
+        ).sum(axis=2)
         div3 = compute_normalize(xp, compute_mul(bonds_per_validator, as_r))
-        store3 = compute_to_u16(xp, ema3)
+        store3 = (ema3 * U16_MAX) >> 32  # compute_to_u16 without the clip: 0 <= ema3 <= ONE
 
     divc, storec, emac_p = zeros_v, zeros_m, xp.zeros_like(bp)
     if bool((~yuma3).any()):
         # Classic: integer u16 bonds, column-normalised; delta = W_b * S column-normalised; EMA; upscale
-        bc = xp.where(bp, p.b, 0)
+        bc = b_kept
         bc_sum = bc.sum(axis=1, keepdims=True)
         bc_norm = xp.where(bc_sum != 0, (bc << 32) // xp.where(bc_sum != 0, bc_sum, 1), bc << 32)
         delta = xp.where(wb_p, compute_mul(wb, as_r[:, :, None]), 0)
         delta_sum = delta.sum(axis=1, keepdims=True)
-        delta = xp.where(delta_sum != 0, compute_shl32_div(xp, delta, delta_sum), delta)
+        delta = compute_shl32_div_part(xp, delta, delta_sum)
         emac = compute_mul(ema_alpha3, delta) + compute_mul(ONE - ema_alpha3, bc_norm)
         emac_p = emac > 0
         emac_sum = emac.sum(axis=1, keepdims=True)
-        emac = xp.where(emac_sum != 0, compute_shl32_div(xp, emac, emac_sum), emac)
+        emac = compute_shl32_div_part(xp, emac, emac_sum)
         divc = compute_normalize(xp, compute_mul(emac, incentive[:, None, :]).sum(axis=2))
         emac_max = emac.max(axis=1, keepdims=True)
-        storec = compute_to_u16(xp, xp.where(emac_max != 0, compute_shl32_div(xp, emac, emac_max), emac))
+        storec = compute_to_u16(xp, compute_shl32_div_part(xp, emac, emac_max))
 
     y3 = yuma3[:, None]
     div_r = xp.where(y3, div3, divc)
-    bonds_u16 = xp.where(mat(yuma3), store3, storec)
-    bonds_p = xp.where(mat(yuma3), ema3_p, emac_p)
+    if bool(yuma3.all()):
+        bonds_u16, bonds_p = store3, ema3_p
+    elif not bool(yuma3.any()):
+        bonds_u16, bonds_p = storec, emac_p
+    else:
+        bonds_u16 = xp.where(mat(yuma3), store3, storec)
+        bonds_p = xp.where(mat(yuma3), ema3_p, emac_p)
 
     # --- scatter per-row results back to uids (rows are distinct uids)
     s_idx = xp.arange(s_count, dtype=xp.int64)[:, None]
@@ -519,15 +604,19 @@ def compute_epochs_packed(p: PackedEpochs, xp: Any = np) -> dict[str, Any]:
     # --- 4c. emission split
     combined = incentive + dividends
     e_sum = combined.sum(axis=1, keepdims=True)
-    server = xp.where(e_sum != 0, compute_shl32_div(xp, incentive, e_sum), incentive)
-    validator = xp.where(e_sum != 0, compute_shl32_div(xp, dividends, e_sum), dividends)
+    server = compute_shl32_div_part(xp, incentive, e_sum)
+    validator = compute_shl32_div_part(xp, dividends, e_sum)
     combined_n = compute_normalize(xp, combined)
     fallback = xp.where(active_stake.sum(axis=1, keepdims=True) == 0, stake, active_stake)
     validator = xp.where(e_sum == 0, fallback, validator)
     combined_n = xp.where(e_sum == 0, fallback, combined_n)
     rao = col(sc["rao_emission"])
 
-    order_key = xp.where(mat(liquid) & wb_in_stored_order, p.w_pos, jj)
+    stored_order = liquid & ((beta == 0) | (beta == ONE))  # [S] form of mat(liquid) & wb_in_stored_order
+    if bool(stored_order.all()):
+        order_key = p.w_pos  # read only
+    else:
+        order_key = xp.where(mat(stored_order), p.w_pos, jj)
     return {
         "active": active,
         "new_permit": new_permit,

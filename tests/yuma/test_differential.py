@@ -54,3 +54,16 @@ def test_zero_stake_and_empty_subnet() -> None:
                        validator_permit=())
     zero = make_input(2, 5, stake=(0,) * 5)
     assert run_epochs([empty, zero]) == [compute_epoch(empty), compute_epoch(zero)]
+
+
+def test_large_batch_takes_the_blocked_paths_and_stays_exact() -> None:
+    """Over 2^15 liquid-alpha entries: the kernel works them in cache-sized blocks (CHUNK); the
+    result must still equal the reference subnet by subnet."""
+    from runtime.yuma.kernel import CHUNK
+
+    inputs = [
+        make_input(9000 + k, 96, yuma3=True, liquid_alpha=True, bonds_penalty=0, kappa=32767)
+        for k in range(5)
+    ]
+    assert sum(inp.n * sum(1 for row in inp.weights if row) for inp in inputs) > CHUNK
+    assert run_epochs(inputs) == [compute_epoch(inp) for inp in inputs]
