@@ -131,3 +131,11 @@ def test_fee_is_kept_when_the_call_fails(chain: ChainBuilder) -> None:
     assert fee > 0 and chain.free(BOB.public) == bob0 - fee and chain.free(ALICE.public) == alice0 + fee
     failed = [f for n, f, _ in chain.events(r) if n == "System.ExtrinsicFailed"][0]
     assert (failed.module_index, failed.error_index) == (5, 2)
+
+
+def test_force_set_balance_overflow_of_total_issuance(chain: ChainBuilder) -> None:
+    before = chain.free(DAVE.public)
+    r = chain.submit(ALICE, "Sudo", "sudo", chain.call("Balances", "force_set_balance", DAVE.public, 2**64 - 1))
+    sudid = [f for n, f, _ in chain.events(r) if n == "Sudo.Sudid"][0]
+    assert not sudid.ok and sudid.error == "Balances.Overflow"
+    assert chain.free(DAVE.public) == before
