@@ -215,7 +215,6 @@ class Node:
             candidates = self.pool.ready()[:MAX_BLOCK_TXS]
             inherent = tx.encode_unsigned(self.runtime.call("Timestamp", "set", slot * self.slot_ms).to_wire())
             state = self.db.best_state()
-            trie = Trie(self.db, parent.state_root)
             prechecked = self.sigs  # every pool transaction was checked at entry
             # proposal deadline: adding transactions stops early enough that finalizing the block
             # (roots, events) and committing it also fit in the slot; the per-transaction cost of
@@ -230,13 +229,21 @@ class Node:
                 return added[1] - start + added[0] * self._post_cost > budget
             log.info("🙌 Starting consensus session on top of parent %s (#%d)", short(parent.hash()), parent.number)
             t0 = time.perf_counter()
-            result, rejected = await asyncio.get_running_loop().run_in_executor(
-                None,
-                lambda: build_block(
-                    self.runtime, state, trie, parent.hash(), parent.number + 1, aura_digest(slot),
-                    [inherent], candidates, prechecked, should_stop,
-                ),
-            )
+
+            def build(txs: list[bytes]) -> tuple[BlockResult, list]:
+                return build_block(
+                    self.runtime, state, Trie(self.db, parent.state_root), parent.hash(), parent.number + 1,
+                    aura_digest(slot), [inherent], txs, prechecked, should_stop,
+                )
+
+            loop = asyncio.get_running_loop()
+            try:
+                result, rejected = await loop.run_in_executor(None, build, candidates)
+            except Exception:  # a bug hit by some transaction must not stall the chain
+                if not candidates:
+                    raise
+                log.exception("building block #%d failed; authoring it without transactions", parent.number + 1)
+                result, rejected = await loop.run_in_executor(None, build, [])
             header = result.header.with_seal(self.key.sign(result.header.hash()))
             block = Block(header, result.extrinsics)
             if rejected:  # re-validation after import drops the invalid ones from the pool

@@ -363,3 +363,23 @@ def test_fork_choice_longest_chain_without_finality() -> None:
         assert await c.block_hash(2) == "0x" + b.by_number[2].hex()
 
     with_node(t, chain="local", key_uri=None)
+
+
+def test_a_failing_block_build_does_not_stall_the_chain(monkeypatch) -> None:
+    import node.service as service
+
+    real = service.build_block
+
+    def flaky(runtime, state, trie, parent_hash, number, digest, inherents, candidates, *rest):
+        if candidates:
+            raise RuntimeError("a runtime bug hit by some transaction")
+        return real(runtime, state, trie, parent_hash, number, digest, inherents, candidates, *rest)
+
+    monkeypatch.setattr(service, "build_block", flaky)
+
+    async def t(rn, c):
+        await c.submit(await c.sign(ALICE, await c.compose_call("Balances", "transfer_keep_alive", BOB.ss58, TAO)))
+        n0 = rn.node.best.number
+        await wait_until(lambda: rn.node.best.number >= n0 + 2, what="blocks despite the failing build")
+
+    with_node(t)
