@@ -84,9 +84,14 @@ def to_account(who: str | bytes | Keypair) -> bytes:
         if len(who) != 32:
             raise InvalidKey("an account id is 32 bytes")
         return who
-    if who.startswith("//") or " " in who.strip():
-        return keypair_from_uri(who).public
-    return parse_account(who)
+    try:
+        if who.startswith("//") or " " in who.strip():
+            return keypair_from_uri(who).public
+        return parse_account(who)
+    except InvalidKey as exc:
+        raise InvalidKey(
+            f"{who!r} is not an account: give an SS58 address, a 0x account id or a dev URI such as //Bob ({exc})"
+        ) from None
 
 
 class AsyncClient:
