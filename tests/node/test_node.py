@@ -383,3 +383,34 @@ def test_a_failing_block_build_does_not_stall_the_chain(monkeypatch) -> None:
         await wait_until(lambda: rn.node.best.number >= n0 + 2, what="blocks despite the failing build")
 
     with_node(t)
+
+
+@pytest.mark.integration
+def test_cli_commands_against_a_dev_node(tmp_path: Path) -> None:
+    port, log_path = free_port(), tmp_path / "node.log"
+    p = start_node(tmp_path / "db", port, log_path)
+    url = f"ws://127.0.0.1:{port}"
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "taochain.cli", *args, "--url", url], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
+
+    try:
+        wait_rpc(port, lambda: rpc_sync(port, "chain_getHeader"))
+        before = json.loads(cli("balance", "//Bob", "--json").stdout)
+        r = cli("transfer", "--uri", "//Alice", "--dest", BOB.ss58, "--amount", "2.5", "--json")
+        out = json.loads(r.stdout)
+        assert r.returncode == 0 and out["success"] and out["block_number"] >= 1 and out["fee"] > 0
+        after = json.loads(cli("balance", "//Bob", "--json").stdout)
+        assert after["free"] == before["free"] + 2_500_000_000
+        blk = json.loads(cli("block", str(out["block_number"]), "--json").stdout)
+        assert blk["hash"] == out["block_hash"]
+        assert any(e["name"] == "Balances.Transfer" for e in blk["events"])
+        r = cli("transfer", "--uri", "//Ferdie", "--dest", "//Bob", "--amount", "5000000", "--json")
+        assert r.returncode == 1 and json.loads(r.stdout)["message"].endswith("InsufficientBalance")
+        r = cli("balance", "not-an-address")
+        assert r.returncode == 2 and "is not an account" in r.stdout
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.wait(timeout=20)
