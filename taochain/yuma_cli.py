@@ -164,7 +164,9 @@ def compute_case_epochs(case: Any) -> tuple[list[EpochInput], bool]:
             running = {**running, **compute_state(over, f"{where}.scenario.epochs[{k}]")}
             inputs.append(compute_epoch_input(running, f"{where}.scenario.epochs[{k}]"))
         return inputs, True
-    raise CaseError(f"{where}: expected a 'state' or a 'scenario' member")
+    if "n" in root:  # a bare STATE (as each epoch's `input` in vectors/yuma_rust_tests.json)
+        return [compute_epoch_input(compute_state(root, where), where)], False
+    raise CaseError(f"{where}: expected a 'state' or a 'scenario' member, or a bare state with 'n'")
 
 
 def compute_output_json(out: EpochOutput) -> dict[str, Any]:

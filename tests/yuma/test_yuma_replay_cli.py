@@ -104,3 +104,13 @@ def test_module_entry_point_on_a_vector(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     [result] = json.loads(out_file.read_text())
     assert {str(k): v for k, v in enumerate(result["emission"])} == epoch["expect"]["emission"]
+
+
+def test_a_vector_epoch_entry_replays_as_is(tmp_path: Path) -> None:
+    """An epoch entry of the vectors file ({"input": STATE, "expect": ...}) is accepted directly."""
+    scenario = json.loads(VECTORS.read_text())["scenarios"][1]
+    epoch = scenario["epochs"][1]
+    code, out = _run(tmp_path, epoch, "--backend", "numpy")
+    assert code == 0, out
+    [result] = json.loads(out)
+    assert {str(k): v for k, v in enumerate(result["emission"])} == epoch["expect"]["emission"]
