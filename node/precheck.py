@@ -95,12 +95,8 @@ class SignatureCache:
         if data in self.items:
             return
         r = precheck_one(data)
-        if r is None:
-            return
-        if len(self.items) >= self.limit:
-            for k in list(self.items)[: self.limit // 4]:
-                del self.items[k]
-        self.items[data] = r
+        if r is not None:
+            self.put(data, r)
 
     def put(self, data: bytes, result: tuple[tuple[int, Any], bool]) -> None:
         if len(self.items) >= self.limit:

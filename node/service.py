@@ -117,7 +117,6 @@ class Node:
         self.slot_ms = spec.slot_duration_ms
         self.head_listeners: list[Callable[[Header], None]] = []
         self.finality_listeners: list[Callable[[Header], None]] = []
-        self.import_times: list[float] = []
         self.import_listeners: list[Callable[[float], None]] = []
         self.blocks_authored = 0
         self._tasks: list[asyncio.Task] = []
@@ -310,8 +309,6 @@ class Node:
             block, result.changes, result.trie_update, set_best=becomes_best,
             finalized=h if (single and becomes_best) else None,
         )
-        self.import_times.append(seconds)
-        del self.import_times[:-100]
         for fn in self.import_listeners:
             fn(seconds)
         log.info("✨ Imported #%d (%s)", header.number, short(h))

@@ -28,6 +28,7 @@ from typing import Any
 import aiohttp
 
 from runtime.support import codec, tx
+from runtime.support.hashing import blake2_256
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
 
 DEFAULT_URL = "ws://127.0.0.1:9944"
@@ -263,7 +264,7 @@ class AsyncClient:
         """Sign, submit and (unless wait="none") follow an extrinsic to inclusion or finality,
         then read its events to say whether the call succeeded."""
         xt = await self.sign(key, call_wire, nonce, tip)
-        xt_hash = "0x" + codec_hash(xt).hex()
+        xt_hash = "0x" + blake2_256(xt).hex()
         if wait == "none":
             await self.submit(xt)
             return ExtrinsicResult(True, "submitted", xt_hash)
@@ -279,7 +280,7 @@ class AsyncClient:
         blk = await self.block(block_hash)
         number = int(blk["block"]["header"]["number"], 16)
         index = next(
-            (i for i, x in enumerate(blk["block"]["extrinsics"]) if "0x" + codec_hash(bytes.fromhex(x[2:])).hex() == xt_hash),
+            (i for i, x in enumerate(blk["block"]["extrinsics"]) if "0x" + blake2_256(bytes.fromhex(x[2:])).hex() == xt_hash),
             None,
         )
         events = await self.rpc("chain_getEvents", block_hash)
@@ -301,12 +302,6 @@ class AsyncClient:
     async def transfer_all(self, key: Keypair, dest: str | bytes | Keypair, keep_alive: bool, wait: str = "inblock") -> ExtrinsicResult:
         call = await self.compose_call("Balances", "transfer_all", to_account(dest), keep_alive)
         return await self.submit_call(key, call, wait)
-
-
-def codec_hash(xt: bytes) -> bytes:
-    from runtime.support.hashing import blake2_256
-
-    return blake2_256(xt)
 
 
 def _arg_to_wire(type_name: str, v: Any) -> Any:

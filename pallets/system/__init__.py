@@ -107,10 +107,6 @@ class System(Pallet):
         if not existed:
             ctx.deposit_event(NewAccount(who))
 
-    def inc_nonce(self, ctx: Ctx, who: bytes) -> None:
-        info = self.Account.get(ctx.state, who)
-        self.Account.set(ctx.state, who, AccountInfo(info.nonce + 1, info.free, info.reserved, info.frozen))
-
     # --- block lifecycle (called by the executive)
     def initialize(self, ctx: Ctx, number: int, parent_hash: bytes) -> None:
         s = ctx.state

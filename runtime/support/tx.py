@@ -17,8 +17,6 @@ from __future__ import annotations
 from typing import Any
 
 from .codec import U32, U64, CodecError, Hash, decode, encode, from_wire, to_wire, wire
-
-__all__ = ["encode", "decode"]
 from .hashing import blake2_256
 from .keys import Keypair, verify
 

@@ -15,6 +15,7 @@ from scripted import scripted_chain  # noqa: E402
 
 from runtime.block import Header, aura_digest  # noqa: E402
 from runtime.support import tx  # noqa: E402
+from runtime.support.codec import encode  # noqa: E402
 from runtime.support.hashing import storage_prefix  # noqa: E402
 from runtime.support.keys import dev_keypair  # noqa: E402
 
@@ -72,7 +73,7 @@ def build() -> dict:
         "genesis_hash": "0x" + chain.genesis_hash.hex(),
         "block_100_hash": "0x" + chain.head.hash().hex(),
         "block_100_state_root": "0x" + chain.head.state_root.hex(),
-        "call_transfer_keep_alive": "0x" + tx.encode(call.to_wire()).hex(),
+        "call_transfer_keep_alive": "0x" + encode(call.to_wire()).hex(),
         "signed_transfer": "0x"
         + tx.sign_extrinsic(alice, call.to_wire(), 7, chain.genesis_hash, chain.runtime.VERSION.spec_version, 3).hex(),
         "header": "0x" + Header(b"\x01" * 32, 9, b"\x02" * 32, b"\x03" * 32, aura_digest(42), b"").encode().hex(),
