@@ -5,7 +5,7 @@
 `numpy`, `cupy` and `reference` force one; forcing `cupy` where it is missing or unusable raises
 RuntimeError with the reason. CuPy is imported lazily, so nothing here needs it.
 
-All backends return identical `EpochOutput`s; this is the consensus contract the tests check.
+All backends return identical `EpochOutput`s (and `EpochArraysOutput`s); this is the consensus contract the tests check.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
+from runtime.yuma.batch import EpochArrays, EpochArraysOutput
 from runtime.yuma.types import EpochInput, EpochOutput
 
 BACKEND_NAMES = ("auto", "numpy", "cupy", "reference")
@@ -73,3 +74,16 @@ def run_epochs(inputs: list[EpochInput], backend: str | Backend = "auto") -> lis
 
     xp: Any = be.xp
     return run_kernel(inputs, xp=xp)
+
+
+def run_epochs_arrays(batch: list[EpochArrays], backend: str | Backend = "auto") -> list[EpochArraysOutput]:
+    """`run_epochs` for inputs given as arrays (`runtime.yuma.batch`); identical results on every backend."""
+    be = backend if isinstance(backend, Backend) else get_backend(backend)
+    if be.xp is None:
+        from runtime.yuma.reference import compute_epoch  # noqa: PLC0415
+
+        return [EpochArraysOutput.from_output(compute_epoch(arr.to_input())) for arr in batch]
+    from runtime.yuma.kernel import run_epochs_arrays as run_kernel  # noqa: PLC0415
+
+    xp: Any = be.xp
+    return run_kernel(batch, xp=xp)

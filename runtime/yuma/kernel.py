@@ -38,11 +38,11 @@ Bounds that rule out overflow (checked by `EpochInput` and tested at the extreme
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
 
+from runtime.yuma.batch import EpochArrays, EpochArraysOutput
 from runtime.yuma.fixed import E_I32F32
 from runtime.yuma.types import EpochInput, EpochOutput
 
@@ -84,79 +84,105 @@ SCALAR_FIELDS = (
 )
 
 
-def compute_packed(inputs: list[EpochInput], xp: Any = np) -> PackedEpochs:
-    """Pad and stack the subnets' inputs into arrays on `xp` (the only per-entry Python work)."""
-    s_count = len(inputs)
-    n_max = max([1] + [inp.n for inp in inputs])
-    selected: list[list[int]] = []
-    for inp in inputs:
-        rows_with = {i for i, row in enumerate(inp.weights[: inp.n]) if any(j < inp.n for j, _ in row)}
-        rows_with.update(i for i, row in enumerate(inp.bonds) if row)
-        rows_with.update(i for i, p in enumerate(inp.validator_permit) if p)
-        if inp.owner_uid is not None and inp.owner_uid < len(inp.validator_permit):
-            rows_with.add(inp.owner_uid)
-        selected.append(sorted(rows_with))
-    k_max = max([1] + [len(sel) for sel in selected])
+def _coo_groups(coos: list[np.ndarray], n_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All subnets' (row, col, value) entries concatenated, cut into stored rows: the key
+    subnet * N + row uid, first entry index and entry count of each stored row, and the entries."""
+    lens = np.array([c.shape[0] for c in coos], dtype=np.int64)
+    if int(lens.sum()) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, np.zeros((0, 3), dtype=np.int64)
+    entries = np.concatenate(coos)
+    row_uid = entries[:, 0] + np.repeat(np.arange(len(coos), dtype=np.int64) * n_max, lens)
+    first = np.empty(row_uid.shape[0], dtype=bool)
+    first[0] = True
+    np.not_equal(row_uid[1:], row_uid[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=row_uid.shape[0])
+    return row_uid[starts], starts, counts, entries
 
-    rows = np.zeros((s_count, k_max), dtype=np.int64)
-    vec = {name: np.zeros((s_count, n_max), dtype=np.int64) for name in ("stake", "lu", "reg")}
+
+def compute_packed_arrays(batch: list[EpochArrays], xp: Any = np) -> PackedEpochs:
+    """Pad and stack the subnets' arrays into a PackedEpochs on `xp` (vectorized; per-subnet slices only).
+
+    The K rows of subnet s are the uids with an in-range weight entry, a bond entry or a stored
+    permit, and the owner if it is inside the permit vector, ascending; then the other uids below
+    N, ascending, to fill K. Entry positions count a stored row's entries after weight entries
+    with col >= n are dropped.
+    """
+    s_count = len(batch)
+    n_arr = np.array([a.n for a in batch], dtype=np.int64)
+    n_max = max([1] + n_arr.tolist())
+    stake = np.zeros((s_count, n_max), dtype=np.int64)
+    last_update = np.zeros((s_count, n_max), dtype=np.int64)
+    registered = np.zeros((s_count, n_max), dtype=np.int64)
     commit = np.full((s_count, n_max), NO_COMMIT, dtype=np.int64)
     permit = np.zeros((s_count, n_max), dtype=bool)
     permit_len = np.zeros(s_count, dtype=np.int64)
-    n_arr = np.array([inp.n for inp in inputs], dtype=np.int64)
+    selected = np.zeros((s_count, n_max), dtype=bool)
+    for s, a in enumerate(batch):
+        n, p_len = a.n, a.validator_permit.shape[0]
+        stake[s, :n] = a.stake
+        last_update[s, :n] = a.last_update
+        registered[s, :n] = a.block_at_registration
+        if a.commit_blocks is not None:
+            commit[s, :n] = np.where(a.commit_blocks < 0, NO_COMMIT, a.commit_blocks)
+        permit[s, :p_len] = a.validator_permit
+        permit_len[s] = p_len
+        if a.owner_uid is not None and a.owner_uid < p_len:
+            selected[s, a.owner_uid] = True
+
+    weights = []
+    for a in batch:  # weight entries with uid >= n are dropped (get_weights_sparse)
+        wa = a.weights
+        if wa.shape[0] and int(wa[:, 1].max()) >= a.n:
+            wa = wa[wa[:, 1] < a.n]
+        weights.append(wa)
+    groups = [_coo_groups(weights, n_max), _coo_groups([a.bonds for a in batch], n_max)]
+    selected_flat = selected.reshape(-1)
+    for g in groups:
+        selected_flat[g[0]] = True  # every row with an entry
+    selected |= permit
+    k_max = max(1, int(selected.sum(axis=1).max())) if s_count else 1
+    order = np.argsort(~selected, axis=1, kind="stable")  # selected uids ascending, then the rest
+    rows = np.ascontiguousarray(order[:, :k_max])
+    row_of = np.empty((s_count, n_max), dtype=np.int64)  # subnet * K + compact row, by subnet * N + uid
+    row_of[np.arange(s_count)[:, None], order] = np.arange(n_max, dtype=np.int64)
+    row_of += np.arange(s_count, dtype=np.int64)[:, None] * k_max
+
     shape = (s_count, k_max, n_max)
-    w, w_present, w_pos = np.zeros(shape, np.int64), np.zeros(shape, bool), np.zeros(shape, np.int64)
-    b, b_present, b_pos = np.zeros(shape, np.int64), np.zeros(shape, bool), np.zeros(shape, np.int64)
     rows_sorted = True
-    for s, inp in enumerate(inputs):
-        sel = selected[s]
-        sel_set = set(sel)
-        rest = [i for i in range(n_max) if i not in sel_set][: k_max - len(sel)]
-        rows[s] = sel + rest
-        vec["stake"][s, : inp.n] = inp.stake
-        vec["lu"][s, : len(inp.last_update)] = inp.last_update
-        vec["reg"][s, : inp.n] = inp.block_at_registration
-        permit[s, : len(inp.validator_permit)] = inp.validator_permit
-        permit_len[s] = len(inp.validator_permit)
-        for i, c in enumerate(inp.commit_blocks):
-            if c is not None:
-                commit[s, i] = c
-        for mat_v, mat_p, mat_pos, stored, drop in ((w, w_present, w_pos, inp.weights, True),
-                                                    (b, b_present, b_pos, inp.bonds, False)):
-            ks = [k for k, i in enumerate(sel) if i < len(stored) and stored[i]]
-            if not ks:
-                continue
-            lens = np.array([len(stored[sel[k]]) for k in ks], dtype=np.int64)
-            flat = np.fromiter(
-                chain.from_iterable(chain.from_iterable(stored[sel[k]] for k in ks)),
-                dtype=np.int64, count=2 * int(lens.sum()),
-            ).reshape(-1, 2)
-            kk = np.repeat(np.array(ks, dtype=np.int64), lens)
-            js, vs = flat[:, 0], flat[:, 1]
-            if drop:  # weight entries with uid >= n are dropped before positions are counted
-                keep_e = js < inp.n
-                js, vs, kk = js[keep_e], vs[keep_e], kk[keep_e]
-            if js.size == 0:
-                continue
-            starts = np.flatnonzero(np.concatenate(([True], kk[1:] != kk[:-1])))
-            pos = np.arange(js.size, dtype=np.int64) - np.repeat(starts, np.diff(np.append(starts, js.size)))
-            mat_v[s, kk, js] = vs
-            mat_p[s, kk, js] = True
-            mat_pos[s, kk, js] = pos
-            rows_sorted = rows_sorted and bool(np.all((js[1:] > js[:-1]) | (kk[1:] != kk[:-1])))
-    scalars = {
-        name: np.array([int(getattr(inp, name)) for inp in inputs], dtype=np.int64) for name in SCALAR_FIELDS
-    }
-    scalars["owner_uid"] = np.array(
-        [-1 if inp.owner_uid is None else inp.owner_uid for inp in inputs], dtype=np.int64
-    )
+    mats = []
+    for key, starts, counts, entries in groups:
+        values, present, pos = np.zeros(shape, np.int64), np.zeros(shape, bool), np.zeros(shape, np.int64)
+        size = entries.shape[0]
+        if size:
+            col_uid = entries[:, 1]
+            flat = np.repeat(row_of.reshape(-1)[key] * n_max, counts)
+            flat += col_uid
+            # entry position inside its stored row: index minus the index of the row's first entry
+            entry_pos = np.arange(size, dtype=np.int64)
+            entry_pos -= np.repeat(starts, counts)
+            values.reshape(-1)[flat] = entries[:, 2]
+            present.reshape(-1)[flat] = True
+            pos.reshape(-1)[flat] = entry_pos
+            # sorted: the uid rises from each entry to the next one of its row (position > 0)
+            rows_sorted = rows_sorted and bool(((entry_pos[1:] == 0) | (col_uid[1:] > col_uid[:-1])).all())
+        mats.append((values, present, pos))
+    (w, w_present, w_pos), (b, b_present, b_pos) = mats
+    scalars = {name: np.array([int(getattr(a, name)) for a in batch], dtype=np.int64) for name in SCALAR_FIELDS}
+    scalars["owner_uid"] = np.array([-1 if a.owner_uid is None else a.owner_uid for a in batch], dtype=np.int64)
     put = xp.asarray
     return PackedEpochs(
-        n=put(n_arr), rows=put(rows), stake=put(vec["stake"]), last_update=put(vec["lu"]),
-        registered=put(vec["reg"]), permit=put(permit), permit_len=put(permit_len), commit=put(commit),
+        n=put(n_arr), rows=put(rows), stake=put(stake), last_update=put(last_update),
+        registered=put(registered), permit=put(permit), permit_len=put(permit_len), commit=put(commit),
         w=put(w), w_present=put(w_present), w_pos=put(w_pos), b=put(b), b_present=put(b_present),
         b_pos=put(b_pos), rows_sorted=rows_sorted, scalars={k: put(v) for k, v in scalars.items()},
     )
+
+
+def compute_packed(inputs: list[EpochInput], xp: Any = np) -> PackedEpochs:
+    """Pad and stack EpochInputs: `compute_packed_arrays` of their `EpochArrays.from_input`."""
+    return compute_packed_arrays([EpochArrays.from_input(inp) for inp in inputs], xp)
 
 
 # ---- limb arithmetic -----------------------------------------------------------------------------
@@ -639,36 +665,73 @@ def _to_host(x: Any) -> np.ndarray:
     return np.asarray(get() if callable(get) else x)
 
 
-def compute_unpacked(inputs: list[EpochInput], packed: PackedEpochs, res: dict[str, Any]) -> list[EpochOutput]:
-    """Cut the padded output arrays back into one EpochOutput per subnet."""
+def _bond_entries(
+    rows: np.ndarray, present: np.ndarray, values: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The present bond entries of all subnets: their subnet index and (row uid, col uid, value)
+    rows, by subnet, then row uid ascending, then `order` (the entry order inside the written row),
+    then col uid. Vectorized: one scatter into [S*K*N] slots instead of a sort."""
+    s_count, k_rows, n_max = present.shape
+    sk, col_uid = np.nonzero(present.reshape(-1, n_max))  # compact row (subnet * K + k), uid
+    size = sk.shape[0]
+    out = np.empty((size, 3), dtype=np.int64)
+    if size == 0:
+        return np.zeros(0, dtype=np.int64), out
+    flat = sk * n_max + col_uid
+    # subnet * K + rank of each compact row among its subnet's rows by uid (distinct uids):
+    # ascending row_key = by subnet, then by row uid
+    s_idx = np.arange(s_count, dtype=np.int64)[:, None]
+    rank = np.empty((s_count, k_rows), dtype=np.int64)
+    rank[s_idx, np.argsort(rows, axis=1)] = np.arange(k_rows, dtype=np.int64) + s_idx * k_rows
+    row_key = rank.reshape(-1)[sk]
+    key = order.reshape(-1)[flat]
+    if not (bool((row_key[1:] >= row_key[:-1]).all()) and np.array_equal(key, col_uid)):
+        # reorder: the keys (row, order) are distinct (written entries sit at distinct stored
+        # positions, or are keyed by uid), so one scatter into [S*K*N] slots sorts them
+        slot = np.full(s_count * k_rows * n_max, -1, dtype=np.int64)
+        slot[row_key * n_max + key] = np.arange(size, dtype=np.int64)
+        perm = slot[slot >= 0]
+        if perm.shape[0] != size:  # two entries on one slot: fall back to a full sort
+            perm = np.lexsort((col_uid, key, row_key))
+        flat, sk, col_uid = flat[perm], sk[perm], col_uid[perm]
+    out[:, 0] = rows.reshape(-1)[sk]
+    out[:, 1] = col_uid
+    out[:, 2] = values.reshape(-1)[flat]
+    return np.repeat(np.arange(s_count, dtype=np.int64), k_rows)[sk], out
+
+
+def compute_unpacked_arrays(packed: PackedEpochs, res: dict[str, Any]) -> list[EpochArraysOutput]:
+    """Cut the padded output arrays back into one EpochArraysOutput per subnet (vectorized)."""
     host = {k: _to_host(v) for k, v in res.items()}
-    rows = _to_host(packed.rows)
+    ns = _to_host(packed.n).tolist()
+    sub, bonds = _bond_entries(_to_host(packed.rows), host["bonds_present"], host["bonds"], host["bonds_order"])
+    bounds = np.searchsorted(sub, np.arange(len(ns) + 1, dtype=np.int64)).tolist()
     outputs = []
-    for s, inp in enumerate(inputs):
-        n = inp.n
-        vec = {k: host[k][s, :n].tolist() for k in (
-            "active", "new_permit", "stake_weight", "consensus", "incentive", "dividends",
-            "validator_trust", "server_emission", "validator_emission", "emission")}
-        bonds: list[tuple[tuple[int, int], ...]] = [()] * n
-        present, values, order = host["bonds_present"][s], host["bonds"][s], host["bonds_order"][s]
-        for k in np.flatnonzero(present.any(axis=1)).tolist():
-            js = np.flatnonzero(present[k])
-            js = js[np.argsort(order[k, js], kind="stable")]
-            bonds[int(rows[s, k])] = tuple(zip(js.tolist(), values[k, js].tolist(), strict=True))
-        outputs.append(EpochOutput(
-            active=tuple(vec["active"]), new_validator_permit=tuple(vec["new_permit"]),
-            stake_weight=tuple(vec["stake_weight"]), consensus=tuple(vec["consensus"]),
-            incentive=tuple(vec["incentive"]), dividends=tuple(vec["dividends"]),
-            validator_trust=tuple(vec["validator_trust"]), server_emission=tuple(vec["server_emission"]),
-            validator_emission=tuple(vec["validator_emission"]), emission=tuple(vec["emission"]),
-            bonds=tuple(bonds),
+    for s, n in enumerate(ns):
+        outputs.append(EpochArraysOutput(
+            active=host["active"][s, :n], new_validator_permit=host["new_permit"][s, :n],
+            stake_weight=host["stake_weight"][s, :n], consensus=host["consensus"][s, :n],
+            incentive=host["incentive"][s, :n], dividends=host["dividends"][s, :n],
+            validator_trust=host["validator_trust"][s, :n], server_emission=host["server_emission"][s, :n],
+            validator_emission=host["validator_emission"][s, :n], emission=host["emission"][s, :n],
+            bonds=bonds[bounds[s] : bounds[s + 1]],
         ))
     return outputs
 
 
+def compute_unpacked(inputs: list[EpochInput], packed: PackedEpochs, res: dict[str, Any]) -> list[EpochOutput]:
+    """Cut the padded output arrays back into one EpochOutput per subnet (`inputs` as packed)."""
+    return [out.to_output() for out in compute_unpacked_arrays(packed, res)]
+
+
+def run_epochs_arrays(batch: list[EpochArrays], xp: Any = np) -> list[EpochArraysOutput]:
+    """Run the epochs of several subnets, given as arrays, in one batched kernel call on `xp`."""
+    if not batch:
+        return []
+    packed = compute_packed_arrays(batch, xp)
+    return compute_unpacked_arrays(packed, compute_epochs_packed(packed, xp))
+
+
 def run_epochs(inputs: list[EpochInput], xp: Any = np) -> list[EpochOutput]:
     """Run the epochs of several subnets in one batched kernel call on array module `xp`."""
-    if not inputs:
-        return []
-    packed = compute_packed(inputs, xp)
-    return compute_unpacked(inputs, packed, compute_epochs_packed(packed, xp))
+    return [out.to_output() for out in run_epochs_arrays([EpochArrays.from_input(inp) for inp in inputs], xp)]
