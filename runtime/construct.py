@@ -10,14 +10,17 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from pallets.admin_utils import AdminUtils
 from pallets.aura import Aura
 from pallets.balances import Balances
+from pallets.subtensor import SubtensorConfig, SubtensorModule
 from pallets.sudo import Sudo
 from pallets.system import System
 from pallets.timestamp import Timestamp
 from pallets.transaction_payment import EXTRINSIC_BASE_WEIGHT, TransactionPayment
 from runtime.support.codec import CodecError, fields_of
 from runtime.support.dispatch import Call, CallDef, Ctx, DispatchError, Origin, Pallet, set_registry
+from runtime.yuma.backend import Backend, get_backend, run_epochs_arrays
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -50,16 +53,34 @@ class Runtime:
     VERSION = RuntimeVersion("taochain", "taochain-node", 1, 100, 1, 1, 1)
     EXTRINSIC_BASE_WEIGHT = EXTRINSIC_BASE_WEIGHT
 
-    def __init__(self, slot_duration_ms: int = 1000) -> None:
+    def __init__(
+        self,
+        slot_duration_ms: int = 1000,
+        subtensor: SubtensorConfig | None = None,
+        yuma_backend: str | Backend = "numpy",
+    ) -> None:
         self.slot_duration_ms = slot_duration_ms
+        # every backend gives the same bits (tests/yuma); the choice only changes the speed
+        self.yuma_backend = yuma_backend if isinstance(yuma_backend, Backend) else get_backend(yuma_backend)
         self.system = System()
         self.timestamp = Timestamp(minimum_period_ms=slot_duration_ms // 2)
         self.aura = Aura()
         self.balances = Balances(accounts=self.system)
         self.payment = TransactionPayment(currency=self.balances)
         self.sudo = Sudo()
+        self.subtensor = SubtensorModule(
+            currency=self.balances,
+            block_hashes=self.system,
+            run_yuma=lambda batch: run_epochs_arrays(batch, self.yuma_backend),
+            cfg=subtensor or SubtensorConfig(),
+        )
+        self.balances.issuance_observers.append(self.subtensor.on_balances_issuance)
+        self.admin = AdminUtils(self.subtensor)
         self.pallets: list[Pallet] = sorted(
-            [self.system, self.timestamp, self.aura, self.balances, self.payment, self.sudo],
+            [
+                self.system, self.timestamp, self.aura, self.balances, self.payment, self.subtensor, self.sudo,
+                self.admin,
+            ],
             key=lambda p: p.INDEX,
         )
         self.by_index: dict[int, Pallet] = {p.INDEX: p for p in self.pallets}

@@ -242,7 +242,7 @@ class BlockExecution:
         weight = cdef.compute_weight(call.args)
         fee = rt.payment.compute_fee(len(data), weight, extra.tip, cdef.pays_fee)
         if extra.nonce == account.nonce:
-            if account.free == 0 and account.reserved == 0:  # no account: nothing to pay with
+            if fee.total and account.free == 0 and account.reserved == 0:  # nothing to pay with
                 raise InvalidTransaction(InvalidReason.Payment, "the sender account does not exist")
             if not rt.payment.can_pay(self.ctx, signer, fee.total):
                 raise InvalidTransaction(InvalidReason.Payment, f"fee {fee.total} rao")

@@ -34,6 +34,7 @@ def build_genesis_state(runtime: Runtime, spec: ChainSpec) -> dict[bytes, bytes]
     runtime.aura.genesis(ctx, list(spec.authorities))
     runtime.balances.genesis(ctx, list(spec.balances))
     runtime.sudo.genesis(ctx, spec.sudo)
+    runtime.subtensor.genesis(ctx)
     if spec.genesis_timestamp_ms:
         runtime.timestamp.Now.set(overlay, spec.genesis_timestamp_ms)
     return {k: v for k, v in overlay.changes().items() if v is not None}
@@ -49,6 +50,6 @@ def build_genesis(runtime: Runtime, spec: ChainSpec) -> Genesis:
     return genesis
 
 
-def new_runtime(spec: ChainSpec) -> tuple[Runtime, Genesis]:
-    rt = Runtime(slot_duration_ms=spec.slot_duration_ms)
+def new_runtime(spec: ChainSpec, yuma_backend: str = "numpy") -> tuple[Runtime, Genesis]:
+    rt = Runtime(slot_duration_ms=spec.slot_duration_ms, subtensor=spec.subtensor, yuma_backend=yuma_backend)
     return rt, build_genesis(rt, spec)

@@ -1,7 +1,9 @@
-"""Chain specs: the `dev` and `local` presets, and chain-spec files (JSON).
+"""Chain specs: the `dev`, `local` and `mainnet-like` presets, and chain-spec files (JSON).
 
-`dev`: one authority (Alice), Alice is sudo, the dev accounts Alice..Ferdie are funded, 1 s slots.
+`dev`: one authority (Alice), Alice is sudo, the dev accounts Alice..Ferdie are funded, 1 s slots,
+SubtensorModule with short tempos (10 blocks) and relaxed limits and costs.
 `local`: authorities Alice, Bob and Charlie; otherwise as dev.
+`mainnet-like`: as local, with subtensor's production hyperparameters, limits and costs.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import dataclasses
 import json
 from typing import Any
 
+from pallets.subtensor.config import SubtensorConfig
 from runtime.support.keys import DEV_ACCOUNTS, dev_keypair
 
 TAO = 10**9  # rao per TAO
@@ -29,6 +32,7 @@ class ChainSpec:
     balances: tuple[tuple[bytes, int], ...]
     properties: tuple[tuple[str, Any], ...] = (("ss58Format", 42), ("tokenDecimals", 9), ("tokenSymbol", "TAO"))
     genesis_timestamp_ms: int = 0
+    subtensor: SubtensorConfig = SubtensorConfig()
 
     def with_slot_duration(self, ms: int) -> ChainSpec:
         return dataclasses.replace(self, slot_duration_ms=ms)
@@ -44,6 +48,7 @@ class ChainSpec:
             "balances": [["0x" + a.hex(), v] for a, v in self.balances],
             "properties": dict(self.properties),
             "genesisTimestampMs": self.genesis_timestamp_ms,
+            "subtensor": self.subtensor.to_json(),
         }
 
     @staticmethod
@@ -81,6 +86,7 @@ class ChainSpec:
                 balances=tuple(balances),
                 properties=tuple(sorted(dict(d.get("properties", {})).items())),
                 genesis_timestamp_ms=int(d.get("genesisTimestampMs", 0)),
+                subtensor=SubtensorConfig.from_json(d.get("subtensor", {})),
             )
         except KeyError as exc:
             raise ValueError(f"chain spec: missing field {exc}") from None
@@ -106,6 +112,7 @@ def dev() -> ChainSpec:
         authorities=(dev_keypair("Alice").public,),
         sudo=dev_keypair("Alice").public,
         balances=_dev_balances(),
+        subtensor=SubtensorConfig.fast(),
     )
 
 
@@ -121,10 +128,17 @@ def local(n_authorities: int = 3) -> ChainSpec:
         authorities=tuple(dev_keypair(n).public for n in names),
         sudo=dev_keypair("Alice").public,
         balances=_dev_balances(),
+        subtensor=SubtensorConfig.fast(),
     )
 
 
-PRESETS = {"dev": dev, "local": local}
+def mainnet_like() -> ChainSpec:
+    return dataclasses.replace(
+        local(), name="Mainnet-like Testnet", id="mainnet_like", subtensor=SubtensorConfig()
+    )
+
+
+PRESETS = {"dev": dev, "local": local, "mainnet-like": mainnet_like}
 
 
 def get_preset(name: str) -> ChainSpec:

@@ -7,7 +7,8 @@ Used by tests/test_golden.py and by tests/vectors/generate.py (the only writer o
 from __future__ import annotations
 
 from node.local import LocalChain
-from runtime.support.keys import DEV_ACCOUNTS, dev_keypair
+from runtime.support.hashing import commit_hash
+from runtime.support.keys import DEV_ACCOUNTS, dev_keypair, keypair_from_uri
 
 TAO = 10**9
 
@@ -23,12 +24,61 @@ def scripted_chain(blocks: int = 100) -> LocalChain:
                 continue
             dest = keys[(i + b) % len(keys)].public
             amount = (b * 7919 + i * 104729) % (5 * TAO) + 1000
-            xts.append(chain.sign(k, chain.call("Balances", "transfer_keep_alive", dest, amount)))
+            xts.append((k, chain.call("Balances", "transfer_keep_alive", dest, amount)))
         if b % 10 == 0:  # a failing transfer (too much), a new account, and a sudo call
             bob = keys[1]
-            xts.append(chain.sign(bob, chain.call("Balances", "transfer_allow_death", newcomer.public, 10**17)))
-            xts.append(chain.sign(keys[2], chain.call("Balances", "transfer_allow_death", newcomer.public, b * TAO)))
+            xts.append((bob, chain.call("Balances", "transfer_allow_death", newcomer.public, 10**17)))
+            xts.append((keys[2], chain.call("Balances", "transfer_allow_death", newcomer.public, b * TAO)))
             inner = chain.call("Balances", "force_set_balance", keys[5].public, (1_000_000 + b) * TAO)
-            xts.append(chain.sign(keys[0], chain.call("Sudo", "sudo", inner)))
-        chain.author(xts)
+            xts.append((keys[0], chain.call("Sudo", "sudo", inner)))
+        xts += _subtensor_script(chain, b, keys)
+        chain.author(_sign_all(chain, xts))
     return chain
+
+
+def _sign_all(chain: LocalChain, calls: list) -> list[bytes]:
+    """Sign (key, call) pairs in order, each signer's nonces counting up within the block."""
+    used: dict[bytes, int] = {}
+    out = []
+    for key, call in calls:
+        nonce = used.get(key.public, chain.account(key.public).nonce)
+        used[key.public] = nonce + 1
+        out.append(chain.sign(key, call, nonce=nonce))
+    return out
+
+
+def _subtensor_script(chain: LocalChain, b: int, keys: list) -> list:
+    """A subnet's life: created, started, neurons registered, stake, weights by commit-reveal on
+    subnet 1 and directly on subnet 2 (commit-reveal off), epochs paying emission."""
+    alice, bob = keys[0], keys[1]
+    owner_hot = keypair_from_uri("//Alice//owner")
+    val = keypair_from_uri("//Bob//validator")
+    miners = [keypair_from_uri(f"//Bob//miner{i}") for i in range(3)]
+    sub = "SubtensorModule"
+    xts = []
+    if b == 2:
+        xts.append((alice, chain.call(sub, "register_network", owner_hot.public)))
+        xts.append((bob, chain.call(sub, "register_network", val.public)))
+    elif b == 3:
+        xts.append((alice, chain.call(sub, "start_call", 1)))
+        xts.append((bob, chain.call(sub, "start_call", 2)))
+        inner = chain.call("AdminUtils", "sudo_set_commit_reveal_weights_enabled", 2, False)
+        xts.append((alice, chain.call("Sudo", "sudo", inner)))
+    elif 4 <= b <= 6:
+        hot = val if b == 4 else miners[b - 5]
+        xts.append((bob, chain.call(sub, "burned_register", 1, hot.public)))
+        xts.append((bob, chain.call(sub, "burned_register", 2, miners[b - 4].public)))
+    elif b == 7:
+        xts.append((bob, chain.call(sub, "add_stake", val.public, 500 * TAO)))
+        xts.append((bob, chain.call(sub, "become_delegate", val.public)))
+    elif b == 8:
+        xts.append((keys[3], chain.call(sub, "add_stake", val.public, 100 * TAO)))
+    elif b >= 20 and b % 11 == 0:
+        uids, values, salt = [1, 2, 3], [b % 7 + 1, 65535, 100], [b, 1]
+        digest = commit_hash(val.public, 1, uids, values, salt, 0)
+        xts.append((val, chain.call(sub, "commit_weights", 1, digest)))
+        xts.append((val, chain.call(sub, "set_weights", 2, [1, 2, 3], [b, 2 * b, 65535], 0)))
+    elif b >= 20 and b % 11 == 10:  # the reveal of the commit 10 blocks earlier (next epoch)
+        uids, values, salt = [1, 2, 3], [(b - 10) % 7 + 1, 65535, 100], [b - 10, 1]
+        xts.append((val, chain.call(sub, "reveal_weights", 1, uids, values, salt, 0)))
+    return xts

@@ -7,7 +7,7 @@ nothing (as Substrate's `transfer`), so they emit no Transfer event.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import IntEnum
 from typing import Any, Protocol
 
@@ -24,7 +24,7 @@ class AccountStore(Protocol):
 
     def get_account(self, ctx: Ctx, who: bytes): ...  # -> AccountInfo
 
-    def set_account(self, ctx: Ctx, who: bytes, info) -> None: ...
+    def set_account(self, ctx: Ctx, who: bytes, info, keep_nonce: bool = False) -> None: ...
 
     def account_exists(self, ctx: Ctx, who: bytes) -> bool: ...
 
@@ -105,6 +105,14 @@ class Balances(Pallet):
     def __init__(self, accounts: AccountStore, existential_deposit: int = EXISTENTIAL_DEPOSIT) -> None:
         self.accounts = accounts
         self.ed = existential_deposit
+        # told of every change of TotalIssuance (SubtensorModule keeps the TAO supply with it)
+        self.issuance_observers: list[Callable[[Ctx, int], None]] = []
+
+    def _add_issuance(self, ctx: Ctx, delta: int) -> None:
+        if delta:
+            self.TotalIssuance.set(ctx.state, self.TotalIssuance.get(ctx.state) + delta)
+            for observe in self.issuance_observers:
+                observe(ctx, delta)
 
     # --- genesis
     def genesis(self, ctx: Ctx, balances: list[tuple[bytes, int]]) -> None:
@@ -132,7 +140,7 @@ class Balances(Pallet):
         """If `free` (with no reserve) is below ED the dust is burnt; returns the free to store."""
         if 0 < free < self.ed and info.reserved == 0:
             ctx.deposit_event(DustLost(who, free))
-            self.TotalIssuance.set(ctx.state, self.TotalIssuance.get(ctx.state) - free)
+            self._add_issuance(ctx, -free)
             return 0
         return free
 
@@ -152,12 +160,14 @@ class Balances(Pallet):
         info = self.accounts.get_account(ctx, who)
         if bump_nonce:
             info = type(info)(info.nonce + 1, info.free, info.reserved, info.frozen)
+            if amount == 0:  # a fee-free call: only the nonce moves (kept even with no balance)
+                self.accounts.set_account(ctx, who, info, keep_nonce=True)
+                return
         ensure(amount <= info.free - info.frozen, Error.InsufficientBalance)
         rest = info.free - amount
         if keep_alive:
             ensure(rest + info.reserved >= self.ed, Error.Expendability)
-        if amount:
-            self.TotalIssuance.set(ctx.state, self.TotalIssuance.get(ctx.state) - amount)
+        self._add_issuance(ctx, -amount)
         rest = self._reap_dust(ctx, who, info, rest)
         self._set_free(ctx, who, info, rest)
         if event:
@@ -172,7 +182,7 @@ class Balances(Pallet):
         ensure(new_free <= U64_MAX and issuance <= U64_MAX, Error.Overflow)
         if info.free == 0 and info.reserved == 0 and amount < self.ed:
             return False
-        self.TotalIssuance.set(ctx.state, issuance)
+        self._add_issuance(ctx, amount)
         self._set_free(ctx, who, info, new_free)
         if event:
             ctx.deposit_event(Deposit(who, amount))
@@ -241,7 +251,7 @@ class Balances(Pallet):
             new_free = 0
         issuance = self.TotalIssuance.get(ctx.state) - info.free + new_free
         ensure(issuance <= U64_MAX, Error.Overflow)
-        self.TotalIssuance.set(ctx.state, issuance)
+        self._add_issuance(ctx, new_free - info.free)
         if info.free == 0 and info.reserved == 0 and new_free > 0:
             ctx.deposit_event(Endowed(who, new_free))
         self._set_free(ctx, who, info, new_free)
@@ -251,6 +261,9 @@ class Balances(Pallet):
     def try_state(self, ctx: Ctx) -> None:
         total = 0
         for who, info in self.accounts.iter_accounts(ctx):
+            if info.free == 0 and info.reserved == 0:
+                assert info.nonce > 0, f"account {who.hex()} holds nothing and has no nonce"
+                continue  # a keyless hotkey's nonce record (fee-free calls)
             assert info.free + info.reserved >= self.ed, f"account {who.hex()} is below the existential deposit"
             total += info.free + info.reserved
         issuance = self.TotalIssuance.get(ctx.state)

@@ -95,10 +95,12 @@ class System(Pallet):
     def iter_accounts(self, ctx: Ctx):
         return self.Account.iter(ctx.state)
 
-    def set_account(self, ctx: Ctx, who: bytes, info: AccountInfo) -> None:
-        """Store an account; a zero total reaps it (nonce reset), a new one emits NewAccount."""
+    def set_account(self, ctx: Ctx, who: bytes, info: AccountInfo, keep_nonce: bool = False) -> None:
+        """Store an account; a zero total reaps it (nonce reset), a new one emits NewAccount.
+        `keep_nonce`: a fee-free call by an account with no balance (a hotkey setting weights)
+        keeps its nonce record, so that its signed calls cannot be replayed."""
         existed = self.Account.contains(ctx.state, who)
-        if info.free == 0 and info.reserved == 0:
+        if info.free == 0 and info.reserved == 0 and not (keep_nonce and info.nonce > 0):
             if existed:
                 self.Account.remove(ctx.state, who)
                 ctx.deposit_event(KilledAccount(who))

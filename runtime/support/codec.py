@@ -217,6 +217,83 @@ class ListT(WireType):
         return tuple(self.item.from_wire(x) for x in w)
 
 
+class UIntListT(WireType):
+    """A list of unsigned integers of `bits` bits, checked with C-speed builtins (per-uid vectors)."""
+
+    def __init__(self, bits: int, max_len: int = 4096) -> None:
+        self.bits = bits
+        self.max = (1 << bits) - 1
+        self.max_len = max_len
+        self.name = f"list[u{bits}]"
+
+    def from_wire(self, w: Any) -> tuple:
+        if type(w) is not list and type(w) is not tuple:
+            raise CodecError(f"{self.name}: expected an array")
+        if len(w) > self.max_len:
+            raise CodecError(f"{self.name}: {len(w)} items is over the limit {self.max_len}")
+        if w:
+            if not all(type(x) is int for x in w):
+                raise CodecError(f"{self.name}: expected integers")
+            if min(w) < 0 or max(w) > self.max:
+                raise CodecError(f"{self.name}: an item is out of range 0..{self.max}")
+        return tuple(w)
+
+    def to_wire(self, v: Any) -> Any:
+        return list(self.from_wire(v))
+
+
+class BoolListT(WireType):
+    """A list of booleans (per-uid flags)."""
+
+    def __init__(self, max_len: int = 4096) -> None:
+        self.max_len = max_len
+        self.name = "list[bool]"
+
+    def from_wire(self, w: Any) -> tuple:
+        if type(w) is not list and type(w) is not tuple:
+            raise CodecError(f"{self.name}: expected an array")
+        if len(w) > self.max_len:
+            raise CodecError(f"{self.name}: {len(w)} items is over the limit {self.max_len}")
+        if not all(type(x) is bool for x in w):
+            raise CodecError(f"{self.name}: expected booleans")
+        return tuple(w)
+
+    def to_wire(self, v: Any) -> Any:
+        return list(self.from_wire(v))
+
+
+class U16PairsT(WireType):
+    """A sparse row of (uid, u16 value) pairs packed as little-endian u16s: uid0, v0, uid1, v1, ...
+    The Python value is the packed bytes, so a whole row moves between storage and NumPy at once."""
+
+    def __init__(self, max_pairs: int = 4096) -> None:
+        self.max_pairs = max_pairs
+        self.name = f"u16pairs<={max_pairs}"
+
+    def to_wire(self, v: Any) -> Any:
+        if type(v) is not bytes:
+            raise CodecError(f"{self.name}: expected bytes, got {type(v).__name__}")
+        if len(v) % 4 or len(v) > 4 * self.max_pairs:
+            raise CodecError(f"{self.name}: {len(v)} bytes is not a whole number of pairs within the limit")
+        return v
+
+    from_wire = to_wire
+
+
+def pack_pairs(pairs: Any) -> bytes:
+    """Pack (uid, value) pairs (both u16) as U16PairsT bytes."""
+    out = bytearray()
+    for uid, value in pairs:
+        out += uid.to_bytes(2, "little") + value.to_bytes(2, "little")
+    return bytes(out)
+
+
+def unpack_pairs(data: bytes) -> list[tuple[int, int]]:
+    """The (uid, value) pairs of U16PairsT bytes."""
+    vals = [int.from_bytes(data[i : i + 2], "little") for i in range(0, len(data), 2)]
+    return list(zip(vals[0::2], vals[1::2], strict=True))
+
+
 class OptionT(WireType):
     def __init__(self, item: WireType) -> None:
         self.item = item
@@ -291,6 +368,10 @@ Bytes32 = Annotated[bytes, BytesT(32)]
 Bytes64 = Annotated[bytes, BytesT(64)]
 Bytes = Annotated[bytes, BytesT()]
 Text = Annotated[str, TextT()]
+U16List = Annotated[tuple, UIntListT(16)]
+U64List = Annotated[tuple, UIntListT(64)]
+BoolList = Annotated[tuple, BoolListT()]
+U16Pairs = Annotated[bytes, U16PairsT()]
 
 # Domain aliases (habit 2: sized types that refuse to overflow).
 Balance = U64

@@ -59,3 +59,61 @@ def ordered_root(items: list[bytes] | tuple[bytes, ...]) -> bytes:
             nxt.append(level[-1])
         level = nxt
     return level[0]
+
+
+def keccak_256(data: bytes) -> bytes:
+    """Keccak-256 as Ethereum and Substrate's `keccak_256` (not NIST SHA3-256: other padding)."""
+    from Crypto.Hash import keccak  # noqa: PLC0415 (pycryptodome, only PoW needs it)
+
+    return keccak.new(digest_bits=256, data=data).digest()
+
+
+def sha2_256(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+# --------------------------------------------------------------------------- Bittensor hash formats
+
+
+def scale_compact(n: int) -> bytes:
+    """SCALE compact integer encoding."""
+    if n < 1 << 6:
+        return bytes([n << 2])
+    if n < 1 << 14:
+        return ((n << 2) | 1).to_bytes(2, "little")
+    if n < 1 << 30:
+        return ((n << 2) | 2).to_bytes(4, "little")
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "little")
+    return bytes([((len(raw) - 4) << 2) | 3]) + raw
+
+
+def _scale_vec_u16(xs) -> bytes:
+    return scale_compact(len(xs)) + b"".join(int(x).to_bytes(2, "little") for x in xs)
+
+
+def commit_hash(hotkey: bytes, netuid: int, uids, values, salt, version_key: int) -> bytes:
+    """Weights commit-reveal v2 hash (subtensor `get_commit_hash`, bittensor `generate_weight_hash`):
+    blake2b-256 of SCALE (AccountId32, u16 netuid, Vec<u16> uids, Vec<u16> values, Vec<u16> salt,
+    u64 version_key), over the raw values."""
+    data = (
+        hotkey
+        + netuid.to_bytes(2, "little")
+        + _scale_vec_u16(uids)
+        + _scale_vec_u16(values)
+        + _scale_vec_u16(salt)
+        + version_key.to_bytes(8, "little")
+    )
+    return blake2_256(data)
+
+
+def seal_hash(block_hash: bytes, hotkey: bytes, nonce: int) -> bytes:
+    """Proof-of-work seal (classic `create_seal_hash`):
+    keccak256(sha256(u64le(nonce) ++ keccak256(block_hash ++ hotkey)))."""
+    binding = keccak_256(block_hash + hotkey)
+    return keccak_256(sha2_256(nonce.to_bytes(8, "little") + binding))
+
+
+def seal_meets_difficulty(seal: bytes, difficulty: int) -> bool:
+    """int(seal) * difficulty < 2^256, the seal read big-endian as subtensor's `U256::from(&[u8])`
+    and bittensor's `seal_meets_difficulty`."""
+    return int.from_bytes(seal, "big") * difficulty < 1 << 256

@@ -33,6 +33,12 @@ def sample(t):
         return bytes(range(t.size)) if t.size is not None else b"\xab\xcd"
     if isinstance(t, codec.TextT):
         return "taochain"
+    if isinstance(t, codec.UIntListT):
+        return (1, min(t.max, 0x0102030405060708))
+    if isinstance(t, codec.BoolListT):
+        return (True, False)
+    if isinstance(t, codec.U16PairsT):
+        return codec.pack_pairs([(1, 65535), (3, 7)])
     if isinstance(t, codec.ListT):
         return (sample(t.item),)
     if isinstance(t, codec.OptionT):

@@ -1,0 +1,256 @@
+"""AdminUtils (index 19): the subnet hyperparameter setters, with subtensor's permissions.
+
+Each `sudo_set_*` call takes (netuid, value). **O** setters accept root or the subnet's owner;
+the owner is rate-limited per parameter to OwnerHyperparamRateLimit x tempo blocks
+(TxRateLimitExceeded) and refused in the last AdminFreezeWindow blocks before the subnet's epoch
+(AdminActionProhibitedDuringWeightsWindow). **R** setters accept root only (BadOrigin). Check order:
+origin (and the owner's limits), then the subnet's existence, then the value's bounds. Each
+successful call emits `<Param>Set(netuid, value)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from enum import IntEnum
+from typing import Any
+
+from pallets.subtensor import SubtensorModule
+from pallets.subtensor.errors import Error as SubtensorError
+from runtime.support.codec import U16, U64, Bool, wire
+from runtime.support.dispatch import (
+    ROOT,
+    Ctx,
+    DispatchError,
+    Origin,
+    Pallet,
+    SystemError_,
+    call,
+    ensure,
+    ensure_root,
+)
+
+SETTER_WEIGHT = 25_000_000
+
+
+class Error(IntEnum):
+    SubnetDoesNotExist = 0  # the netuid names no subnet
+    MaxValidatorsLargerThanMaxUIds = 1  # max_allowed_validators would exceed max_allowed_uids
+    BondsMovingAverageMaxReached = 2  # owners may not set bonds_moving_avg above 975000
+    ValueNotInBounds = 3  # the value is outside the parameter's range
+    MaxAllowedUIdsLessThanCurrentUIds = 4  # max_allowed_uids below the number of registered uids
+
+
+Check = Callable[[Any, Ctx, int, Any, bool], None]  # (subtensor, ctx, netuid, value, by_owner)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Param:
+    index: int  # AdminUtils call index (subtensor's)
+    name: str  # call is sudo_set_<name>
+    item: str  # SubtensorModule storage item
+    wire: Any  # value type
+    owner: bool  # O (owner or root) vs R (root only)
+    event: str  # the *Set event's name
+    check: Check | None = None
+
+
+def _bounds(lo: int, hi: int) -> Check:
+    def check(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
+        ensure(lo <= value <= hi, Error.ValueNotInBounds, f"allowed: {lo}..{hi}")
+
+    return check
+
+
+def _max_uids(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
+    ensure(value <= 4096, Error.ValueNotInBounds, "at most 4096 uids")
+    ensure(
+        value >= sub.SubnetworkN.get(ctx.state, netuid),
+        Error.MaxAllowedUIdsLessThanCurrentUIds,
+        "the subnet already has more uids",
+    )
+    ensure(value >= sub.MaxAllowedValidators.get(ctx.state, netuid), Error.MaxValidatorsLargerThanMaxUIds)
+
+
+def _max_validators(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
+    ensure(value <= sub.MaxAllowedUids.get(ctx.state, netuid), Error.MaxValidatorsLargerThanMaxUIds)
+
+
+def _bonds_ma(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
+    ensure(not by_owner or value <= 975_000, Error.BondsMovingAverageMaxReached, "owners may set at most 975000")
+    ensure(value <= 1_000_000, Error.ValueNotInBounds, "at most 1000000 (per million)")
+
+
+def _reveal_period(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
+    ensure(value >= 1, SubtensorError.RevealPeriodTooSmall)
+    ensure(value <= 100, SubtensorError.RevealPeriodTooLarge)
+
+
+def _min_max(other: str, is_min: bool) -> Check:
+    def check(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
+        bound = getattr(sub, other).get(ctx.state, netuid)
+        ok = value <= bound if is_min else value >= bound
+        ensure(ok, Error.ValueNotInBounds, f"must be {'<=' if is_min else '>='} {other} ({bound})")
+
+    return check
+
+
+PARAMS: tuple[Param, ...] = (
+    Param(3, "serving_rate_limit", "ServingRateLimit", U64, True, "ServingRateLimitSet"),
+    Param(4, "min_difficulty", "MinDifficulty", U64, False, "MinDifficultySet", _min_max("MaxDifficulty", True)),
+    Param(5, "max_difficulty", "MaxDifficulty", U64, True, "MaxDifficultySet", _min_max("MinDifficulty", False)),
+    Param(6, "weights_version_key", "WeightsVersionKey", U64, True, "WeightsVersionKeySet"),
+    Param(7, "weights_set_rate_limit", "WeightsSetRateLimit", U64, False, "WeightsSetRateLimitSet"),
+    Param(8, "adjustment_interval", "AdjustmentInterval", U16, False, "AdjustmentIntervalSet"),
+    Param(9, "adjustment_alpha", "AdjustmentAlpha", U64, True, "AdjustmentAlphaSet"),
+    Param(13, "immunity_period", "ImmunityPeriod", U16, True, "ImmunityPeriodSet"),
+    Param(14, "min_allowed_weights", "MinAllowedWeights", U16, True, "MinAllowedWeightSet"),
+    Param(15, "max_allowed_uids", "MaxAllowedUids", U16, True, "MaxAllowedUidsSet", _max_uids),
+    Param(16, "kappa", "Kappa", U16, False, "KappaSet"),
+    Param(17, "rho", "Rho", U16, True, "RhoSet"),
+    Param(18, "activity_cutoff", "ActivityCutoff", U16, True, "ActivityCutoffSet", _bounds(1, 65535)),
+    Param(19, "network_registration_allowed", "NetworkRegistrationAllowed", Bool, False, "RegistrationAllowed"),
+    Param(
+        20, "network_pow_registration_allowed", "NetworkPowRegistrationAllowed", Bool, True, "PowRegistrationAllowed"
+    ),
+    Param(21, "target_registrations_per_interval", "TargetRegistrationsPerInterval", U16, False,
+          "RegistrationPerIntervalSet"),
+    Param(22, "min_burn", "MinBurn", U64, True, "MinBurnSet", _min_max("MaxBurn", True)),
+    Param(23, "max_burn", "MaxBurn", U64, True, "MaxBurnSet", _min_max("MinBurn", False)),
+    Param(24, "difficulty", "Difficulty", U64, False, "DifficultySet"),
+    Param(25, "max_allowed_validators", "MaxAllowedValidators", U16, False, "MaxAllowedValidatorsSet",
+          _max_validators),
+    Param(26, "bonds_moving_average", "BondsMovingAverage", U64, True, "BondsMovingAverageSet", _bonds_ma),
+    Param(27, "max_registrations_per_block", "MaxRegistrationsPerBlock", U16, False, "MaxRegistrationsPerBlockSet"),
+    Param(30, "tempo", "Tempo", U16, False, "TempoSet"),
+    Param(49, "commit_reveal_weights_enabled", "CommitRevealWeightsEnabled", Bool, True,
+          "CommitRevealEnabled"),
+    Param(50, "liquid_alpha_enabled", "LiquidAlphaOn", Bool, True, "LiquidAlphaEnabledSet"),
+    Param(57, "commit_reveal_weights_interval", "RevealPeriodEpochs", U64, True, "CommitRevealPeriodsSet",
+          _reveal_period),
+    Param(60, "bonds_penalty", "BondsPenalty", U16, True, "BondsPenaltySet"),
+    Param(69, "yuma3_enabled", "Yuma3On", Bool, True, "Yuma3EnableToggled"),
+)
+
+
+def _event(name: str, value_type: Any) -> type:
+    cls = type(name, (), {"__annotations__": {"netuid": U16, "value": value_type}, "__doc__": f"{name}(netuid, value)"})
+    cls.__module__ = __name__
+    return wire(cls)
+
+
+SET_EVENTS: dict[str, type] = {p.event: _event(p.event, p.wire) for p in PARAMS}
+
+
+@wire
+class AlphaValuesSet:
+    """Liquid-alpha bounds set: (netuid, low, high), u16 proportions."""
+
+    netuid: U16
+    low: U16
+    high: U16
+
+
+@wire
+class StakeThresholdSet:
+    """The stake needed to set weights (rao)."""
+
+    value: U64
+
+
+@wire
+class EmissionShareSet:
+    """Root set a subnet's relative share of block emission (0 = the equal split)."""
+
+    netuid: U16
+    share: U16
+
+
+class AdminUtilsBase(Pallet):
+    NAME = "AdminUtils"
+    INDEX = 19
+    Error = Error
+    EVENTS = (*SET_EVENTS.values(), AlphaValuesSet, StakeThresholdSet, EmissionShareSet)
+
+    def __init__(self, subtensor: SubtensorModule) -> None:
+        self.sub = subtensor
+
+    def _origin(self, ctx: Ctx, origin: Origin, netuid: int, index: int, owner_allowed: bool) -> bool:
+        """Check the origin (root, or the subnet owner within the limits). Returns by_owner."""
+        if origin.kind == ROOT:
+            return False
+        if not owner_allowed:
+            raise DispatchError.of(SystemError_.BadOrigin, "only root (sudo) may set this parameter")
+        sub, s, now = self.sub, ctx.state, ctx.block_number
+        owner = sub.SubnetOwner.get(s, netuid)
+        if origin.who is None or owner is None or origin.who != owner:
+            raise DispatchError.of(SystemError_.BadOrigin, "only root or the subnet owner may set this")
+        tempo = sub.Tempo.get(s, netuid)
+        last = sub.LastHyperparamUpdate.get(s, netuid, index)
+        limit = sub.cfg.owner_hyperparam_rate_limit * tempo
+        ensure(
+            last == 0 or now - last >= limit,
+            SubtensorError.TxRateLimitExceeded,
+            f"owners may change this every {limit} blocks; next at block {last + limit}",
+        )
+        window = sub.cfg.admin_freeze_window
+        ensure(
+            window == 0 or sub.blocks_until_next_epoch(netuid, tempo, now) >= window,
+            SubtensorError.AdminActionProhibitedDuringWeightsWindow,
+            f"refused in the last {window} blocks before the epoch",
+        )
+        return True
+
+    def _set(self, ctx: Ctx, origin: Origin, p: Param, netuid: int, value: Any) -> None:
+        by_owner = self._origin(ctx, origin, netuid, p.index, p.owner)
+        sub = self.sub
+        ensure(sub.subnet_exists(ctx, netuid), Error.SubnetDoesNotExist, f"there is no subnet {netuid}")
+        if p.check is not None:
+            p.check(sub, ctx, netuid, value, by_owner)
+        getattr(sub, p.item).set(ctx.state, netuid, value)
+        if by_owner:
+            sub.LastHyperparamUpdate.set(ctx.state, netuid, p.index, ctx.block_number)
+        ctx.deposit_event(SET_EVENTS[p.event](netuid, value))
+
+    @call(51, weight=SETTER_WEIGHT)
+    def sudo_set_alpha_values(self, ctx: Ctx, origin: Origin, netuid: U16, alpha_low: U16, alpha_high: U16) -> None:
+        """Liquid-alpha bounds (u16 proportions, low <= high). Origin: root or the owner (O)."""
+        by_owner = self._origin(ctx, origin, netuid, 51, True)
+        sub = self.sub
+        ensure(sub.subnet_exists(ctx, netuid), Error.SubnetDoesNotExist)
+        ensure(0 < alpha_low <= alpha_high, Error.ValueNotInBounds, "need 0 < alpha_low <= alpha_high")
+        sub.AlphaLow.set(ctx.state, netuid, alpha_low)
+        sub.AlphaHigh.set(ctx.state, netuid, alpha_high)
+        if by_owner:
+            sub.LastHyperparamUpdate.set(ctx.state, netuid, 51, ctx.block_number)
+        ctx.deposit_event(AlphaValuesSet(netuid, alpha_low, alpha_high))
+
+    @call(200, weight=SETTER_WEIGHT)
+    def sudo_set_stake_threshold(self, ctx: Ctx, origin: Origin, value: U64) -> None:
+        """The stake a hotkey needs to set weights (rao). Origin: root."""
+        ensure_root(origin)
+        self.sub.StakeThreshold.set(ctx.state, value)
+        ctx.deposit_event(StakeThresholdSet(value))
+
+    @call(201, weight=SETTER_WEIGHT)
+    def sudo_set_subnet_emission_share(self, ctx: Ctx, origin: Origin, netuid: U16, share: U16) -> None:
+        """taochain: a subnet's relative share of block emission; when every share is 0 the
+        emitting subnets split it equally. Origin: root."""
+        ensure_root(origin)
+        ensure(self.sub.subnet_exists(ctx, netuid), Error.SubnetDoesNotExist)
+        self.sub.EmissionShare.set(ctx.state, netuid, share)
+        ctx.deposit_event(EmissionShareSet(netuid, share))
+
+
+def _setter(p: Param) -> Callable:
+    def fn(self: Any, ctx: Ctx, origin: Origin, netuid: int, value: Any) -> None:
+        self._set(ctx, origin, p, netuid, value)
+
+    fn.__name__ = fn.__qualname__ = f"sudo_set_{p.name}"
+    fn.__annotations__ = {"ctx": Ctx, "origin": Origin, "netuid": U16, "value": p.wire, "return": None}
+    who = "root or the subnet owner (O)" if p.owner else "root (R)"
+    fn.__doc__ = f"Set {p.item} of a subnet. Origin: {who}. Events: {p.event}."
+    return call(p.index, weight=SETTER_WEIGHT)(fn)
+
+
+AdminUtils = type("AdminUtils", (AdminUtilsBase,), {f"sudo_set_{p.name}": _setter(p) for p in PARAMS})

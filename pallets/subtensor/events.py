@@ -1,0 +1,161 @@
+"""SubtensorModule's events (subtensor's `macros/events.rs` names; fields in rao and stored ints)."""
+
+from __future__ import annotations
+
+from runtime.support.codec import U16, U64, AccountId, Balance, Hash, wire
+
+
+@wire
+class NetworkAdded:
+    """A subnet was registered: netuid, mechanism (1)."""
+
+    netuid: U16
+    mechanism: U16
+
+
+@wire
+class NetworkRemoved:
+    """A subnet was dissolved; its lock went back to the owner."""
+
+    netuid: U16
+
+
+@wire
+class FirstEmissionBlockNumberSet:
+    """start_call: the subnet's emission starts at this block."""
+
+    netuid: U16
+    block: U64
+
+
+@wire
+class NeuronRegistered:
+    """A hotkey took a uid on a subnet (burned or proof-of-work registration)."""
+
+    netuid: U16
+    uid: U16
+    hotkey: AccountId
+
+
+@wire
+class BulkNeuronsRegistered:
+    """Reserved (subtensor parity)."""
+
+    netuid: U16
+    count: U16
+
+
+@wire
+class StakeAdded:
+    """TAO moved from the coldkey's balance to stake on the hotkey (classic 1:1 staking)."""
+
+    coldkey: AccountId
+    hotkey: AccountId
+    amount: Balance
+
+
+@wire
+class StakeRemoved:
+    """Stake moved from the hotkey back to the coldkey's balance."""
+
+    coldkey: AccountId
+    hotkey: AccountId
+    amount: Balance
+
+
+@wire
+class DelegateAdded:
+    """The hotkey accepts nominations, keeping `take` (u16 proportion) of its dividends."""
+
+    coldkey: AccountId
+    hotkey: AccountId
+    take: U16
+
+
+@wire
+class TakeDecreased:
+    coldkey: AccountId
+    hotkey: AccountId
+    take: U16
+
+
+@wire
+class TakeIncreased:
+    coldkey: AccountId
+    hotkey: AccountId
+    take: U16
+
+
+@wire
+class WeightsSet:
+    """Weights were stored for a uid (directly or by a reveal)."""
+
+    netuid: U16
+    uid: U16
+
+
+@wire
+class WeightsCommitted:
+    """A weights commitment (blake2b-256 of the v2 preimage) was stored."""
+
+    who: AccountId
+    netuid: U16
+    commit_hash: Hash
+
+
+@wire
+class WeightsRevealed:
+    """A commitment was revealed and its weights set."""
+
+    who: AccountId
+    netuid: U16
+    commit_hash: Hash
+
+
+@wire
+class AxonServed:
+    """A neuron announced its axon endpoint."""
+
+    netuid: U16
+    hotkey: AccountId
+
+
+@wire
+class RegistrationTermsAdjusted:
+    """At an adjustment interval: the new burn (rao) and PoW difficulty."""
+
+    netuid: U16
+    burn: Balance
+    difficulty: U64
+
+
+@wire
+class EpochRun:
+    """A subnet's Yuma epoch ran: rao paid as incentive, dividends and owner cut, and the rounding
+    remainder carried to the next epoch."""
+
+    netuid: U16
+    incentive: Balance
+    dividends: Balance
+    owner_cut: Balance
+    carried: Balance
+
+
+EVENTS = (
+    NetworkAdded,
+    NetworkRemoved,
+    FirstEmissionBlockNumberSet,
+    NeuronRegistered,
+    BulkNeuronsRegistered,
+    StakeAdded,
+    StakeRemoved,
+    DelegateAdded,
+    TakeDecreased,
+    TakeIncreased,
+    WeightsSet,
+    WeightsCommitted,
+    WeightsRevealed,
+    AxonServed,
+    RegistrationTermsAdjusted,
+    EpochRun,
+)

@@ -1,0 +1,168 @@
+"""SubtensorModule's storage items (names as subtensor's `lib.rs`), declared once and shared by the
+concern modules (subnets, registration, staking, weights, emission).
+
+Subnet-keyed items use the Identity hasher on the netuid. Per-uid vectors (LastUpdate, Incentive,
+...) are one value per subnet, as subtensor stores them, so an epoch reads and writes each with one
+access. Weights and Bonds rows are packed u16 (uid, value) pairs (`U16Pairs`).
+"""
+
+from __future__ import annotations
+
+from runtime.support.codec import (
+    U8,
+    U16,
+    U32,
+    U64,
+    U128,
+    AccountId,
+    Bool,
+    BoolList,
+    Hash,
+    U16List,
+    U16Pairs,
+    U64List,
+    wire,
+)
+from runtime.support.storage import StorageDoubleMap, StorageMap, StorageValue
+
+P = "SubtensorModule"
+
+
+@wire
+class AxonInfo:
+    """A neuron's served endpoint (subtensor's AxonInfo)."""
+
+    block: U64
+    version: U32
+    ip: U128
+    port: U16
+    ip_type: U8
+    protocol: U8
+    placeholder1: U8
+    placeholder2: U8
+
+
+@wire
+class WeightCommit:
+    """A pending v2 commitment: hash, the epoch and block it was made in."""
+
+    hash: Hash
+    epoch: U64
+    block: U64
+
+
+def _net(name: str, vt, default, doc: str = "") -> StorageMap:
+    return StorageMap(P, name, U16, vt, default, hasher="Identity", doc=doc)
+
+
+def _uid(name: str, vt, default, doc: str = "") -> StorageDoubleMap:
+    return StorageDoubleMap(P, name, U16, U16, vt, default, hasher1="Identity", hasher2="Identity", doc=doc)
+
+
+class Store:
+    """Every storage item of SubtensorModule (a mixin of the pallet class)."""
+
+    # --- TAO supply and stake
+    TotalIssuance = StorageValue(P, "TotalIssuance", U64, 0, doc="all TAO: free + reserved + staked + locked")
+    TotalStake = StorageValue(P, "TotalStake", U64, 0, doc="sum of all stake")
+    TotalLocked = StorageValue(P, "TotalLocked", U64, 0, doc="sum of the subnets' lock costs")
+    Owner = StorageMap(P, "Owner", AccountId, AccountId | None, None, doc="coldkey owning each hotkey")
+    OwnedHotkeys = StorageMap(P, "OwnedHotkeys", AccountId, tuple[AccountId, ...], (), doc="hotkeys of a coldkey")
+    StakingHotkeys = StorageMap(
+        P, "StakingHotkeys", AccountId, tuple[AccountId, ...], (), doc="hotkeys a coldkey has stake on"
+    )
+    Stake = StorageDoubleMap(P, "Stake", AccountId, AccountId, U64, 0, doc="stake by (hotkey, coldkey), rao")
+    TotalHotkeyStake = StorageMap(P, "TotalHotkeyStake", AccountId, U64, 0, doc="stake on a hotkey, rao")
+    TotalColdkeyStake = StorageMap(P, "TotalColdkeyStake", AccountId, U64, 0, doc="stake of a coldkey, rao")
+    Delegates = StorageMap(P, "Delegates", AccountId, U16 | None, None, doc="delegate take (u16) of a hotkey")
+    LastTxBlockDelegateTake = StorageMap(P, "LastTxBlockDelegateTake", AccountId, U64, 0)
+
+    # --- subnets
+    TotalNetworks = StorageValue(P, "TotalNetworks", U16, 0, doc="number of subnets")
+    NetworksAdded = _net("NetworksAdded", Bool, False, "whether a netuid exists")
+    SubnetOwner = _net("SubnetOwner", AccountId | None, None, "owner coldkey")
+    SubnetOwnerHotkey = _net("SubnetOwnerHotkey", AccountId | None, None, "owner hotkey (uid 0 at creation)")
+    SubnetLocked = _net("SubnetLocked", U64, 0, "TAO locked by the subnet's registration, rao")
+    NetworkRegisteredAt = _net("NetworkRegisteredAt", U64, 0)
+    FirstEmissionBlockNumber = _net("FirstEmissionBlockNumber", U64 | None, None, "set by start_call")
+    SubtokenEnabled = _net("SubtokenEnabled", Bool, False)
+    EmissionShare = _net("EmissionShare", U16, 0, "root-set relative share of block emission (0 = equal split)")
+    NetworkLastLockCost = StorageValue(P, "NetworkLastLockCost", U64, 0)
+    NetworkLastLockBlock = StorageValue(P, "NetworkLastLockBlock", U64, 0)
+    NetworkLastRegistered = StorageMap(P, "NetworkLastRegistered", AccountId, U64, 0, doc="per coldkey")
+
+    # --- hyperparameters (defaults are the runtime's; new subnets get SubnetDefaults)
+    Tempo = _net("Tempo", U16, 360)
+    MaxAllowedUids = _net("MaxAllowedUids", U16, 256)
+    MaxAllowedValidators = _net("MaxAllowedValidators", U16, 128)
+    MinAllowedWeights = _net("MinAllowedWeights", U16, 1024)
+    ImmunityPeriod = _net("ImmunityPeriod", U16, 4096)
+    ActivityCutoff = _net("ActivityCutoff", U16, 5000)
+    WeightsSetRateLimit = _net("WeightsSetRateLimit", U64, 100)
+    WeightsVersionKey = _net("WeightsVersionKey", U64, 0)
+    MaxWeightsLimit = _net("MaxWeightsLimit", U16, 65535)
+    CommitRevealWeightsEnabled = _net("CommitRevealWeightsEnabled", Bool, True)
+    RevealPeriodEpochs = _net("RevealPeriodEpochs", U64, 1)
+    Kappa = _net("Kappa", U16, 32767)
+    Rho = _net("Rho", U16, 10)
+    BondsMovingAverage = _net("BondsMovingAverage", U64, 900_000)
+    BondsPenalty = _net("BondsPenalty", U16, 65535)
+    Difficulty = _net("Difficulty", U64, 10_000_000)
+    MinDifficulty = _net("MinDifficulty", U64, 10_000_000)
+    MaxDifficulty = _net("MaxDifficulty", U64, (1 << 62) - 1)
+    Burn = _net("Burn", U64, 100_000_000)
+    MinBurn = _net("MinBurn", U64, 500_000)
+    MaxBurn = _net("MaxBurn", U64, 100_000_000_000)
+    AdjustmentInterval = _net("AdjustmentInterval", U16, 100)
+    TargetRegistrationsPerInterval = _net("TargetRegistrationsPerInterval", U16, 2)
+    AdjustmentAlpha = _net("AdjustmentAlpha", U64, 0)
+    MaxRegistrationsPerBlock = _net("MaxRegistrationsPerBlock", U16, 1)
+    NetworkRegistrationAllowed = _net("NetworkRegistrationAllowed", Bool, True)
+    NetworkPowRegistrationAllowed = _net("NetworkPowRegistrationAllowed", Bool, True)
+    ServingRateLimit = _net("ServingRateLimit", U64, 50)
+    LiquidAlphaOn = _net("LiquidAlphaOn", Bool, False)
+    AlphaLow = _net("AlphaLow", U16, 45875)
+    AlphaHigh = _net("AlphaHigh", U16, 58982)
+    Yuma3On = _net("Yuma3On", Bool, False)
+    StakeThreshold = StorageValue(P, "StakeThreshold", U64, 0)
+    LastHyperparamUpdate = StorageDoubleMap(
+        P, "LastHyperparamUpdate", U16, U16, U64, 0, hasher1="Identity", hasher2="Identity",
+        doc="(netuid, AdminUtils call index) -> block of the owner's last change",
+    )
+
+    # --- registration
+    SubnetworkN = _net("SubnetworkN", U16, 0, "number of uids")
+    Keys = _uid("Keys", AccountId | None, None, "hotkey of (netuid, uid)")
+    Uids = StorageDoubleMap(P, "Uids", U16, AccountId, U16 | None, None, hasher1="Identity", doc="uid of (netuid, hotkey)")
+    IsNetworkMember = StorageDoubleMap(P, "IsNetworkMember", AccountId, U16, Bool, False, hasher2="Identity")
+    BlockAtRegistration = _net("BlockAtRegistration", U64List, ())
+    RegistrationsThisBlock = _net("RegistrationsThisBlock", U16, 0)
+    RegistrationsThisInterval = _net("RegistrationsThisInterval", U16, 0)
+    POWRegistrationsThisInterval = _net("POWRegistrationsThisInterval", U16, 0)
+    BurnRegistrationsThisInterval = _net("BurnRegistrationsThisInterval", U16, 0)
+    LastAdjustmentBlock = _net("LastAdjustmentBlock", U64, 0)
+    UsedWork = StorageMap(P, "UsedWork", Hash, U64 | None, None, doc="PoW seals used, with their block")
+
+    # --- neurons' epoch terms (vectors per subnet)
+    LastUpdate = _net("LastUpdate", U64List, ())
+    Active = _net("Active", BoolList, ())
+    Emission = _net("Emission", U64List, ())
+    Incentive = _net("Incentive", U16List, ())
+    Consensus = _net("Consensus", U16List, ())
+    Dividends = _net("Dividends", U16List, ())
+    ValidatorTrust = _net("ValidatorTrust", U16List, ())
+    ValidatorPermit = _net("ValidatorPermit", BoolList, ())
+    StakeWeight = _net("StakeWeight", U16List, ())
+    Weights = _uid("Weights", U16Pairs, b"", "row of (uid, u16 weight) pairs set by a uid")
+    Bonds = _uid("Bonds", U16Pairs, b"", "row of (uid, u16 bond) pairs held by a uid")
+    Axons = StorageDoubleMap(P, "Axons", U16, AccountId, AxonInfo | None, None, hasher1="Identity")
+    WeightCommits = StorageDoubleMap(
+        P, "WeightCommits", U16, AccountId, tuple[WeightCommit, ...], (), hasher1="Identity",
+        doc="pending v2 commitments of a hotkey, oldest first",
+    )
+
+    # --- emission
+    PendingServerEmission = _net("PendingServerEmission", U64, 0, "rao accrued for miners")
+    PendingValidatorEmission = _net("PendingValidatorEmission", U64, 0, "rao accrued for validators")
+    PendingOwnerCut = _net("PendingOwnerCut", U64, 0, "rao accrued for the owner")
+    LastMechansimStepBlock = _net("LastMechansimStepBlock", U64, 0, "block of the last epoch (sic)")
