@@ -57,16 +57,17 @@ class NodeConfig:
     in_memory: bool = False  # MemoryKV instead of LevelDB (tests)
     author: bool = True
     pool_limit: int = 8192  # ready transactions the pool holds (Substrate's --pool-limit)
+    yuma_backend: str = "auto"  # auto | numpy | cupy | reference: same bits, different speed
 
 
 def load_spec(chain: str) -> ChainSpec:
-    if chain in ("dev", "local"):
+    if chain in ("dev", "local", "mainnet-like"):
         return get_preset(chain)
     import json
 
     path = Path(chain)
     if not path.exists():
-        raise ValueError(f"unknown chain {chain!r}: use dev, local or the path of a chain-spec JSON file")
+        raise ValueError(f"unknown chain {chain!r}: use dev, local, mainnet-like or the path of a chain-spec JSON file")
     try:
         return ChainSpec.from_json(json.loads(path.read_text()))
     except json.JSONDecodeError as exc:
@@ -89,7 +90,8 @@ class Node:
                 raise ValueError("--block-time-ms must be at least 250 (subtensor's fast blocks)")
             spec = spec.with_slot_duration(config.block_time_ms)
         self.spec = spec
-        self.runtime, self.genesis = new_runtime(spec)
+        self.runtime, self.genesis = new_runtime(spec, config.yuma_backend)
+        log.info("Yuma epochs run on %s", self.runtime.yuma_backend.name)
         self._tmpdir: str | None = None
         if config.in_memory:
             kv: Any = MemoryKV()
