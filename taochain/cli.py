@@ -53,7 +53,7 @@ def _fail(msg: str, code: int = 1) -> None:
 @app.command("node")
 def node_cmd(
     dev: bool = typer.Option(False, "--dev", help="single-authority dev chain: --chain dev --alice --tmp"),
-    chain: str = typer.Option("dev", help="dev | local | path of a chain-spec JSON file"),
+    chain: str = typer.Option("dev", help="dev | local | mainnet-like | path of a chain-spec JSON file"),
     base_path: str | None = typer.Option(None, "--base-path", "-d", help="where the database lives"),
     tmp: bool = typer.Option(False, "--tmp", help="a temporary database, removed at exit"),
     name: str = typer.Option("taochain-node", help="the node's name (in logs and metrics)"),
@@ -108,7 +108,7 @@ def node_cmd(
             node=NodeConfig(
                 chain=chain, base_path=None if tmp else Path(base_path or Path.home() / ".taochain"),
                 name=name, key_uri=uri, block_time_ms=block_time_ms, state_pruning=pruning,
-                pool_limit=pool_limit,
+                pool_limit=pool_limit, yuma_backend=yuma_backend,
             ),
             rpc_host="0.0.0.0" if rpc_external else "127.0.0.1",
             rpc_port=rpc_port, rpc_cors=cors, rpc_methods=rpc_methods,
@@ -270,6 +270,9 @@ def block_cmd(
 
 
 def _add_optional_groups() -> None:
+    from taochain.subnet_cli import register
+
+    register(app)
     try:
         from taochain.yuma_cli import app as yuma_app
     except ImportError:  # pragma: no cover - the Yuma package is optional during development

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ipaddress
 import itertools
 import json
+import secrets
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -28,7 +30,7 @@ from typing import Any
 import aiohttp
 
 from runtime.support import codec, tx
-from runtime.support.hashing import blake2_256
+from runtime.support.hashing import blake2_256, commit_hash
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
 
 DEFAULT_URL = "ws://127.0.0.1:9944"
@@ -59,6 +61,127 @@ class ExtrinsicResult:
     block_number: int | None = None
     events: tuple[dict, ...] = ()
     fee: int | None = None
+
+    @property
+    def error(self) -> str | None:
+        """The dispatch error's name ("SubtensorModule.NotEnoughBalanceToStake") when the call
+        failed on chain (for a Sudo call: the inner call's error), else None."""
+        if self.success or "." not in self.message or " " in self.message:
+            return None
+        return self.message
+
+    @property
+    def hint(self) -> str | None:
+        """What the error means and how to fix it, when the SDK knows."""
+        if self.error is None:
+            return None
+        return ERROR_HINTS.get(self.error.rsplit(".", 1)[-1])
+
+    def __str__(self) -> str:
+        if self.success:
+            return f"success in block #{self.block_number}" if self.block_number is not None else self.message
+        return self.message + (f" ({self.hint})" if self.hint else "")
+
+
+# the cause and the fix of the dispatch errors users meet most (SubtensorModule, AdminUtils, Sudo)
+ERROR_HINTS: dict[str, str] = {
+    "InsufficientBalance": "the sender's free balance does not cover the amount and fee",
+    "CannotAffordLockCost": "the coldkey cannot pay the subnet lock cost: see lock_cost() and fund the coldkey",
+    "NotEnoughBalanceToStake": "the coldkey's free balance is below the burn or stake amount: fund it",
+    "NonAssociatedColdKey": "the hotkey is owned by another coldkey: use that coldkey or a new hotkey",
+    "HotKeyAlreadyRegisteredInSubNet": "this hotkey already has a uid on the subnet",
+    "SubnetNotExists": "no such netuid: list the subnets with subnets()",
+    "MechanismDoesNotExist": "no such netuid: list the subnets with subnets()",
+    "SubNetRegistrationDisabled": "registration (or PoW registration) is switched off on this subnet",
+    "TooManyRegistrationsThisBlock": "the subnet's per-block registration limit is reached: retry next block",
+    "TooManyRegistrationsThisInterval": "the per-interval registration limit is reached: wait for the adjustment",
+    "InvalidWorkBlock": "the PoW was solved over a block that is too old: solve again over a recent block",
+    "InvalidDifficulty": "the seal does not meet the subnet's difficulty: solve again",
+    "InvalidSeal": "the seal does not match block hash, hotkey and nonce",
+    "WorkAlreadyUsed": "this seal was used already: solve again",
+    "TransactorAccountShouldBeHotKey": "sign PoW registration with the hotkey itself",
+    "NotSubnetOwner": "only the subnet owner's coldkey may do this",
+    "FirstEmissionBlockNumberAlreadySet": "start_call was already made for this subnet",
+    "NeedWaitingMoreBlocksToStarCall": "start_call is allowed only some blocks after registration: wait",
+    "HotKeyAccountNotExists": "register the hotkey on a subnet first",
+    "HotKeyNotDelegateAndSignerNotOwnHotKey": "only the hotkey's owner may stake on it until it becomes a delegate",
+    "AmountTooLow": "the amount is below the minimum stake (0.002 TAO)",
+    "NotEnoughStakeToWithdraw": "the coldkey has less stake on this hotkey: see stake_info()",
+    "HotKeyAlreadyDelegate": "the hotkey is a delegate already",
+    "CommitRevealEnabled": "the subnet uses commit-reveal: use commit_weights, then reveal_weights",
+    "CommitRevealDisabled": "commit-reveal is off on this subnet: use set_weights",
+    "HotKeyNotRegisteredInSubNet": "the hotkey has no uid on this subnet: register it first",
+    "HotKeyNotRegisteredInNetwork": "the hotkey has no uid on this subnet: register it first",
+    "NeuronNoValidatorPermit": "only validators (with a permit, given at an epoch by stake) may weight other uids",
+    "UidVecContainInvalidOne": "a uid is not registered on the subnet: see metagraph()",
+    "UidsLengthExceedUidsInSubNet": "more uids than the subnet has",
+    "WeightVecLengthIsLow": "fewer weights than the subnet's min_allowed_weights",
+    "DuplicateUids": "a uid appears twice",
+    "WeightVecNotEqualSize": "uids and weights differ in length",
+    "IncorrectWeightVersionKey": "the version_key is below the subnet's weights_version",
+    "SettingWeightsTooFast": "wait weights_rate_limit blocks between weight updates",
+    "CommittingWeightsTooFast": "wait weights_rate_limit blocks between commits",
+    "TooManyUnrevealedCommits": "reveal or let expire the pending commits first",
+    "NoWeightsCommitFound": "there is no pending commit for this hotkey: commit first",
+    "RevealTooEarly": "reveal in the commit's reveal epoch: see pending_commits() and subnet()",
+    "ExpiredWeightCommit": "the reveal epoch has passed: commit again",
+    "InvalidRevealCommitHashNotMatch": "uids, values, salt or version_key differ from the commit",
+    "ServingRateLimitExceeded": "wait serving_rate_limit blocks between axon announcements",
+    "InvalidIpAddress": "0 and loopback addresses are refused",
+    "InvalidIpType": "ip_type must be 4 or 6",
+    "InvalidPort": "the port must not be 0",
+    "TxRateLimitExceeded": "owners may change a hyperparameter only every few tempos: wait",
+    "AdminActionProhibitedDuringWeightsWindow": "setters are refused just before the epoch: retry after it",
+    "BadOrigin": "this needs root (sudo=True with the sudo key) or the subnet owner",
+    "RequireSudo": "only the sudo key may use sudo",
+    "SubnetDoesNotExist": "no such netuid: list the subnets with subnets()",
+    "ValueNotInBounds": "the value is outside the parameter's allowed range",
+    "NetworkTxRateLimitExceeded": "this coldkey registered a subnet recently; wait or use another coldkey",
+    "SubnetLimitReached": "the chain holds its maximum number of subnets",
+    "NoNeuronIdAvailable": "the subnet is full and every neuron is immune; try again after the immunity period",
+    "MaxWeightExceeded": "one weight is above the subnet's max_weights_limit share",
+}
+
+U16_MAX = 0xFFFF
+
+# hyperparameter names as the RPC shows them -> AdminUtils setter suffix (sudo_set_<name>)
+HYPERPARAM_SETTERS: dict[str, str] = {
+    "weights_version": "weights_version_key",
+    "weights_rate_limit": "weights_set_rate_limit",
+    "registration_allowed": "network_registration_allowed",
+    "pow_registration_allowed": "network_pow_registration_allowed",
+    "target_regs_per_interval": "target_registrations_per_interval",
+    "bonds_moving_avg": "bonds_moving_average",
+    "max_regs_per_block": "max_registrations_per_block",
+    "max_validators": "max_allowed_validators",
+    "max_n": "max_allowed_uids",
+    "commit_reveal_period": "commit_reveal_weights_interval",
+}
+
+
+def weights_to_u16(uids: list[int], weights: list[float] | list[int]) -> list[int]:
+    """Weights (floats or ints, non-negative) as u16 values scaled so the largest is 65535, as
+    bittensor's convert_weights_and_uids_for_emit (the given uids are kept, zeros included)."""
+    if len(uids) != len(weights):
+        raise ValueError(f"{len(uids)} uids but {len(weights)} weights: give one weight per uid")
+    for u in uids:
+        if isinstance(u, bool) or not isinstance(u, int) or not 0 <= u <= U16_MAX:
+            raise ValueError(f"uid {u!r} is not a u16")
+    if any(w < 0 for w in weights):
+        raise ValueError("weights must be non-negative")
+    m = max(weights, default=0)
+    if m == 0:
+        return [0] * len(weights)
+    return [round(float(w) / float(m) * U16_MAX) for w in weights]
+
+
+def parse_ip(ip: str) -> tuple[int, int]:
+    """(ip as an integer, ip_type 4 or 6) of a dotted IPv4 or an IPv6 address."""
+    try:
+        addr = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        raise ValueError(f"{ip!r} is not an IPv4 or IPv6 address") from None
+    return int(addr), addr.version
 
 
 def http_url(url: str) -> str:
@@ -289,6 +412,9 @@ class AsyncClient:
         fee = next((e["fields"]["actual_fee"] for e in mine if e["name"] == "TransactionPayment.TransactionFeePaid"), None)
         if failed is not None:
             return ExtrinsicResult(False, failed["fields"]["error"], xt_hash, block_hash, number, mine, fee)
+        sudid = next((e for e in mine if e["name"] == "Sudo.Sudid" and not e["fields"]["ok"]), None)
+        if sudid is not None:  # sudo itself succeeds; the inner call's error is in Sudid
+            return ExtrinsicResult(False, sudid["fields"]["error"], xt_hash, block_hash, number, mine, fee)
         return ExtrinsicResult(True, "success", xt_hash, block_hash, number, mine, fee)
 
     async def transfer(
@@ -302,6 +428,225 @@ class AsyncClient:
     async def transfer_all(self, key: Keypair, dest: str | bytes | Keypair, keep_alive: bool, wait: str = "inblock") -> ExtrinsicResult:
         call = await self.compose_call("Balances", "transfer_all", to_account(dest), keep_alive)
         return await self.submit_call(key, call, wait)
+
+    # ------------------------------------------------------------------ subnets (SubtensorModule)
+    async def _subtensor(self, key: Keypair, name: str, *args: Any, wait: str = "inblock") -> ExtrinsicResult:
+        call = await self.compose_call("SubtensorModule", name, *args)
+        return await self.submit_call(key, call, wait)
+
+    async def register_network(
+        self, coldkey: Keypair, hotkey: str | bytes | Keypair, wait: str = "inblock"
+    ) -> ExtrinsicResult:
+        """Create a subnet owned by `coldkey` (it pays lock_cost()); `hotkey` becomes its uid 0.
+        The new netuid is in the NetworkAdded event (`netuid_of(result)`)."""
+        return await self._subtensor(coldkey, "register_network", to_account(hotkey), wait=wait)
+
+    async def start_call(self, coldkey: Keypair, netuid: int, wait: str = "inblock") -> ExtrinsicResult:
+        """Start the subnet's emission (the owner's coldkey signs)."""
+        return await self._subtensor(coldkey, "start_call", netuid, wait=wait)
+
+    async def burned_register(
+        self, coldkey: Keypair, netuid: int, hotkey: str | bytes | Keypair, wait: str = "inblock"
+    ) -> ExtrinsicResult:
+        """Register `hotkey` on `netuid`, burning the subnet's burn from `coldkey` (which then owns
+        the hotkey)."""
+        return await self._subtensor(coldkey, "burned_register", netuid, to_account(hotkey), wait=wait)
+
+    async def best_block(self) -> tuple[int, bytes]:
+        """(number, hash) of the node's best block."""
+        h = await self.block_hash()
+        hdr = await self.header(h)
+        return int(hdr["number"], 16), bytes.fromhex(h[2:])
+
+    async def pow_register(
+        self,
+        hotkey_key: Keypair,
+        netuid: int,
+        coldkey: str | bytes | Keypair,
+        progress: Callable[[int], None] | None = None,
+        wait: str = "inblock",
+        max_tries: int = 1 << 40,
+    ) -> ExtrinsicResult:
+        """Register `hotkey_key` on `netuid` (owned by `coldkey`) by solving the subnet's proof of
+        work on the CPU (in a thread; the block it works over is refreshed from the node every
+        chunk), then submitting SubtensorModule.register signed by the hotkey (free). A seal that
+        went stale before inclusion (InvalidWorkBlock) is solved again, up to 3 times."""
+        from taochain.pow import solve  # noqa: PLC0415
+
+        hp = await self.hyperparameters(netuid)
+        if hp is None:
+            raise ValueError(f"there is no subnet {netuid}: list the subnets with subnets()")
+        if not hp["registration_allowed"] or not hp["pow_registration_allowed"]:
+            raise ValueError(f"PoW registration is switched off on subnet {netuid}: use burned_register")
+        cold = to_account(coldkey)
+        loop = asyncio.get_running_loop()
+
+        def latest() -> tuple[int, bytes]:
+            return asyncio.run_coroutine_threadsafe(self.best_block(), loop).result(self.timeout)
+
+        r = ExtrinsicResult(False, "not submitted", "")
+        for _ in range(4):
+            difficulty = (await self.hyperparameters(netuid) or hp)["difficulty"]
+            sol = await asyncio.to_thread(solve, latest, hotkey_key.public, difficulty, progress, 20_000, max_tries)
+            r = await self._subtensor(
+                hotkey_key, "register", netuid, sol.block_number, sol.nonce, sol.seal, hotkey_key.public, cold,
+                wait=wait,
+            )
+            if r.error not in ("SubtensorModule.InvalidWorkBlock", "SubtensorModule.InvalidDifficulty"):
+                return r
+        return r
+
+    async def add_stake(
+        self, coldkey: Keypair, hotkey: str | bytes | Keypair, amount_rao: int, wait: str = "inblock"
+    ) -> ExtrinsicResult:
+        """Stake `amount_rao` of the coldkey's free balance on `hotkey` (its own, or a delegate)."""
+        return await self._subtensor(coldkey, "add_stake", to_account(hotkey), amount_rao, wait=wait)
+
+    async def remove_stake(
+        self, coldkey: Keypair, hotkey: str | bytes | Keypair, amount_rao: int, wait: str = "inblock"
+    ) -> ExtrinsicResult:
+        return await self._subtensor(coldkey, "remove_stake", to_account(hotkey), amount_rao, wait=wait)
+
+    async def become_delegate(
+        self, coldkey: Keypair, hotkey: str | bytes | Keypair, wait: str = "inblock"
+    ) -> ExtrinsicResult:
+        """Let other coldkeys stake on `hotkey` (owned by `coldkey`)."""
+        return await self._subtensor(coldkey, "become_delegate", to_account(hotkey), wait=wait)
+
+    async def set_weights(
+        self,
+        hotkey_key: Keypair,
+        netuid: int,
+        uids: list[int],
+        weights: list[float] | list[int],
+        version_key: int = 0,
+        wait: str = "inblock",
+    ) -> ExtrinsicResult:
+        """Set weights directly (subnets with commit-reveal off); weights are scaled to u16."""
+        values = weights_to_u16(list(uids), list(weights))
+        return await self._subtensor(hotkey_key, "set_weights", netuid, list(uids), values, version_key, wait=wait)
+
+    async def commit_weights(
+        self,
+        hotkey_key: Keypair,
+        netuid: int,
+        uids: list[int],
+        weights: list[float] | list[int],
+        salt: list[int] | None = None,
+        version_key: int = 0,
+        wait: str = "inblock",
+    ) -> tuple[ExtrinsicResult, dict]:
+        """Commit to weights by their hash. Returns (result, record): keep the record
+        {"netuid", "uids", "values", "salt", "version_key", "hash"} to reveal in the reveal epoch
+        (see pending_commits())."""
+        uids = list(uids)
+        values = weights_to_u16(uids, list(weights))
+        salt = [secrets.randbelow(U16_MAX + 1) for _ in range(8)] if salt is None else list(salt)
+        digest = commit_hash(hotkey_key.public, netuid, uids, values, salt, version_key)
+        record = {"netuid": netuid, "uids": uids, "values": values, "salt": salt, "version_key": version_key,
+                  "hash": "0x" + digest.hex()}
+        r = await self._subtensor(hotkey_key, "commit_weights", netuid, digest, wait=wait)
+        return r, record
+
+    async def reveal_weights(
+        self,
+        hotkey_key: Keypair,
+        netuid: int,
+        uids: list[int],
+        values: list[int],
+        salt: list[int],
+        version_key: int = 0,
+        wait: str = "inblock",
+    ) -> ExtrinsicResult:
+        """Reveal a commit: the record's uids, (u16) values, salt and version_key."""
+        return await self._subtensor(
+            hotkey_key, "reveal_weights", netuid, list(uids), list(values), list(salt), version_key, wait=wait
+        )
+
+    async def serve_axon(
+        self,
+        hotkey_key: Keypair,
+        netuid: int,
+        ip: str,
+        port: int,
+        protocol: int = 4,
+        version: int = 0,
+        wait: str = "inblock",
+    ) -> ExtrinsicResult:
+        """Announce the hotkey's axon (IPv4 or IPv6 address text, port)."""
+        ip_int, ip_type = parse_ip(ip)
+        return await self._subtensor(
+            hotkey_key, "serve_axon", netuid, version, ip_int, port, ip_type, protocol, 0, 0, wait=wait
+        )
+
+    async def set_hyperparameter(
+        self, key: Keypair, netuid: int, name: str, value: Any, sudo: bool = False, wait: str = "inblock"
+    ) -> ExtrinsicResult:
+        """Set a subnet hyperparameter with AdminUtils.sudo_set_<name>(netuid, value); `name` is the
+        setter's suffix ("tempo", "kappa", ...) or the hyperparameters() field name. Owner
+        parameters are signed by the subnet owner's coldkey; root ones need sudo=True (the call is
+        wrapped in Sudo.sudo and signed by the sudo key)."""
+        setter = "sudo_set_" + HYPERPARAM_SETTERS.get(name, name)
+        md = await self.metadata()
+        admin = next((p for p in md["pallets"] if p["name"] == "AdminUtils"), None)
+        names = [c["name"] for c in admin["calls"]] if admin else []
+        if setter not in names:
+            known = ", ".join(sorted(n[len("sudo_set_"):] for n in names if n.startswith("sudo_set_")))
+            raise ValueError(f"unknown hyperparameter {name!r}; settable: {known}")
+        inner = await self.compose_call("AdminUtils", setter, netuid, value)
+        call = await self.compose_call("Sudo", "sudo", inner) if sudo else inner
+        return await self.submit_call(key, call, wait)
+
+    # ------------------------------------------------------------------ subnet reads (JSON views)
+    @staticmethod
+    def _at(at: str | None) -> list:
+        return [] if at is None else [at]
+
+    async def subnets(self, at: str | None = None) -> list[dict]:
+        return await self.rpc("subnetInfo_getSubnetsInfo", *self._at(at))
+
+    async def subnet(self, netuid: int, at: str | None = None) -> dict | None:
+        return await self.rpc("subnetInfo_getSubnetInfo", netuid, *self._at(at))
+
+    async def hyperparameters(self, netuid: int, at: str | None = None) -> dict | None:
+        return await self.rpc("subnetInfo_getSubnetHyperparams", netuid, *self._at(at))
+
+    async def lock_cost(self, at: str | None = None) -> int:
+        """Rao a register_network in the next block locks."""
+        return await self.rpc("subnetInfo_getLockCost", *self._at(at))
+
+    async def metagraph(self, netuid: int, at: str | None = None) -> dict | None:
+        return await self.rpc("subnetInfo_getMetagraph", netuid, *self._at(at))
+
+    async def neurons_lite(self, netuid: int, at: str | None = None) -> list[dict] | None:
+        return await self.rpc("neuronInfo_getNeuronsLite", netuid, *self._at(at))
+
+    async def neuron(self, netuid: int, uid: int, at: str | None = None) -> dict | None:
+        return await self.rpc("neuronInfo_getNeuron", netuid, uid, *self._at(at))
+
+    async def delegates(self, at: str | None = None) -> list[dict]:
+        return await self.rpc("delegateInfo_getDelegates", *self._at(at))
+
+    async def stake_info(self, coldkey: str | bytes | Keypair, at: str | None = None) -> list[dict]:
+        return await self.rpc("stakeInfo_getStakeInfoForColdkey", "0x" + to_account(coldkey).hex(), *self._at(at))
+
+    async def pending_commits(
+        self, netuid: int, hotkey: str | bytes | Keypair, at: str | None = None
+    ) -> list[dict] | None:
+        return await self.rpc("subnetInfo_getPendingCommits", netuid, "0x" + to_account(hotkey).hex(), *self._at(at))
+
+    async def events(self, block_hash: str | None = None) -> list[dict]:
+        return await self.rpc("chain_getEvents", *self._at(block_hash))
+
+
+def netuid_of(r: ExtrinsicResult) -> int | None:
+    """The netuid a register_network result created (from its NetworkAdded event)."""
+    return next((e["fields"]["netuid"] for e in r.events if e["name"] == "SubtensorModule.NetworkAdded"), None)
+
+
+def uid_of(r: ExtrinsicResult) -> int | None:
+    """The uid a registration result gave (from its NeuronRegistered event)."""
+    return next((e["fields"]["uid"] for e in r.events if e["name"] == "SubtensorModule.NeuronRegistered"), None)
 
 
 def _arg_to_wire(type_name: str, v: Any) -> Any:
