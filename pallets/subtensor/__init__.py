@@ -117,8 +117,8 @@ class SubtensorModule(SubnetsMixin, RegistrationMixin, StakingMixin, WeightsMixi
         assert total == staked, f"sum of stake entries {total} != TotalStake {staked}"
         for hot, amount in self.TotalHotkeyStake.iter(s):
             assert per_hot.get(hot, 0) == amount, f"TotalHotkeyStake of {hot.hex()} is {amount}"
-        for cold, amount in self.TotalColdkeyStake.iter(s):
-            assert per_cold.get(cold, 0) == amount, f"TotalColdkeyStake of {cold.hex()} is {amount}"
+        for cold, amount in per_cold.items():
+            assert self.coldkey_stake(ctx, cold) == amount, f"StakingHotkeys of {cold.hex()} miss some stake"
         netuids = self.netuids(ctx)
         assert self.TotalNetworks.get(s) == len(netuids), "TotalNetworks != number of subnets"
         assert sum(self.SubnetLocked.get(s, n) for n in netuids) == locked, "TotalLocked != sum of locks"

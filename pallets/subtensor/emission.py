@@ -88,6 +88,10 @@ class EmissionMixin(Store):
     # ------------------------------------------------------------------ gather
     def gather_epoch(self, ctx: Ctx, netuid: int) -> EpochArrays:
         """One subnet's epoch input, straight from storage into arrays."""
+        return self.gather_epoch_keys(ctx, netuid)[0]
+
+    def gather_epoch_keys(self, ctx: Ctx, netuid: int) -> tuple[EpochArrays, list[bytes]]:
+        """The epoch input and the subnet's hotkeys by uid (the payouts need them too)."""
         s, now = ctx.state, ctx.block_number
         n = self.SubnetworkN.get(s, netuid)
         tempo = self.Tempo.get(s, netuid)
@@ -105,7 +109,7 @@ class EmissionMixin(Store):
                     commit_blocks[uid] = min(live)
         owner_hot = self.SubnetOwnerHotkey.get(s, netuid)
         owner_uid = None if owner_hot is None else self.Uids.get(s, netuid, owner_hot)
-        return EpochArrays(
+        arrays = EpochArrays(
             n=n,
             current_block=now,
             stake=stake,
@@ -131,6 +135,7 @@ class EmissionMixin(Store):
             commit_reveal_enabled=cr,
             rao_emission=self.PendingServerEmission.get(s, netuid) + self.PendingValidatorEmission.get(s, netuid),
         )
+        return arrays, hotkeys
 
     def _gather_rows(self, ctx: Ctx, item, netuid: int) -> np.ndarray:
         """A double map of packed rows as (row uid, col uid, value) int64 triples, rows ascending."""
@@ -149,7 +154,8 @@ class EmissionMixin(Store):
         return out
 
     # ------------------------------------------------------------------ write back
-    def write_back(self, ctx: Ctx, netuid: int, out: EpochArraysOutput) -> None:
+    def write_back(self, ctx: Ctx, netuid: int, out: EpochArraysOutput, old_bond_rows: np.ndarray) -> None:
+        """Store the epoch's terms; `old_bond_rows` are the uids that held bonds before."""
         s = ctx.state
         self.Active.set(s, netuid, tuple(out.active.tolist()))
         self.ValidatorPermit.set(s, netuid, tuple(out.new_validator_permit.tolist()))
@@ -163,42 +169,54 @@ class EmissionMixin(Store):
         ):
             item.set(s, netuid, tuple(arr.tolist()))
         bonds = out.bonds
-        written: set[int] = set()
+        starts = _row_starts(bonds)
+        new_rows = bonds[starts, 0]
         if bonds.shape[0]:
             packed = bonds[:, 1:].astype("<u2").tobytes()
-            starts = np.flatnonzero(np.concatenate(([True], bonds[1:, 0] != bonds[:-1, 0])))
             ends = np.append(starts[1:], bonds.shape[0])
-            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-                uid = int(bonds[a, 0])
-                written.add(uid)
+            for uid, a, b in zip(new_rows.tolist(), starts.tolist(), ends.tolist(), strict=True):
                 self.Bonds.set(s, netuid, uid, packed[4 * a : 4 * b])
-        for uid, _ in list(self.Bonds.iter_prefix_values(s, netuid)):
-            if uid not in written:
-                self.Bonds.remove(s, netuid, uid)
+        for uid in old_bond_rows[~np.isin(old_bond_rows, new_rows)].tolist():
+            self.Bonds.remove(s, netuid, uid)
         self.LastMechansimStepBlock.set(s, netuid, ctx.block_number)
 
     # ------------------------------------------------------------------ distribution
-    def distribute(self, ctx: Ctx, netuid: int, out: EpochArraysOutput) -> None:
+    def plan_payouts(
+        self, ctx: Ctx, netuid: int, out: EpochArraysOutput, stake_incs: dict, hotkeys: list[bytes]
+    ) -> EpochRun:
+        """Add the epoch's payouts to `stake_incs[(hotkey, coldkey)]` (reads only, so every subnet
+        due in this block is paid from the stake as it was before the epochs); returns the event.
+
+        Miners share the pending server rao by the epoch's server emission, validators the pending
+        validator rao by its validator emission (all of it when no miner earned incentive); the
+        owner cut goes to the owner hotkey. Rounding leaves a remainder, carried as pending."""
         s = ctx.state
         pend_s = self.PendingServerEmission.get(s, netuid)
         pend_v = self.PendingValidatorEmission.get(s, netuid)
         owner_cut = self.PendingOwnerCut.get(s, netuid)
-        n = self.SubnetworkN.get(s, netuid)
-        hotkeys = [self.Keys.get(s, netuid, uid) for uid in range(n)]
-        # miners share the pending server rao in proportion to the epoch's server emission, and
-        # validators the pending validator rao by its validator emission (all to validators when
-        # no miner earned incentive), so exactly the accrued rao is paid, less rounding
         inc = out.server_emission.tolist()
         val = out.validator_emission.tolist()
         inc_sum, val_sum = sum(inc), sum(val)
         inc_total = pend_s if inc_sum else 0
         div_total = pend_v + (0 if inc_sum else pend_s)
-        paid_inc = self._pay_pro_rata(ctx, hotkeys, inc, inc_sum, inc_total, dividends=False)
-        paid_div = self._pay_pro_rata(ctx, hotkeys, val, val_sum, div_total, dividends=True)
+        paid_inc = paid_div = 0
+        if inc_sum and inc_total:
+            for uid, part in enumerate(inc):
+                amount = inc_total * part // inc_sum
+                if amount:
+                    hot = hotkeys[uid]
+                    _add(stake_incs, (hot, self.Owner.get(s, hot)), amount)
+                    paid_inc += amount
+        if val_sum and div_total:
+            for uid, part in enumerate(val):
+                amount = div_total * part // val_sum
+                if amount:
+                    self.plan_dividends(ctx, hotkeys[uid], amount, stake_incs)
+                    paid_div += amount
         paid_cut = 0
         owner_hot = self.SubnetOwnerHotkey.get(s, netuid)
         if owner_cut and owner_hot is not None:
-            self.increase_stake(ctx, owner_hot, self.Owner.get(s, owner_hot), owner_cut)
+            _add(stake_incs, (owner_hot, self.Owner.get(s, owner_hot)), owner_cut)
             paid_cut = owner_cut
         left_s, left_v = (pend_s - paid_inc) if inc_sum else 0, div_total - paid_div
         for item, value in (
@@ -210,27 +228,9 @@ class EmissionMixin(Store):
                 item.set(s, netuid, value)
             else:
                 item.remove(s, netuid)
-        ctx.deposit_event(EpochRun(netuid, paid_inc, paid_div, paid_cut, left_s + left_v))
+        return EpochRun(netuid, paid_inc, paid_div, paid_cut, left_s + left_v)
 
-    def _pay_pro_rata(
-        self, ctx: Ctx, hotkeys: list, parts: list[int], parts_sum: int, total: int, dividends: bool
-    ) -> int:
-        paid = 0
-        if not parts_sum or not total:
-            return 0
-        s = ctx.state
-        for uid, part in enumerate(parts):
-            amount = total * part // parts_sum
-            if amount:
-                hot = hotkeys[uid]
-                if dividends:
-                    self.pay_dividends(ctx, hot, amount)
-                else:
-                    self.increase_stake(ctx, hot, self.Owner.get(s, hot), amount)
-                paid += amount
-        return paid
-
-    def pay_dividends(self, ctx: Ctx, hot: bytes, amount: int) -> None:
+    def plan_dividends(self, ctx: Ctx, hot: bytes, amount: int, stake_incs: dict) -> None:
         """The owner keeps the take; the rest goes to the hotkey's nominators by their stake (the
         rounding remainder to the owner)."""
         owner = self.Owner.get(ctx.state, hot)
@@ -243,16 +243,58 @@ class EmissionMixin(Store):
             for cold, st in noms:
                 share = rest * st // total
                 if share:
-                    self.increase_stake(ctx, hot, cold, share)
+                    _add(stake_incs, (hot, cold), share)
                     paid += share
-        self.increase_stake(ctx, hot, owner, take + rest - paid)
+        _add(stake_incs, (hot, owner), take + rest - paid)
 
     def run_due_epochs(self, ctx: Ctx, netuids: list[int]) -> None:
+        """Gather every due subnet, ONE batched Yuma call, then write back and pay."""
         due = self.due_epochs(ctx, netuids)
-        if not due:
-            return
-        batch = [self.gather_epoch(ctx, netuid) for netuid in due]
-        outputs = self.run_yuma(batch)
-        for netuid, out in zip(due, outputs, strict=True):
-            self.write_back(ctx, netuid, out)
-            self.distribute(ctx, netuid, out)
+        if due:
+            gathered = [self.gather_epoch_keys(ctx, netuid) for netuid in due]
+            batch = [g[0] for g in gathered]
+            self.apply_epochs(ctx, due, batch, self.run_yuma(batch), [g[1] for g in gathered])
+
+    def apply_epochs(
+        self,
+        ctx: Ctx,
+        due: list[int],
+        batch: list[EpochArrays],
+        outputs: list[EpochArraysOutput],
+        hotkeys: list[list[bytes]],
+    ) -> None:
+        """Plan every subnet's payouts (reads only), write the epoch terms back, pay the stake."""
+        stake_incs, events = self.plan_all_payouts(ctx, due, outputs, hotkeys)
+        self.write_back_all(ctx, due, batch, outputs)
+        self.increase_stakes(ctx, stake_incs)
+        for ev in events:
+            ctx.deposit_event(ev)
+
+    def plan_all_payouts(
+        self, ctx: Ctx, due: list[int], outputs: list[EpochArraysOutput], hotkeys: list[list[bytes]]
+    ) -> tuple[dict[tuple[bytes, bytes], int], list[EpochRun]]:
+        stake_incs: dict[tuple[bytes, bytes], int] = {}
+        events = [
+            self.plan_payouts(ctx, netuid, out, stake_incs, keys)
+            for netuid, out, keys in zip(due, outputs, hotkeys, strict=True)
+        ]
+        return stake_incs, events
+
+    def write_back_all(
+        self, ctx: Ctx, due: list[int], batch: list[EpochArrays], outputs: list[EpochArraysOutput]
+    ) -> None:
+        for netuid, inp, out in zip(due, batch, outputs, strict=True):
+            self.write_back(ctx, netuid, out, inp.bonds[_row_starts(inp.bonds), 0])
+
+
+def _row_starts(triples: np.ndarray) -> np.ndarray:
+    """Indices where a new row begins in (row, col, value) triples grouped by row."""
+    rows = triples[:, 0]
+    if rows.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+
+
+def _add(acc: dict, key: tuple[bytes, bytes], amount: int) -> None:
+    if amount:
+        acc[key] = acc.get(key, 0) + amount

@@ -39,17 +39,29 @@ class StakingMixin(Store):
     def increase_stake(self, ctx: Ctx, hot: bytes, cold: bytes, amount: int) -> None:
         """Add `amount` rao of stake (it joins the TAO supply: the caller took it from a balance,
         which the supply already lost, or mints it as emission)."""
-        if amount == 0:
-            return
+        if amount:
+            self.increase_stakes(ctx, {(hot, cold): amount})
+
+    def increase_stakes(self, ctx: Ctx, amounts: dict[tuple[bytes, bytes], int]) -> None:
+        """`increase_stake` for many (hotkey, coldkey) pairs at once (epoch payouts): each stored
+        total is read and written once."""
         s = ctx.state
-        self.Stake.set(s, hot, cold, checked_add(self.Stake.get(s, hot, cold), amount))
-        self.TotalHotkeyStake.set(s, hot, checked_add(self.TotalHotkeyStake.get(s, hot), amount))
-        self.TotalColdkeyStake.set(s, cold, checked_add(self.TotalColdkeyStake.get(s, cold), amount))
-        self.TotalStake.set(s, checked_add(self.TotalStake.get(s), amount))
-        self.TotalIssuance.set(s, checked_add(self.TotalIssuance.get(s), amount))
-        staking = self.StakingHotkeys.get(s, cold)
-        if hot not in staking:
-            self.StakingHotkeys.set(s, cold, (*staking, hot))
+        per_hot: dict[bytes, int] = {}
+        total = 0
+        for (hot, cold), amount in amounts.items():
+            cur = self.Stake.get(s, hot, cold)
+            self.Stake.set(s, hot, cold, checked_add(cur, amount))
+            if cur == 0:
+                staking = self.StakingHotkeys.get(s, cold)
+                if hot not in staking:
+                    self.StakingHotkeys.set(s, cold, (*staking, hot))
+            per_hot[hot] = per_hot.get(hot, 0) + amount
+            total += amount
+        for hot, amount in per_hot.items():
+            self.TotalHotkeyStake.set(s, hot, checked_add(self.TotalHotkeyStake.get(s, hot), amount))
+        if total:
+            self.TotalStake.set(s, checked_add(self.TotalStake.get(s), total))
+            self.TotalIssuance.set(s, checked_add(self.TotalIssuance.get(s), total))
 
     def decrease_stake(self, ctx: Ctx, hot: bytes, cold: bytes, amount: int) -> None:
         s = ctx.state
@@ -62,9 +74,12 @@ class StakingMixin(Store):
         else:
             self.Stake.set(s, hot, cold, cur - amount)
         self.TotalHotkeyStake.set(s, hot, self.TotalHotkeyStake.get(s, hot) - amount)
-        self.TotalColdkeyStake.set(s, cold, self.TotalColdkeyStake.get(s, cold) - amount)
         self.TotalStake.set(s, self.TotalStake.get(s) - amount)
         self.TotalIssuance.set(s, self.TotalIssuance.get(s) - amount)
+
+    def coldkey_stake(self, ctx: Ctx, cold: bytes) -> int:
+        """All stake of a coldkey (over the hotkeys it stakes on)."""
+        return sum(self.Stake.get(ctx.state, hot, cold) for hot in self.StakingHotkeys.get(ctx.state, cold))
 
     def nominators(self, ctx: Ctx, hot: bytes) -> list[tuple[bytes, int]]:
         """(coldkey, stake) on a hotkey, in storage-key order."""

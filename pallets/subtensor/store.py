@@ -73,7 +73,6 @@ class Store:
     )
     Stake = StorageDoubleMap(P, "Stake", AccountId, AccountId, U64, 0, doc="stake by (hotkey, coldkey), rao")
     TotalHotkeyStake = StorageMap(P, "TotalHotkeyStake", AccountId, U64, 0, doc="stake on a hotkey, rao")
-    TotalColdkeyStake = StorageMap(P, "TotalColdkeyStake", AccountId, U64, 0, doc="stake of a coldkey, rao")
     Delegates = StorageMap(P, "Delegates", AccountId, U16 | None, None, doc="delegate take (u16) of a hotkey")
     LastTxBlockDelegateTake = StorageMap(P, "LastTxBlockDelegateTake", AccountId, U64, 0)
 

@@ -162,7 +162,7 @@ class SubnetsMixin(Store):
         self.SubtokenEnabled.set(s, netuid, True)
         ctx.deposit_event(FirstEmissionBlockNumberSet(netuid, first))
 
-    @call(61, weight=500_000_000)
+    @call(61, weight=1_000_000_000)  # measured worst case (256 uids): 0.56 ms
     def dissolve_network(self, ctx: Ctx, origin: Origin, coldkey: AccountId, netuid: U16) -> None:
         """Remove a subnet and return its lock to `coldkey` (its owner). Origin: root.
         Events: NetworkRemoved. Errors: BadOrigin, SubnetNotExists, NotSubnetOwner."""

@@ -109,7 +109,7 @@ class WeightsMixin(Store):
         return unpack_pairs(self.Weights.get(ctx.state, netuid, uid))
 
     # ------------------------------------------------------------------ calls
-    @call(0, weight=lambda netuid, dests, weights, version_key: 50_000_000 + 100_000 * len(dests), pays_fee=False)
+    @call(0, weight=lambda netuid, dests, weights, version_key: 60_000_000 + 300_000 * len(dests), pays_fee=False)
     def set_weights(
         self, ctx: Ctx, origin: Origin, netuid: U16, dests: U16s, weights: U16s, version_key: U64
     ) -> None:
@@ -198,7 +198,7 @@ class WeightsMixin(Store):
 
     @call(
         97,
-        weight=lambda netuid, uids, values, salt, version_key: 60_000_000 + 100_000 * len(uids),
+        weight=lambda netuid, uids, values, salt, version_key: 70_000_000 + 300_000 * len(uids),
         pays_fee=False,
     )
     def reveal_weights(
@@ -221,8 +221,9 @@ class WeightsMixin(Store):
 
     @call(
         98,
-        weight=lambda netuid, uids_list, values_list, salts_list, version_keys: 60_000_000
-        * max(1, len(uids_list)),
+        weight=lambda netuid, uids_list, values_list, salts_list, version_keys: sum(
+            70_000_000 + 300_000 * len(u) for u in uids_list
+        ) or 70_000_000,
         pays_fee=False,
     )
     def batch_reveal_weights(

@@ -270,7 +270,12 @@ class StorageDoubleMap(StorageItem):
         return self.prefix + self.hasher1(codec.encode(self.key1_type.to_wire(k1)))
 
     def key(self, k1: Any, k2: Any) -> bytes:
-        return self.prefix1(k1) + self.hasher2(codec.encode(self.key2_type.to_wire(k2)))
+        full = self._keys.get((k1, k2))
+        if full is None:
+            if len(self._keys) >= CACHE_LIMIT:
+                self._keys.clear()
+            full = self._keys[(k1, k2)] = self.prefix1(k1) + self.hasher2(codec.encode(self.key2_type.to_wire(k2)))
+        return full
 
     def get(self, s: Overlay, k1: Any, k2: Any) -> Any:
         return self._decode(s.get(self.key(k1, k2)))

@@ -23,7 +23,7 @@ def test_add_stake_success(chain: ChainBuilder) -> None:
     assert chain.free(BOB.public) == bob0 - 50 * TAO - fee
     assert get(chain, "Stake", hot.public, BOB.public) == 50 * TAO
     assert get(chain, "TotalHotkeyStake", hot.public) == 50 * TAO
-    assert get(chain, "TotalColdkeyStake", BOB.public) == 50 * TAO
+    assert chain.runtime.subtensor.coldkey_stake(chain.ctx(), BOB.public) == 50 * TAO
     assert get(chain, "TotalStake") == 50 * TAO
     assert get(chain, "StakingHotkeys", BOB.public) == (hot.public,)
     assert get(chain, "TotalIssuance") == issuance0  # moved from free to stake; the fee went to Alice
@@ -59,7 +59,7 @@ def test_nominating_a_delegate_and_remove_stake(chain: ChainBuilder) -> None:
     ok(chain, CHARLIE, S, "remove_stake", hot.public, 6 * TAO)  # all: the entry goes
     assert get(chain, "Stake", hot.public, CHARLIE.public) == 0
     assert get(chain, "StakingHotkeys", CHARLIE.public) == ()
-    assert get(chain, "TotalStake") == 5 * TAO and get(chain, "TotalColdkeyStake", CHARLIE.public) == 0
+    assert get(chain, "TotalStake") == 5 * TAO and chain.runtime.subtensor.coldkey_stake(chain.ctx(), CHARLIE.public) == 0
 
 
 def test_remove_stake_errors_in_order(chain: ChainBuilder) -> None:
