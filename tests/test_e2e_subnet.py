@@ -12,17 +12,13 @@ epoch block's own accrual.
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import devnode
 import pytest
+from devnode import dev_node
 
 from runtime.support.keys import dev_keypair, keypair_from_uri
 from taochain.client import Client, ConnectionFailed, netuid_of, uid_of
@@ -39,48 +35,14 @@ OWNER_CUT = 11796
 U16_MAX = 0xFFFF
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[Client]:
+    with dev_node(tmp_path) as (url, _proc), Client(url, timeout=20) as c:
+        yield c
 
 
 def wait_for(cond: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            v = cond()
-        except ConnectionFailed:
-            v = None
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-@pytest.fixture
-def client(tmp_path: Path) -> Iterator[Client]:
-    port = free_port()
-    log = open(tmp_path / "node.log", "wb")
-    p = subprocess.Popen(
-        [sys.executable, "-m", "taochain.cli", "node", "--dev", "--tmp", "--rpc-port", str(port),
-         "--no-prometheus", "--block-time-ms", "250"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        start_new_session=True,
-    )
-    c = Client(f"ws://127.0.0.1:{port}", timeout=20)
-    try:
-        wait_for(lambda: p.poll() is not None or c.header(), 30, "the node's RPC")
-        assert p.poll() is None, (tmp_path / "node.log").read_text()
-        yield c
-    finally:
-        c.close()
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-        log.close()
+    return devnode.wait_for(cond, timeout, what, (ConnectionFailed,))
 
 
 def best(c: Client) -> int:

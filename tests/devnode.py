@@ -1,0 +1,65 @@
+"""A real dev node process for tests: `taochain node --dev --tmp` on free ports, 250 ms blocks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(cond: Callable[[], Any], timeout: float, what: str, ignore: tuple[type[BaseException], ...] = ()) -> Any:
+    """Poll `cond` until it returns something true; `ignore`d exceptions count as not yet."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            v = cond()
+        except ignore:
+            v = None
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextlib.contextmanager
+def dev_node(tmp_path: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start a dev node (temporary database, 250 ms blocks); yield (ws url, process); stop it."""
+    from taochain.client import Client, ConnectionFailed
+
+    port = free_port()
+    log_path = tmp_path / "node.log"
+    log = open(log_path, "wb")
+    p = subprocess.Popen(
+        [sys.executable, "-m", "taochain.cli", "node", "--dev", "--tmp", "--rpc-port", str(port),
+         "--no-prometheus", "--block-time-ms", "250", *extra],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=True,
+    )
+    url = f"ws://127.0.0.1:{port}"
+    try:
+        with Client(url, timeout=20) as c:
+            wait_for(lambda: p.poll() is not None or c.header(), 30, "the node's RPC", (ConnectionFailed,))
+        assert p.poll() is None, log_path.read_text()
+        yield url, p
+    finally:
+        p.send_signal(signal.SIGINT)
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        log.close()
