@@ -19,6 +19,7 @@ run: $(STAMP)
 	@echo "  .venv/bin/taochain balance //Alice"
 	@echo "  .venv/bin/taochain transfer --uri //Alice --dest //Bob --amount 1.5"
 	@echo "  .venv/bin/taochain block --json"
+	@echo "  .venv/bin/taochain subnet create --uri //Alice --hotkey-uri //Alice//owner   (then: subnet list, metagraph 1)"
 	@echo "  curl -s -H 'Content-Type: application/json' -d '{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"chain_getHeader\"}' http://127.0.0.1:9944"
 	@echo "  curl -s http://127.0.0.1:9615/metrics | grep substrate_block_height"
 	$(BIN)/taochain node --dev --tmp
@@ -36,6 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_rpc.py
 	$(BIN)/python benchmarks/bench_yuma.py
+	$(BIN)/python benchmarks/bench_subtensor.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check runtime pallets p2p node taochain tests benchmarks

@@ -139,11 +139,21 @@ class SubtensorConfig:
         return dataclasses.replace(base, **kw)
 
 
+# fields stored as u16 (the rest are u64)
+U16_FIELDS = frozenset({
+    "tempo", "max_allowed_uids", "max_allowed_validators", "min_allowed_weights", "immunity_period",
+    "activity_cutoff", "max_weights_limit", "kappa", "rho", "bonds_penalty", "adjustment_interval",
+    "target_regs_per_interval", "max_regs_per_block", "alpha_low", "alpha_high", "subnet_owner_cut",
+    "default_take", "min_delegate_take", "max_delegate_take", "subnet_limit",
+})
+
+
 def _checked(name: str, value: Any, like: Any) -> Any:
     if isinstance(like, bool):
         if not isinstance(value, bool):
             raise ValueError(f"{name}: expected true or false")
         return value
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= U64_MAX:
-        raise ValueError(f"{name}: expected an unsigned integer")
+    top = 0xFFFF if name.rsplit(".", 1)[-1] in U16_FIELDS else U64_MAX
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
+        raise ValueError(f"{name}: expected an integer in 0..{top}")
     return value

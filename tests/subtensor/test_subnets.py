@@ -151,3 +151,29 @@ def test_lowest_free_netuid_is_reused(chain: ChainBuilder) -> None:
     sudo(chain, S, "dissolve_network", CHARLIE.public, 3)
     assert make_subnet(chain, CHARLIE, hk("c1")) == 1
     assert make_subnet(chain, CHARLIE, hk("c3")) == 3
+
+
+def test_chain_spec_subtensor_section_round_trips_and_refuses_bad_fields() -> None:
+    import pytest
+
+    from pallets.subtensor.config import SubtensorConfig
+    from runtime.presets import ChainSpec, dev, get_preset
+
+    spec = dev()
+    assert ChainSpec.from_json(spec.to_json()) == spec
+    assert get_preset("mainnet-like").subtensor == SubtensorConfig()
+    d = spec.to_json()
+    d["subtensor"] = {"subnet": {"tempo": 99}, "network_rate_limit": 5}
+    got = ChainSpec.from_json(d).subtensor
+    assert got.subnet.tempo == 99 and got.network_rate_limit == 5 and got.subnet.kappa == 32767
+    for bad, msg in (
+        ({"subnet": {"tempo": 70000}}, "subtensor.subnet.tempo: expected an integer in 0..65535"),
+        ({"subnet": {"yuma3": 1}}, "expected true or false"),
+        ({"bogus": 1}, "unknown field 'bogus'"),
+        ({"subnet": {"nope": 1}}, "unknown field 'nope'"),
+        ({"min_stake": -1}, "expected an integer"),
+        ([], "expected an object"),
+    ):
+        d["subtensor"] = bad
+        with pytest.raises(ValueError, match=msg):
+            ChainSpec.from_json(d)
