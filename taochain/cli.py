@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 
 import typer
-from rich.console import Console
 
 from runtime.support.keys import InvalidKey, keypair_from_uri
+from taochain.cli_common import console, fail, guard
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="taochain: a Bittensor-style chain in Python.")
 key_app = typer.Typer(no_args_is_help=True, help="Inspect keys (Substrate secret URIs, SS58 addresses).")
 app.add_typer(key_app, name="key")
-console = Console()
 
 
 @key_app.command("inspect")
@@ -45,9 +44,7 @@ TAO = 10**9
 DEV_FLAGS = ("alice", "bob", "charlie", "dave", "eve", "ferdie")
 
 
-def _fail(msg: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {msg}")
-    raise typer.Exit(code)
+_fail = fail
 
 
 @app.command("node")
@@ -132,28 +129,8 @@ def _resolve_key(uri: str):
         _fail(f"bad --uri: {exc}", 2)
 
 
-def _guard(fn):
-    """Turn connection and RPC failures into one-line messages."""
-    import functools
-
-    @functools.wraps(fn)
-    def inner(*a, **kw):
-        from taochain.client import ConnectionFailed, RpcError
-
-        try:
-            return fn(*a, **kw)
-        except ConnectionFailed as exc:
-            _fail(str(exc))
-        except RpcError as exc:
-            _fail(f"the node refused: {exc}")
-        except InvalidKey as exc:
-            _fail(str(exc), 2)
-
-    return inner
-
-
 @app.command("transfer")
-@_guard
+@guard
 def transfer_cmd(
     dest: str = typer.Option(..., "--dest", help="SS58 address, 0x account id or dev URI (//Bob)"),
     amount: float = typer.Option(..., "--amount", help="TAO"),
@@ -204,7 +181,7 @@ class _nullcontext:
 
 
 @app.command("balance")
-@_guard
+@guard
 def balance_cmd(
     who: str = typer.Argument(..., help="SS58 address, 0x account id or dev URI (//Alice)"),
     url: str = typer.Option("ws://127.0.0.1:9944", "--url"),
@@ -231,7 +208,7 @@ def balance_cmd(
 
 
 @app.command("block")
-@_guard
+@guard
 def block_cmd(
     at: str | None = typer.Argument(None, help="block number or 0x hash (default: best)"),
     url: str = typer.Option("ws://127.0.0.1:9944", "--url"),

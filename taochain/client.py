@@ -273,7 +273,9 @@ class AsyncClient:
         try:
             ws = await sess.ws_connect(ws_url(self.url), heartbeat=20)
         except (aiohttp.ClientError, OSError) as exc:
-            raise ConnectionFailed(f"cannot open a WebSocket to {self.url}: {exc}") from None
+            raise ConnectionFailed(
+                f"cannot open a WebSocket to {self.url} ({exc}); start a node with `taochain node --dev` or pass --url"
+            ) from None
         try:
             await ws.send_json({"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
             sub_id = None

@@ -24,14 +24,13 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, ss58_encode
+from taochain.cli_common import console, fail, guard
 from taochain.client import Client, netuid_of, uid_of
 
 TAO = 10**9
-console = Console()
 subnet_app = typer.Typer(no_args_is_help=True, help="Create, inspect and join subnets.")
 stake_app = typer.Typer(no_args_is_help=True, help="Stake TAO on hotkeys.")
 weights_app = typer.Typer(no_args_is_help=True, help="Set weights directly or by commit-reveal.")
@@ -45,9 +44,7 @@ DEFAULT_COMMIT_FILE = Path.home() / ".taochain" / "commits.json"
 
 
 
-def _fail(msg: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {msg}")
-    raise typer.Exit(code)
+_fail = fail
 
 
 def _key(uri: str, what: str) -> Keypair:
@@ -89,25 +86,6 @@ def _confirm(question: str, no_prompt: bool, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-def _guarded(fn):
-    import functools
-
-    @functools.wraps(fn)
-    def inner(*a, **kw):
-        from taochain.client import ConnectionFailed, RpcError
-
-        try:
-            return fn(*a, **kw)
-        except ConnectionFailed as exc:
-            _fail(f"{exc} (is a node running? `taochain node --dev`)")
-        except RpcError as exc:
-            _fail(f"the node refused: {exc}")
-        except InvalidKey as exc:
-            _fail(str(exc), 2)
-
-    return inner
-
-
 def _report(r: Any, what: str, as_json: bool, extra: dict | None = None) -> None:
     """Print an ExtrinsicResult; exit 1 when the call failed, naming the cause and the fix."""
     hint = r.hint
@@ -126,6 +104,12 @@ def _report(r: Any, what: str, as_json: bool, extra: dict | None = None) -> None
         console.print(f"[red]✘[/red] {what} failed: {r.message}" + (f"\n  {hint}" if hint else ""))
     if not r.success:
         raise typer.Exit(1)
+
+
+def _need(view: Any, netuid: int) -> None:
+    """Fail when a netuid view came back null (no such subnet)."""
+    if view is None:
+        _fail(f"there is no subnet {netuid}; see `taochain subnet list`")
 
 
 def _setters(c: Any) -> dict[str, tuple[str, bool]]:
@@ -161,7 +145,7 @@ def _t(rao: int) -> str:
 
 
 @subnet_app.command("create")
-@_guarded
+@guard
 def subnet_create(
     uri: str = COLDKEY, hotkey_uri: str = HOTKEY, url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT
 ) -> None:
@@ -176,7 +160,7 @@ def subnet_create(
 
 
 @subnet_app.command("start")
-@_guarded
+@guard
 def subnet_start(
     netuid: int = typer.Argument(..., help="subnet id"), uri: str = COLDKEY, url: str = URL, as_json: bool = JSON,
     no_prompt: bool = NO_PROMPT,
@@ -188,7 +172,7 @@ def subnet_start(
 
 
 @subnet_app.command("list")
-@_guarded
+@guard
 def subnet_list(url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT) -> None:
     """List the subnets, with the current lock cost of a new one."""
     with _client(url) as c:
@@ -209,13 +193,12 @@ def subnet_list(url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMP
 
 
 @subnet_app.command("show")
-@_guarded
+@guard
 def subnet_show(netuid: int = typer.Argument(...), url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT) -> None:
     """Show one subnet."""
     with _client(url) as c:
         info = c.subnet(netuid)
-    if info is None:
-        _fail(f"there is no subnet {netuid}; see `taochain subnet list`")
+    _need(info, netuid)
     t = Table(title=f"Subnet {netuid}", show_header=False)
     t.add_column("field")
     t.add_column("value", justify="right")
@@ -225,7 +208,7 @@ def subnet_show(netuid: int = typer.Argument(...), url: str = URL, as_json: bool
 
 
 @subnet_app.command("hyperparameters")
-@_guarded
+@guard
 def subnet_hyperparameters(
     netuid: int = typer.Argument(...), url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT
 ) -> None:
@@ -234,8 +217,7 @@ def subnet_hyperparameters(
     with _client(url) as c:
         hp = c.hyperparameters(netuid)
         setters = {item: ("owner/root" if owner else "root", name) for name, (item, owner) in _setters(c).items()}
-    if hp is None:
-        _fail(f"there is no subnet {netuid}; see `taochain subnet list`")
+    _need(hp, netuid)
     t = Table(title=f"Subnet {netuid} hyperparameters")
     for col in ("parameter", "value", "set by", "set with"):
         t.add_column(col)
@@ -262,7 +244,7 @@ _HPARAM_ITEMS = {
 
 
 @subnet_app.command("set")
-@_guarded
+@guard
 def subnet_set(
     netuid: int = typer.Argument(...),
     param: str = typer.Option(..., "--param", help="e.g. tempo, kappa, immunity_period, commit_reveal_weights_enabled"),
@@ -288,7 +270,7 @@ def subnet_set(
 
 
 @subnet_app.command("register")
-@_guarded
+@guard
 def subnet_register(
     netuid: int = typer.Argument(...), uri: str = COLDKEY, hotkey_uri: str = HOTKEY, url: str = URL,
     as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
@@ -297,8 +279,7 @@ def subnet_register(
     cold, hot = _key(uri, "--uri"), _key(hotkey_uri, "--hotkey-uri")
     with _client(url) as c:
         info = c.subnet(netuid)
-        if info is None:
-            _fail(f"there is no subnet {netuid}; see `taochain subnet list`")
+        _need(info, netuid)
         _confirm(f"Burn {info['burn'] / TAO:,.4f} TAO to register {hot.ss58} on subnet {netuid}?", no_prompt, as_json)
         r = c.burned_register(cold, netuid, hot.public)
     uid = uid_of(r)
@@ -306,7 +287,7 @@ def subnet_register(
 
 
 @subnet_app.command("pow-register")
-@_guarded
+@guard
 def subnet_pow_register(
     netuid: int = typer.Argument(...), uri: str = COLDKEY, hotkey_uri: str = HOTKEY, url: str = URL,
     as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
@@ -317,8 +298,7 @@ def subnet_pow_register(
     cold, hot = _key(uri, "--uri"), _key(hotkey_uri, "--hotkey-uri")
     with _client(url) as c:
         hp = c.hyperparameters(netuid)
-        if hp is None:
-            _fail(f"there is no subnet {netuid}; see `taochain subnet list`")
+        _need(hp, netuid)
         difficulty = hp["difficulty"]
         expected = max(1, difficulty)
         start = time.monotonic()
@@ -338,7 +318,7 @@ def subnet_pow_register(
 
 
 @stake_app.command("add")
-@_guarded
+@guard
 def stake_add(
     amount: str = typer.Option(..., "--amount", help="TAO"), uri: str = COLDKEY,
     hotkey: str = typer.Option(..., "--hotkey", "--hotkey-uri", help="hotkey: secret URI, SS58 or 0x id"),
@@ -356,7 +336,7 @@ def stake_add(
 
 
 @stake_app.command("remove")
-@_guarded
+@guard
 def stake_remove(
     amount: str = typer.Option(..., "--amount", help="TAO"), uri: str = COLDKEY,
     hotkey: str = typer.Option(..., "--hotkey", "--hotkey-uri", help="hotkey: secret URI, SS58 or 0x id"),
@@ -373,7 +353,7 @@ def stake_remove(
 
 
 @stake_app.command("list")
-@_guarded
+@guard
 def stake_list(
     coldkey: str = typer.Option("//Alice", "--uri", "--coldkey", help="coldkey: secret URI, SS58 or 0x id"),
     url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
@@ -407,7 +387,7 @@ def _weights(uids: str, weights: str) -> tuple[list[int], list[float]]:
 
 
 @weights_app.command("set")
-@_guarded
+@guard
 def weights_set(
     netuid: int = typer.Option(..., "--netuid"), uids: str = typer.Option(..., "--uids", help="e.g. 1,2,3"),
     weights: str = typer.Option(..., "--weights", help="e.g. 0.2,0.3,0.5"),
@@ -442,7 +422,7 @@ COMMIT_FILE = typer.Option(DEFAULT_COMMIT_FILE, "--commit-file", help="where com
 
 
 @weights_app.command("commit")
-@_guarded
+@guard
 def weights_commit(
     netuid: int = typer.Option(..., "--netuid"), uids: str = typer.Option(..., "--uids", help="e.g. 1,2,3"),
     weights: str = typer.Option(..., "--weights", help="e.g. 0.2,0.3,0.5"),
@@ -465,7 +445,7 @@ def weights_commit(
 
 
 @weights_app.command("reveal")
-@_guarded
+@guard
 def weights_reveal(
     netuid: int = typer.Option(..., "--netuid"), hotkey_uri: str = HOTKEY, url: str = URL,
     commit_file: Path = COMMIT_FILE,
@@ -494,8 +474,7 @@ def weights_reveal(
 def _wait_for_epoch(c: Any, netuid: int, epoch: int, as_json: bool) -> None:
     """Block until a transaction sent now lands in `epoch` (classic: (b + netuid + 1) // (tempo + 1))."""
     info = c.subnet(netuid)
-    if info is None:
-        _fail(f"there is no subnet {netuid}")
+    _need(info, netuid)
     tempo = info["tempo"]
     first_block = epoch * (tempo + 1) - netuid - 1  # the epoch's first block
     status = None if as_json else console.status("")
@@ -524,8 +503,7 @@ def metagraph_cmd(
     """The subnet's neurons: stake, permits, trust, consensus, incentive, dividends, emission."""
     with _client(url) as c:
         mg = c.metagraph(netuid)
-    if mg is None:
-        _fail(f"there is no subnet {netuid}; see `taochain subnet list`")
+    _need(mg, netuid)
     t = Table(title=f"Metagraph of subnet {netuid} at block #{mg['block']}")
     for col in ("uid", "hotkey", "stake τ", "VP", "act", "vtrust", "cons", "incent", "divs", "emis τ", "upd",
                 "axon"):
@@ -544,7 +522,7 @@ def metagraph_cmd(
     _emit(as_json, mg, t)
 
 
-metagraph_cmd = _guarded(metagraph_cmd)
+metagraph_cmd = guard(metagraph_cmd)
 
 
 def register(app: typer.Typer) -> None:

@@ -100,4 +100,4 @@ def test_cli_refuses_bad_input(url: str) -> None:
     assert "--uids has 2 entries but --weights has 1" in out
     assert "bad --hotkey-uri" in run("subnet", "register", "1", "--hotkey-uri", "//Alice/soft", *U, code=2)
     assert "unknown parameter" in run("subnet", "set", "1", "--param", "bogus", "--value", "1", *U, code=2)
-    assert "is a node running" in run("subnet", "list", "--url", "ws://127.0.0.1:9", code=1)
+    assert "start one with `taochain node --dev`" in run("subnet", "list", "--url", "ws://127.0.0.1:9", code=1)

@@ -49,14 +49,19 @@ class RegistrationMixin(Store):
             (self.StakeWeight, 0),
         )
 
+    def forget_hotkey(self, ctx: Ctx, netuid: int, hot: bytes) -> None:
+        """Remove what the subnet keeps about a hotkey that leaves it (pruned, or the subnet dissolved)."""
+        s = ctx.state
+        self.Uids.remove(s, netuid, hot)
+        self.IsNetworkMember.remove(s, hot, netuid)
+        self.Axons.remove(s, netuid, hot)
+        self.WeightCommits.remove(s, netuid, hot)
+
     def replace_neuron(self, ctx: Ctx, netuid: int, uid: int, hot: bytes) -> None:
         s, now = ctx.state, ctx.block_number
         old = self.Keys.get(s, netuid, uid)
         if old is not None:
-            self.Uids.remove(s, netuid, old)
-            self.IsNetworkMember.remove(s, old, netuid)
-            self.Axons.remove(s, netuid, old)
-            self.WeightCommits.remove(s, netuid, old)
+            self.forget_hotkey(ctx, netuid, old)
         self.Keys.set(s, netuid, uid, hot)
         self.Uids.set(s, netuid, hot, uid)
         self.IsNetworkMember.set(s, hot, netuid, True)

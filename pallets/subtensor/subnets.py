@@ -175,10 +175,7 @@ class SubnetsMixin(Store):
         for uid in range(n):
             hot = self.Keys.get(s, netuid, uid)
             if hot is not None:
-                self.Uids.remove(s, netuid, hot)
-                self.IsNetworkMember.remove(s, hot, netuid)
-                self.Axons.remove(s, netuid, hot)
-                self.WeightCommits.remove(s, netuid, hot)
+                self.forget_hotkey(ctx, netuid, hot)
             self.Keys.remove(s, netuid, uid)
             self.Weights.remove(s, netuid, uid)
             self.Bonds.remove(s, netuid, uid)

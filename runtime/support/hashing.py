@@ -10,6 +10,8 @@ import hashlib
 
 import xxhash
 
+from .keys import scale_compact
+
 
 def blake2_256(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=32).digest()
@@ -73,18 +75,6 @@ def sha2_256(data: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------- Bittensor hash formats
-
-
-def scale_compact(n: int) -> bytes:
-    """SCALE compact integer encoding."""
-    if n < 1 << 6:
-        return bytes([n << 2])
-    if n < 1 << 14:
-        return ((n << 2) | 1).to_bytes(2, "little")
-    if n < 1 << 30:
-        return ((n << 2) | 2).to_bytes(4, "little")
-    raw = n.to_bytes((n.bit_length() + 7) // 8, "little")
-    return bytes([((len(raw) - 4) << 2) | 3]) + raw
 
 
 def _scale_vec_u16(xs) -> bytes:

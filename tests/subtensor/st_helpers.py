@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from conftest import ALICE, BOB, TAO, ChainBuilder, block_key
+from conftest import ALICE, BOB, TAO, ChainBuilder, assert_noop, check_only_fee_and_nonce
 
 from pallets.subtensor.config import SubnetDefaults, SubtensorConfig
 from runtime.presets import dev
@@ -137,20 +137,16 @@ EPOCH_ITEMS = (
 )
 
 
+def _prefixes(ignore: tuple[str, ...]) -> tuple[bytes, ...]:
+    return tuple(storage_prefix(S, item) for item in ignore)
+
+
 def noop(chain: ChainBuilder, key: Keypair, pallet: str, name: str, *args: Any, error: str,
          ignore: tuple[str, ...] = EPOCH_ITEMS):
-    """As conftest.assert_noop, but also ignoring the per-block SubtensorModule items above
-    (documented there); for a subnet in emission, call it on a non-epoch block (stake moves at
-    epochs and is not ignored)."""
-    before = dict(chain.backend.items)
-    signer_before = chain.account(key.public)
-    result = chain.submit(key, pallet, name, *args)
-    outcome = chain.outcome(result)
-    assert outcome.error is not None, "the call succeeded"
-    assert outcome.error.name.endswith(error), outcome.error.name
-    assert "System.ExtrinsicFailed" in chain.event_names(result)
-    _check_unchanged(chain, result, before, key, signer_before, outcome.fee, ignore)
-    return result
+    """conftest.assert_noop, also ignoring the per-block SubtensorModule items above (documented
+    there); for a subnet in emission, call it on a non-epoch block (stake moves at epochs and is
+    not ignored)."""
+    return assert_noop(chain, key, pallet, name, *args, error=error, ignore=_prefixes(ignore))
 
 
 def sudo_noop(chain: ChainBuilder, pallet: str, name: str, *args: Any, error: str,
@@ -161,26 +157,8 @@ def sudo_noop(chain: ChainBuilder, pallet: str, name: str, *args: Any, error: st
     result = chain.submit(ALICE, "Sudo", "sudo", chain.call(pallet, name, *args))
     sudid = events(chain, result, "Sudo.Sudid")
     assert sudid and not sudid[0].ok and sudid[0].error.endswith(error), sudid
-    _check_unchanged(chain, result, before, ALICE, signer_before, chain.outcome(result).fee, ignore)
+    check_only_fee_and_nonce(chain, result, before, ALICE, signer_before, chain.outcome(result).fee, _prefixes(ignore))
     return result
-
-
-def _check_unchanged(chain, result, before, key, signer_before, fee, ignore) -> None:
-    prefixes = tuple(storage_prefix(S, item) for item in ignore)
-    auths = chain.runtime.aura.authorities(chain.ctx())
-    author = auths[(chain.head.slot() or 0) % len(auths)]
-    sys_acct = chain.runtime.system.Account
-    for k, v in result.changes.items():
-        if block_key(chain, k) or k.startswith(prefixes):
-            continue
-        if k == sys_acct.key(key.public):
-            after = chain.account(key.public)
-            expect_free = signer_before.free - fee + (fee if key.public == author else 0)
-            assert (after.nonce, after.free) == (signer_before.nonce + 1, expect_free)
-        elif k == sys_acct.key(author):
-            pass
-        else:
-            assert v == before.get(k), f"key 0x{k.hex()} changed"
 
 
 def fund(chain: ChainBuilder, who: bytes, amount: int) -> None:
