@@ -27,13 +27,12 @@ from typing import Any
 import numpy as np
 
 from runtime.yuma.types import (
-    MAX_UIDS,
     U16_MAX,
     U63_LIMIT,
     EpochInput,
     EpochInputError,
     EpochOutput,
-    _check_int,
+    check_scalars,
 )
 
 INT64_MAX = U63_LIMIT - 1
@@ -161,24 +160,7 @@ class EpochArrays:
 
     def __post_init__(self) -> None:
         n = self.n
-        _check_int("n", n, 0, MAX_UIDS)
-        _check_int("current_block", self.current_block, 0, INT64_MAX)
-        _check_int("tempo", self.tempo, 0, U16_MAX)
-        _check_int("activity_cutoff", self.activity_cutoff, 0, INT64_MAX)
-        for name in ("kappa", "bonds_penalty", "alpha_low", "alpha_high"):
-            _check_int(name, getattr(self, name), 0, U16_MAX)
-        _check_int("alpha_sigmoid_steepness", self.alpha_sigmoid_steepness, -(1 << 15), (1 << 15) - 1)
-        if self.alpha_low > self.alpha_high:
-            raise EpochInputError(f"alpha_low={self.alpha_low} is above alpha_high={self.alpha_high}")
-        _check_int("bonds_moving_average", self.bonds_moving_average, 0, 1_000_000)
-        _check_int("max_allowed_validators", self.max_allowed_validators, 0, U16_MAX)
-        _check_int("stake_threshold", self.stake_threshold, 0, INT64_MAX)
-        _check_int("last_mechanism_step_block", self.last_mechanism_step_block, 0, U63_LIMIT - 2)
-        _check_int("rao_emission", self.rao_emission, 0, INT64_MAX)
-        if self.owner_uid is not None:
-            _check_int("owner_uid", self.owner_uid, 0, max(n - 1, 0))
-            if n == 0:
-                raise EpochInputError("owner_uid given for an empty subnet")
+        check_scalars(self)
         stake = _check_vector("stake", self.stake, np.int64, n, exact=True)
         _check_range("stake", stake, 0, INT64_MAX)
         total = (int((stake >> 32).sum()) << 32) + int((stake & M32).sum())  # exact: no int64 overflow

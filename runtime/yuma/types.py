@@ -21,6 +21,7 @@ Conventions the constructor enforces (documented refusals, not silent fixes):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 U16_MAX = 0xFFFF
 U63_LIMIT = 1 << 63
@@ -58,6 +59,29 @@ def _check_rows(name: str, rows: tuple[SparseRow, ...], n: int, drop_out_of_rang
             seen.add(uid)
 
 
+def check_scalars(x: Any) -> None:
+    """The per-subnet scalars every epoch input carries (EpochInput and batch.EpochArrays), in range."""
+    n = x.n
+    _check_int("n", n, 0, MAX_UIDS)
+    _check_int("current_block", x.current_block, 0, U63_LIMIT - 1)
+    _check_int("tempo", x.tempo, 0, U16_MAX)
+    _check_int("activity_cutoff", x.activity_cutoff, 0, U63_LIMIT - 1)
+    for name in ("kappa", "bonds_penalty", "alpha_low", "alpha_high"):
+        _check_int(name, getattr(x, name), 0, U16_MAX)
+    _check_int("alpha_sigmoid_steepness", x.alpha_sigmoid_steepness, -(1 << 15), (1 << 15) - 1)
+    if x.alpha_low > x.alpha_high:
+        raise EpochInputError(f"alpha_low={x.alpha_low} is above alpha_high={x.alpha_high}")
+    _check_int("bonds_moving_average", x.bonds_moving_average, 0, 1_000_000)
+    _check_int("max_allowed_validators", x.max_allowed_validators, 0, U16_MAX)
+    _check_int("stake_threshold", x.stake_threshold, 0, U63_LIMIT - 1)
+    _check_int("last_mechanism_step_block", x.last_mechanism_step_block, 0, U63_LIMIT - 2)
+    _check_int("rao_emission", x.rao_emission, 0, U63_LIMIT - 1)
+    if x.owner_uid is not None:
+        _check_int("owner_uid", x.owner_uid, 0, max(n - 1, 0))
+        if n == 0:
+            raise EpochInputError("owner_uid given for an empty subnet")
+
+
 @dataclass(frozen=True, slots=True)
 class EpochInput:
     """One subnet's state at an epoch (spec/yuma.md §3); defaults are subtensor's."""
@@ -90,24 +114,7 @@ class EpochInput:
 
     def __post_init__(self) -> None:
         n = self.n
-        _check_int("n", n, 0, MAX_UIDS)
-        _check_int("current_block", self.current_block, 0, U63_LIMIT - 1)
-        _check_int("tempo", self.tempo, 0, U16_MAX)
-        _check_int("activity_cutoff", self.activity_cutoff, 0, U63_LIMIT - 1)
-        for name in ("kappa", "bonds_penalty", "alpha_low", "alpha_high"):
-            _check_int(name, getattr(self, name), 0, U16_MAX)
-        _check_int("alpha_sigmoid_steepness", self.alpha_sigmoid_steepness, -(1 << 15), (1 << 15) - 1)
-        if self.alpha_low > self.alpha_high:
-            raise EpochInputError(f"alpha_low={self.alpha_low} is above alpha_high={self.alpha_high}")
-        _check_int("bonds_moving_average", self.bonds_moving_average, 0, 1_000_000)
-        _check_int("max_allowed_validators", self.max_allowed_validators, 0, U16_MAX)
-        _check_int("stake_threshold", self.stake_threshold, 0, U63_LIMIT - 1)
-        _check_int("last_mechanism_step_block", self.last_mechanism_step_block, 0, U63_LIMIT - 2)
-        _check_int("rao_emission", self.rao_emission, 0, U63_LIMIT - 1)
-        if self.owner_uid is not None:
-            _check_int("owner_uid", self.owner_uid, 0, max(n - 1, 0))
-            if n == 0:
-                raise EpochInputError("owner_uid given for an empty subnet")
+        check_scalars(self)
         if len(self.stake) != n:
             raise EpochInputError(f"stake has {len(self.stake)} entries, expected n={n}")
         if len(self.block_at_registration) != n:
