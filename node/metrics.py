@@ -30,7 +30,14 @@ class _NodeCollector:
         st = n.pool.status()
         yield GaugeMetricFamily("substrate_ready_transactions_number", "Number of transactions in the ready queue", value=st["ready"])
         yield GaugeMetricFamily("taochain_future_transactions_number", "Number of transactions in the future queue", value=st["future"])
-        yield GaugeMetricFamily("substrate_sub_libp2p_peers_count", "Number of connected peers", value=0)
+        net = n.network
+        yield GaugeMetricFamily(
+            "substrate_sub_libp2p_peers_count", "Number of connected peers", value=0 if net is None else len(net.peers.peers)
+        )
+        io = GaugeMetricFamily("taochain_p2p_bytes_total", "Bytes of p2p messages", labels=["direction"])
+        io.add_metric(["in"], 0 if net is None else net.peers.bytes_in)
+        io.add_metric(["out"], 0 if net is None else net.peers.bytes_out)
+        yield io
         info = GaugeMetricFamily("substrate_build_info", "A metric with a constant '1' value labeled by name, version", labels=["name", "version", "chain"])
         info.add_metric([n.config.name, self.version, n.spec.id], 1)
         yield info

@@ -358,7 +358,29 @@ class NodeRpc:
 
     # ------------------------------------------------------------------ system
     def system_health(self) -> dict[str, Any]:
-        return {"peers": 0, "isSyncing": False, "shouldHavePeers": len(self.node.authorities()) > 1}
+        net = self.node.network
+        return {
+            "peers": 0 if net is None else len(net.peers.peers),
+            "isSyncing": False if net is None else net.is_syncing,
+            "shouldHavePeers": len(self.node.authorities()) > 1,
+        }
+
+    def system_peers(self) -> list[dict[str, Any]]:
+        net = self.node.network
+        return [] if net is None else net.peers.peer_info()
+
+    def system_local_peer_id(self) -> str | None:
+        net = self.node.network
+        return None if net is None else net.peers.peer_id
+
+    def system_local_listen_addresses(self) -> list[str]:
+        net = self.node.network
+        if net is None:
+            return []
+        from p2p.transport import multiaddr
+
+        host = net.peers.config.listen_host
+        return [multiaddr("127.0.0.1" if host == "0.0.0.0" else host, net.peers.port, net.peers.peer_id)]
 
     def system_account(self, who: str, at: str | None = None) -> dict[str, int]:
         info = self.node.runtime.system.get_account(self.ctx(at), self.account_param(who))
@@ -542,7 +564,9 @@ class NodeRpc:
         m.register("system_chainType", lambda: n.spec.chain_type)
         m.register("system_properties", lambda: dict(n.spec.properties))
         m.register("system_health", self.system_health)
-        m.register("system_peers", lambda: [])
+        m.register("system_peers", self.system_peers)
+        m.register("system_localPeerId", self.system_local_peer_id)
+        m.register("system_localListenAddresses", self.system_local_listen_addresses)
         m.register("system_accountNextIndex", self.system_account_next_index, [("account", is_str)])
         m.register("system_account", self.system_account, [("account", is_str), opt_hash])
         m.register("chain_getHeader", self.chain_get_header, [("hash", is_hex, True)])

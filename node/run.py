@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import signal
+from pathlib import Path
 
 from node.metrics import NodeMetrics
 from node.rpc import RpcLimits, RpcServer
 from node.rpc_api import VERSION, NodeRpc
 from node.service import Node, NodeConfig
+from runtime.support.keys import Keypair, keypair_from_seed
 
 log = logging.getLogger("taochain")
 
@@ -43,6 +46,15 @@ class RunningNode:
 
     async def start(self) -> None:
         await self.node.start()
+        ncfg = self.cfg.node
+        if ncfg.p2p_port is not None:
+            from node.network import NetworkService
+            from p2p.peers import PeerConfig
+
+            self.node.network = NetworkService(
+                self.node, node_identity(self.node), PeerConfig(ncfg.p2p_host, ncfg.p2p_port, ncfg.bootnodes)
+            )
+            await self.node.network.start()
         await self.rpc.start()
         log.info("Running JSON-RPC server: addr=%s:%d (HTTP and WS)", self.cfg.rpc_host, self.rpc.port)
         if self.cfg.prometheus_port is not None:
@@ -52,7 +64,25 @@ class RunningNode:
     async def stop(self) -> None:
         await self.rpc.stop()
         await self.metrics.stop()
+        if self.node.network is not None:
+            await self.node.network.stop()
         await self.node.stop()
+
+
+def node_identity(node: Node) -> Keypair:
+    """The network identity: --node-key, else a key kept in <base>/chains/<id>/network/secret_ed25519
+    (created on first start), else (temporary database) a fresh one."""
+    seed = node.config.node_key
+    if seed is None and node.config.base_path is not None and not node.config.in_memory:
+        path = Path(node.base_path) / "chains" / node.spec.id / "network" / "secret_ed25519"
+        if path.exists():
+            seed = bytes.fromhex(path.read_text().strip())
+        else:
+            seed = os.urandom(32)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(seed.hex())
+            path.chmod(0o600)
+    return keypair_from_seed(seed if seed is not None else os.urandom(32))
 
 
 async def serve(cfg: RunConfig) -> None:

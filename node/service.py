@@ -58,6 +58,10 @@ class NodeConfig:
     author: bool = True
     pool_limit: int = 8192  # ready transactions the pool holds (Substrate's --pool-limit)
     yuma_backend: str = "auto"  # auto | numpy | cupy | reference: same bits, different speed
+    p2p_port: int | None = None  # None: no networking (a dev chain on its own); 0: an ephemeral port
+    p2p_host: str = "0.0.0.0"
+    bootnodes: tuple[str, ...] = ()  # multiaddrs: /ip4/127.0.0.1/tcp/30333/p2p/12D3KooW...
+    node_key: bytes | None = None  # the 32-byte ed25519 seed of the network identity
 
 
 def load_spec(chain: str) -> ChainSpec:
@@ -117,6 +121,7 @@ class Node:
         self.sigs = SignatureCache()
         self.pool = TxPool(self._validate, PoolLimits(max_ready=config.pool_limit))
         self.slot_ms = spec.slot_duration_ms
+        self.network: Any = None  # node.network.NetworkService when networking runs
         self.head_listeners: list[Callable[[Header], None]] = []
         self.finality_listeners: list[Callable[[Header], None]] = []
         self.import_listeners: list[Callable[[float], None]] = []
@@ -334,6 +339,30 @@ class Node:
                     fn(header)
         return becomes_best
 
+    # ------------------------------------------------------------------ finality
+    async def finalize(self, block_hash: bytes, justification: bytes | None) -> bool:
+        """Finalize a block and its ancestors with its justification (from the finality gadget or
+        a peer's verified Commit). A block off the best chain becomes the best first (finality
+        decides the fork). Returns False when unknown or not above the finalized block."""
+        async with self._lock:
+            header = self.db.header(block_hash)
+            fin = self.finalized
+            if header is None or header.number <= fin.number:
+                return False
+            if self.db.hash_at(header.number) != block_hash:
+                log.warning("♻️  Reorg: block #%d (%s) was finalized on another fork", header.number, short(block_hash))
+                self.db.set_best(block_hash)
+            old_number = fin.number
+            self.db.set_finalized(block_hash, justification)
+            for number in range(old_number + 1, header.number + 1):
+                h = self.db.hash_at(number)
+                blk = self.db.block(h) if h is not None else None
+                if blk is not None:
+                    self.pool.on_finalized(h, [blake2_256(x) for x in blk.extrinsics])
+            for fn in list(self.finality_listeners):
+                fn(header)
+            return True
+
     # ------------------------------------------------------------------ transactions
     def submit(self, data: bytes) -> bytes:
         """Into the pool; raises PoolError (1010 invalid with reason, 1012, 1013, 1014, 1016)."""
@@ -344,9 +373,14 @@ class Node:
         while True:
             await asyncio.sleep(5)
             best, fin = self.best, self.finalized
+            net = self.network
+            peers = 0 if net is None else len(net.peers.peers)
+            down = 0 if net is None else net.peers.bytes_in
+            up = 0 if net is None else net.peers.bytes_out
+            state = "⚙️  Syncing" if net is not None and net.is_syncing else "💤 Idle"
             log.info(
-                "💤 Idle (0 peers), best: #%d (%s), finalized #%d (%s), ⬇ 0 ⬆ 0",
-                best.number, short(best.hash()), fin.number, short(fin.hash()),
+                "%s (%d peers), best: #%d (%s), finalized #%d (%s), ⬇ %.1fkiB ⬆ %.1fkiB",
+                state, peers, best.number, short(best.hash()), fin.number, short(fin.hash()), down / 1024, up / 1024,
             )
 
 

@@ -139,6 +139,8 @@ class TxPool:
         # during one operation: first-seen status of every touched transaction, events to send
         self._touched: dict[bytes, str | None] = {}
         self._events: list[tuple[bytes, Event]] = []
+        # told (hash, bytes) of every transaction the pool accepts (the network gossips them)
+        self.accept_listeners: list[Callable[[bytes, bytes], None]] = []
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -290,6 +292,8 @@ class TxPool:
                 "Immediately Dropped",
                 "The transaction couldn't enter the pool because of the limit",
             )
+        for fn in self.accept_listeners:
+            fn(h, data)
         return h
 
     # ------------------------------------------------------------------ removal and blocks

@@ -47,6 +47,9 @@ DEV_FLAGS = ("alice", "bob", "charlie", "dave", "eve", "ferdie")
 _fail = fail
 
 
+BOOTNODES = typer.Option([], "--bootnodes", help="peer to dial first: /ip4/127.0.0.1/tcp/30333/p2p/12D3KooW... (repeatable)")
+
+
 @app.command("node")
 def node_cmd(
     dev: bool = typer.Option(False, "--dev", help="single-authority dev chain: --chain dev --alice --tmp"),
@@ -65,7 +68,12 @@ def node_cmd(
     rpc_external: bool = typer.Option(False, "--rpc-external", help="listen on all interfaces"),
     rpc_cors: str | None = typer.Option(None, "--rpc-cors", help="'all' or comma-separated origins"),
     rpc_methods: str = typer.Option("auto", "--rpc-methods", help="safe | unsafe | auto"),
-    port: int = typer.Option(30333, "--port", help="p2p port (networking arrives with the testnet)"),
+    port: int | None = typer.Option(
+        None, "--port", help="p2p port (default 30333 on multi-authority chains; a --dev chain has no networking unless given)"
+    ),
+    bootnodes: list[str] = BOOTNODES,
+    node_key: str | None = typer.Option(None, "--node-key", help="network identity: a 32-byte ed25519 seed in hex"),
+    listen_host: str = typer.Option("0.0.0.0", "--listen-host", help="interface the p2p port listens on"),
     prometheus_port: int = typer.Option(9615, "--prometheus-port"),
     no_prometheus: bool = typer.Option(False, "--no-prometheus"),
     block_time_ms: int | None = typer.Option(None, "--block-time-ms", help="slot duration override (>= 250)"),
@@ -98,6 +106,24 @@ def node_cmd(
         _fail("--rpc-methods takes safe, unsafe or auto", 2)
     if yuma_backend not in ("auto", "numpy", "cupy", "reference"):
         _fail("--yuma-backend takes auto, numpy or cupy", 2)
+    nk = None
+    if node_key is not None:
+        try:
+            nk = bytes.fromhex(node_key[2:] if node_key.startswith("0x") else node_key)
+        except ValueError:
+            _fail("--node-key must be hex", 2)
+        if len(nk) != 32:
+            _fail("--node-key must be 32 bytes (64 hex digits)", 2)
+    from p2p.transport import parse_multiaddr
+
+    for b in bootnodes:
+        try:
+            parse_multiaddr(b)
+        except ValueError as exc:
+            _fail(f"--bootnodes {b!r}: {exc}", 2)
+    p2p_port = port
+    if p2p_port is None and (bootnodes or chain not in ("dev",)):
+        p2p_port = 30333
     cors = None if rpc_cors is None else (("all",) if rpc_cors == "all" else tuple(c.strip() for c in rpc_cors.split(",")))
     setup_logging()
     try:
@@ -105,7 +131,8 @@ def node_cmd(
             node=NodeConfig(
                 chain=chain, base_path=None if tmp else Path(base_path or Path.home() / ".taochain"),
                 name=name, key_uri=uri, block_time_ms=block_time_ms, state_pruning=pruning,
-                pool_limit=pool_limit, yuma_backend=yuma_backend,
+                pool_limit=pool_limit, yuma_backend=yuma_backend, p2p_port=p2p_port, p2p_host=listen_host,
+                bootnodes=tuple(bootnodes), node_key=nk,
             ),
             rpc_host="0.0.0.0" if rpc_external else "127.0.0.1",
             rpc_port=rpc_port, rpc_cors=cors, rpc_methods=rpc_methods,
@@ -248,8 +275,10 @@ def block_cmd(
 
 def _add_optional_groups() -> None:
     from taochain.subnet_cli import register
+    from taochain.testnet import register as register_testnet
 
     register(app)
+    register_testnet(app)
     try:
         from taochain.yuma_cli import app as yuma_app
     except ImportError:  # pragma: no cover - the Yuma package is optional during development

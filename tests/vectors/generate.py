@@ -64,9 +64,21 @@ def sample_obj(cls):
 PROJECT = ("runtime", "pallets", "node", "p2p", "taochain")
 
 
+def import_project() -> None:
+    """Import every module of the project, so that every wire type is registered."""
+    import importlib
+    import pkgutil
+
+    for pkg_name in PROJECT:
+        pkg = importlib.import_module(pkg_name)
+        for info in pkgutil.walk_packages(pkg.__path__, prefix=pkg_name + "."):
+            importlib.import_module(info.name)
+
+
 def wire_type_vectors() -> dict:
     from runtime.support.codec import WIRE_TYPES, encode_obj
 
+    import_project()
     return {f"{c.__module__}.{c.__qualname__}": "0x" + encode_obj(sample_obj(c)).hex() for c in WIRE_TYPES if c.__module__.split(".")[0] in PROJECT}
 
 
