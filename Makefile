@@ -28,16 +28,20 @@ demo: $(STAMP)
 	$(BIN)/taochain demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests
+	$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/net
+	@echo "Multi-node tests (4 node processes each, one test at a time):"
+	$(BIN)/python -m pytest -q -p no:xdist tests/net
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m '' tests
+	$(BIN)/python -m pytest -q -n 2 -m '' tests --ignore=tests/net
+	$(BIN)/python -m pytest -q -p no:xdist -m '' tests/net
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_rpc.py
 	$(BIN)/python benchmarks/bench_yuma.py
 	$(BIN)/python benchmarks/bench_subtensor.py
+	$(BIN)/python benchmarks/bench_network.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check runtime pallets p2p node taochain tests benchmarks

@@ -255,12 +255,15 @@ class NetworkService:
                     if from_number > node.finalized.number + 1:
                         from_number = node.finalized.number + 1
                         break
-                    self.peers.report(peer, BAD_MESSAGE, "blocks that do not connect to our finalized chain")
+                    # a fork we finalized against: an honest peer that has not seen that finality
+                    # yet sends such blocks (as with Commits, not the sender's fault alone)
+                    log.debug("peer %s is on a fork below our finalized block", peer.peer_id)
                     return
                 try:
                     await node.import_block(block)
                 except BlockError as exc:
-                    self.peers.report(peer, BAD_MESSAGE, f"bad block #{block.header.number}: {exc}")
+                    if "does not descend from the finalized block" not in str(exc):
+                        self.peers.report(peer, BAD_MESSAGE, f"bad block #{block.header.number}: {exc}")
                     return
                 if just:
                     await self._apply_justification(peer, just)
