@@ -243,7 +243,7 @@ def build_chain(base: Path, blocks: int, per_block: int) -> tuple[Path, Any]:
     chain = LocalChain(spec)
     db_path = base / "server" / "chains" / spec.id / "db"
     db_path.parent.mkdir(parents=True)
-    db = ChainDB(LevelDBKV(db_path), None)
+    db = ChainDB(LevelDBKV(db_path), 256)  # as the node opens it (--state-pruning 256)
     g = chain.genesis
     db.init_genesis(g.block, g.items, g.trie_update.new_nodes, spec.dumps())
     dest = senders[0].public

@@ -367,7 +367,7 @@ class _Batch:
     def add_ref(self, node_hash: bytes, delta: int) -> None:
         self.ref_deltas[node_hash] = self.ref_deltas.get(node_hash, 0) + delta
 
-    def write(self) -> None:
+    def write(self, sync: bool = True) -> None:
         for node_hash, delta in self.ref_deltas.items():
             if delta == 0:
                 continue
@@ -380,7 +380,7 @@ class _Batch:
                 self.put(REFCOUNT + node_hash, _u64(count))
                 if not stored:
                     self.put(NODE + node_hash, self.nodes[node_hash])
-        self.kv.write_batch(self.puts, self.deletes, sync=True)
+        self.kv.write_batch(self.puts, self.deletes, sync=sync)
 
 
 # --- the chain database --------------------------------------------------------------------------
@@ -568,10 +568,13 @@ class ChainDB:
         set_best: bool = True,
         finalized: bytes | None = None,
         justification: bytes | None = None,
+        durable: bool = True,
     ) -> None:
         """Store an executed block with its state changes and trie nodes; optionally make it the best
         block (reorganizing the flat state if its parent is not the best) and finalize a block (this
-        one or an ancestor; `justification` is that block's). One atomic batch."""
+        one or an ancestor; `justification` is that block's). One atomic batch, fsynced unless
+        `durable` is False (a process crash loses nothing either way; an OS crash may lose the
+        non-durable tail, which sync fetches again)."""
         header = block.header
         h = header.hash()
         if trie_update.root != header.state_root:
@@ -590,7 +593,7 @@ class ChainDB:
             self._move_best(b, h, header, changes)
         if finalized is not None:
             self._finalize(b, finalized, justification)
-        b.write()
+        b.write(sync=durable)
         self._load_head()
 
     def set_best(self, block_hash: bytes) -> None:

@@ -25,6 +25,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from node.finality import FinalityGadget, verify_justification
+from node.precheck import ParallelPrecheck
 from p2p import transport
 from p2p.messages import (
     MAX_BLOCKS_PER_REQUEST,
@@ -176,6 +177,8 @@ class NetworkService:
 
     # ------------------------------------------------------------------ blocks
     def _on_new_head(self, header: Header) -> None:
+        if self.is_syncing:
+            return  # catching up: the head is announced once the sync ends
         msg = BlockAnnounce(header.encode(), True)
         asyncio.get_running_loop().create_task(self.peers.broadcast(msg))
 
@@ -234,22 +237,44 @@ class NetworkService:
             return None
 
     async def _sync_from(self, peer: Peer) -> None:
-        """Download and import blocks from `peer` until we reach its best (or it fails us)."""
+        """Download and import blocks from `peer` until we reach its best (or it fails us); the
+        next range is requested while the current one is imported."""
+        try:
+            await self._sync_loop(peer)
+        finally:
+            best = self.node.best
+            await self.peers.broadcast(BlockAnnounce(best.encode(), True))
+
+    async def _sync_loop(self, peer: Peer) -> None:
         node = self.node
         from_number = node.best.number + 1
+        loop = asyncio.get_running_loop()
+        prefetch: asyncio.Task | None = None
         while peer.peer_id in self.peers.peers and peer.best_number >= from_number:
-            resp = await self._request(peer, from_number, MAX_BLOCKS_PER_REQUEST)
+            if prefetch is not None and prefetch.get_name() == str(from_number):
+                resp = await prefetch
+            else:
+                if prefetch is not None:
+                    prefetch.cancel()
+                resp = await self._request(peer, from_number, MAX_BLOCKS_PER_REQUEST)
+            prefetch = None
             if resp is None or not resp.blocks:
                 return
             if len(resp.justifications) != len(resp.blocks):
                 self.peers.report(peer, BAD_MESSAGE, "block response: justifications do not match blocks")
                 return
-            for data, just in zip(resp.blocks, resp.justifications, strict=True):
-                try:
-                    block = Block.decode(data)
-                except (CodecError, ValueError):
-                    self.peers.report(peer, BAD_MESSAGE, "undecodable block")
-                    return
+            next_from = from_number + len(resp.blocks)
+            if peer.best_number >= next_from:
+                prefetch = loop.create_task(self._request(peer, next_from, MAX_BLOCKS_PER_REQUEST), name=str(next_from))
+            try:
+                blocks = [Block.decode(data) for data in resp.blocks]
+            except (CodecError, ValueError):
+                self.peers.report(peer, BAD_MESSAGE, "undecodable block")
+                return
+            # every signature of the batch is checked in the worker process while blocks execute
+            pre = ParallelPrecheck([x for b in blocks for x in b.extrinsics])
+            last = len(blocks) - 1
+            for i, (block, just) in enumerate(zip(blocks, resp.justifications, strict=True)):
                 if not node.db.has_block(block.header.parent_hash):
                     # the peer's chain forks below our best: fetch from our finalized block on
                     if from_number > node.finalized.number + 1:
@@ -260,7 +285,7 @@ class NetworkService:
                     log.debug("peer %s is on a fork below our finalized block", peer.peer_id)
                     return
                 try:
-                    await node.import_block(block)
+                    await node.import_block(block, durable=i == last, prechecked=pre)
                 except BlockError as exc:
                     if "does not descend from the finalized block" not in str(exc):
                         self.peers.report(peer, BAD_MESSAGE, f"bad block #{block.header.number}: {exc}")
@@ -268,6 +293,8 @@ class NetworkService:
                 if just:
                     await self._apply_justification(peer, just)
                 from_number = block.header.number + 1
+        if prefetch is not None:
+            prefetch.cancel()
 
     # ------------------------------------------------------------------ transactions
     def _on_tx_accepted(self, h: bytes, data: bytes) -> None:

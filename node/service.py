@@ -290,8 +290,10 @@ class Node:
         if not verify(author, header.hash(), header.seal):
             raise BlockError("bad seal: not signed by the slot's author")
 
-    async def import_block(self, block: Block) -> bool:
-        """Verify and execute a block from elsewhere; returns True when it became the best."""
+    async def import_block(self, block: Block, durable: bool = True, prechecked: Any = None) -> bool:
+        """Verify and execute a block from elsewhere; returns True when it became the best.
+        `durable=False` (blocks of a sync batch but its last) skips the fsync of the write;
+        `prechecked` (a ParallelPrecheck over a whole sync batch) has its signatures checked already."""
         async with self._lock:
             h = block.hash()
             if self.db.has_block(h):
@@ -301,24 +303,28 @@ class Node:
             state = self.db.best_state() if parent_hash == self.db.best_hash else self.db.state_at(parent_hash)
             trie = Trie(self.db, self.db.header(parent_hash).state_root)
             t0 = time.perf_counter()
-            pre = ParallelPrecheck(list(block.extrinsics)) if len(block.extrinsics) > 64 else self.sigs
+            if prechecked is not None:
+                pre = prechecked
+            else:
+                pre = ParallelPrecheck(list(block.extrinsics)) if len(block.extrinsics) > 64 else self.sigs
             result = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: execute_block(self.runtime, state, trie, block, pre)
             )
-            return self._commit(block, result, time.perf_counter() - t0)
+            return self._commit(block, result, time.perf_counter() - t0, durable)
 
-    def _commit(self, block: Block, result: BlockResult, seconds: float) -> bool:
+    def _commit(self, block: Block, result: BlockResult, seconds: float, durable: bool = True) -> bool:
         header = block.header
         h = header.hash()
         becomes_best = header.number > self.best.number
         single = len(self.authorities(header.parent_hash)) == 1
         self.db.commit_block(
             block, result.changes, result.trie_update, set_best=becomes_best,
-            finalized=h if (single and becomes_best) else None,
+            finalized=h if (single and becomes_best) else None, durable=durable,
         )
         for fn in self.import_listeners:
             fn(seconds)
-        log.info("✨ Imported #%d (%s)", header.number, short(h))
+        # blocks of a sync batch (not durable) are summed up by the informant instead
+        log.log(logging.INFO if durable else logging.DEBUG, "✨ Imported #%d (%s)", header.number, short(h))
         if becomes_best:
             included = [blake2_256(x) for x in block.extrinsics]
             self.blocks_since_full_revalidation += 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing as mp
+import os
 import queue
 import threading
 from collections.abc import Sequence
@@ -17,11 +18,16 @@ from collections.abc import Sequence
 CHUNK = 256  # signatures per message to the worker
 
 
-def _serve(requests: mp.Queue, results: mp.Queue) -> None:
+def _serve(requests: mp.Queue, results: mp.Queue, parent: int) -> None:
     from nacl.bindings import crypto_sign_open
 
     while True:
-        item = requests.get()
+        try:
+            item = requests.get(timeout=2.0)
+        except queue.Empty:
+            if os.getppid() != parent:  # the node died (kill -9): do not outlive it
+                return
+            continue
         if item is None:
             return
         cid, jobs = item
@@ -42,7 +48,9 @@ class ProcessVerifier:
         ctx = mp.get_context("spawn")
         self.requests: mp.Queue = ctx.Queue()
         self.results: mp.Queue = ctx.Queue()
-        self.proc = ctx.Process(target=_serve, args=(self.requests, self.results), daemon=True, name="taochain-sigcheck")
+        self.proc = ctx.Process(
+            target=_serve, args=(self.requests, self.results, os.getpid()), daemon=True, name="taochain-sigcheck"
+        )
         self.proc.start()
         self.ids = itertools.count()
         self.done: dict[int, bytes] = {}

@@ -531,9 +531,13 @@ class TxPool:
         until = self._now() + self.limits.ban_seconds
         for h in hashes:
             self._banned[h] = until
-        if len(self._banned) > 4 * (self.limits.max_ready + self.limits.max_future):
+        cap = 4 * (self.limits.max_ready + self.limits.max_future)
+        if len(self._banned) > cap:
+            # forget expired bans and, past the cap, the oldest half: a rebuild at most every cap/2
+            # bans (rebuilding on every call once full made a long-running node slow down)
             now = self._now()
-            self._banned = {k: v for k, v in self._banned.items() if v > now}
+            live = [(k, v) for k, v in self._banned.items() if v > now]
+            self._banned = dict(live[-(cap // 2) :])
 
     def _emit(self, h: bytes, event: Event) -> None:
         self._events.append((h, event))
