@@ -371,16 +371,7 @@ class FinalityGadget:
             self._jump(commit)  # (a voter that precommitted in the round completes it normally)
         elif commit.round >= self.round - 1:
             st = self._state(commit.round)
-            for p in commit.precommits:
-                v = Vote(
-                    commit.round,
-                    commit.set_id,
-                    PRECOMMIT,
-                    p.target_hash,
-                    p.target_number,
-                    p.voter,
-                    p.signature,
-                )
+            for v in _precommit_votes(commit):
                 if not self._known(v, (v.round, PRECOMMIT, v.voter)):
                     self._record(st, v)
         self._progress(self._now)
@@ -602,19 +593,8 @@ class FinalityGadget:
         self._estimate = e if e is not None else target
         self._enter(commit.round + 1, self._now)
         st = self._state(commit.round)
-        for p in commit.precommits:
-            self._record(
-                st,
-                Vote(
-                    commit.round,
-                    commit.set_id,
-                    PRECOMMIT,
-                    p.target_hash,
-                    p.target_number,
-                    p.voter,
-                    p.signature,
-                ),
-            )
+        for v in _precommit_votes(commit):
+            self._record(st, v)
 
     def _enter(self, r: int, now: float) -> None:
         self.round = r
@@ -628,3 +608,11 @@ class FinalityGadget:
                     self._apply(v)
         for key in [k for k in self._unknown if k[0] < r - 1]:
             del self._unknown[key]
+
+
+def _precommit_votes(commit: Commit) -> list[Vote]:
+    """A Commit's precommits as the Votes they were."""
+    return [
+        Vote(commit.round, commit.set_id, PRECOMMIT, p.target_hash, p.target_number, p.voter, p.signature)
+        for p in commit.precommits
+    ]

@@ -309,14 +309,7 @@ class PeerSet:
 
     # ------------------------------------------------------------------ sending
     async def send(self, peer: Peer, msg: Any) -> bool:
-        data = encode_message(msg)
-        try:
-            await peer.conn.send(data)
-        except (ConnectionError, OSError, RuntimeError) as exc:
-            self._drop(peer, f"send failed ({type(exc).__name__})")
-            return False
-        self.bytes_out += len(data)
-        return True
+        return await self._send_raw(peer, encode_message(msg))
 
     async def broadcast(self, msg: Any, exclude: str | None = None) -> int:
         """Send to every connected peer (but `exclude`); returns how many were sent to."""
