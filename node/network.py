@@ -2,7 +2,7 @@
 
 `NetworkService` joins a `Node` to a `p2p.peers.PeerSet`:
 - every new best block (authored or imported) is announced; a peer's announcement of a block we
-  lack starts a sync from that peer: blocks by range (at most 128 per request), imported in order
+  lack starts a sync from that peer: blocks by range (at most 256 per request), imported in order
   with their justifications, until we reach its best;
 - transactions the pool accepts are gossiped (batched), and transactions from peers enter the pool;
   each is forwarded once (deduplicated by hash);

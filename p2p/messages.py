@@ -37,7 +37,7 @@ from runtime.support.codec import (
 )
 
 MAX_MESSAGE = 16 * 1024 * 1024  # bytes of one decoded message (the frame limit is the same)
-MAX_BLOCKS_PER_REQUEST = 128
+MAX_BLOCKS_PER_REQUEST = 256
 MAX_TXS_PER_MESSAGE = 4096
 
 Blob = Annotated[bytes, BytesT(max_len=MAX_MESSAGE)]
