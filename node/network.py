@@ -55,6 +55,7 @@ INVALID_TX = -20  # a transaction that fails validity for a reason the sender sh
 TX_BATCH_SECONDS = 0.05
 FINALITY_TICK = 0.1
 REQUEST_TIMEOUT = 10.0
+MAJOR_SYNC_BLOCKS = 8  # further behind a peer than this, the node reports itself syncing
 ROLE_FULL, ROLE_AUTHORITY = 1, 4
 
 
@@ -102,6 +103,7 @@ class NetworkService:
         self._request_ids = itertools.count(1)
         self._requests: dict[int, tuple[str, asyncio.Future]] = {}
         self._syncing: asyncio.Task | None = None
+        self._sync_target = 0
         self._tasks: list[asyncio.Task] = []
         self.chain = ChainAdapter(node)
         auths = node.authorities()
@@ -133,7 +135,10 @@ class NetworkService:
 
     @property
     def is_syncing(self) -> bool:
-        return self._syncing is not None and not self._syncing.done()
+        """Catching up from far behind (not the one-block fetch that follows each announcement)."""
+        if self._syncing is None or self._syncing.done():
+            return False
+        return self._sync_target - self.node.best.number > MAJOR_SYNC_BLOCKS
 
     def _hello(self) -> transport.Hello:
         best, fin = self.node.best, self.node.finalized
@@ -218,8 +223,9 @@ class NetworkService:
         return 0
 
     def _start_sync(self, peer: Peer) -> None:
-        if self.is_syncing:
+        if self._syncing is not None and not self._syncing.done():
             return
+        self._sync_target = peer.best_number
         self._syncing = asyncio.get_running_loop().create_task(self._sync_from(peer), name="sync")
 
     async def _request(self, peer: Peer, from_number: int, count: int) -> BlockResponse | None:
