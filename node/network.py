@@ -354,18 +354,19 @@ class NetworkService:
             now = time.monotonic()
             gadget.retry_pending(now)
             for vote in gadget.on_tick(now):
-                self.seen_votes.first_seen(blake2_256(encode_obj(vote)))
+                self._first_seen(vote)
                 await self.peers.broadcast(vote)
             await self._apply_finalized()
             if now - last_neighbor > 2.0:
                 last_neighbor = now
                 await self.peers.broadcast(gadget.neighbor())
 
+    def _first_seen(self, msg: Vote | Commit) -> bool:
+        """True the first time this finality message passes here (it is handled and forwarded once)."""
+        return self.seen_votes.first_seen(blake2_256(encode_obj(msg)))
+
     async def _on_vote(self, peer: Peer, vote: Vote) -> int:
-        if self.gadget is None:
-            return 0
-        h = blake2_256(encode_obj(vote))
-        if not self.seen_votes.first_seen(h):
+        if self.gadget is None or not self._first_seen(vote):
             return 0
         outcome = self.gadget.on_vote(vote, time.monotonic())
         if outcome in ("bad-signature", "unknown-voter", "wrong-set", "malformed"):
@@ -376,10 +377,7 @@ class NetworkService:
         return 0
 
     async def _on_commit(self, peer: Peer, commit: Commit) -> int:
-        if self.gadget is None:
-            return 0
-        h = blake2_256(encode_obj(commit))
-        if not self.seen_votes.first_seen(h):
+        if self.gadget is None or not self._first_seen(commit):
             return 0
         outcome = self.gadget.on_commit(commit, time.monotonic())
         if outcome == "unknown-block":  # kept by the gadget; fetch the blocks it needs
@@ -416,7 +414,6 @@ class NetworkService:
         if gadget is None:
             return
         for _number, block_hash, commit in gadget.take_finalized():
-            data = encode_obj(commit)
-            if await self.node.finalize(block_hash, data):
-                self.seen_votes.first_seen(blake2_256(data))
+            if await self.node.finalize(block_hash, encode_obj(commit)):
+                self._first_seen(commit)
                 await self.peers.broadcast(commit)

@@ -317,39 +317,42 @@ def subnet_pow_register(
 # ---------------------------------------------------------------------------------------- stake
 
 
-@stake_app.command("add")
-@guard
-def stake_add(
-    amount: str = typer.Option(..., "--amount", help="TAO"), uri: str = COLDKEY,
-    hotkey: str = typer.Option(..., "--hotkey", "--hotkey-uri", help="hotkey: secret URI, SS58 or 0x id"),
-    url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
-) -> None:
-    """Stake --amount TAO from --uri on a hotkey (yours, or a delegate's)."""
+def _stake(add: bool, amount: str, uri: str, hotkey: str, url: str, as_json: bool, no_prompt: bool) -> None:
     from taochain.client import to_account
 
     rao = _tao(amount)
     hot = to_account(hotkey)
-    _confirm(f"Stake {rao / TAO:,.4f} TAO on {ss58_encode(hot)}?", no_prompt, as_json)
+    what = f"{rao / TAO:,.4f} TAO {'on' if add else 'from'} {ss58_encode(hot)}"
+    if add:
+        _confirm(f"Stake {what}?", no_prompt, as_json)
     with _client(url) as c:
-        r = c.add_stake(_key(uri, "--uri"), hot, rao)
-    _report(r, f"staked {rao / TAO:,.4f} TAO on {ss58_encode(hot)}", as_json)
+        call = c.add_stake if add else c.remove_stake
+        r = call(_key(uri, "--uri"), hot, rao)
+    _report(r, f"{'staked' if add else 'unstaked'} {what}", as_json)
+
+
+HOTKEY_ACCOUNT = typer.Option(..., "--hotkey", "--hotkey-uri", help="hotkey: secret URI, SS58 or 0x id")
+AMOUNT = typer.Option(..., "--amount", help="TAO")
+
+
+@stake_app.command("add")
+@guard
+def stake_add(
+    amount: str = AMOUNT, uri: str = COLDKEY, hotkey: str = HOTKEY_ACCOUNT, url: str = URL, as_json: bool = JSON,
+    no_prompt: bool = NO_PROMPT,
+) -> None:
+    """Stake --amount TAO from --uri on a hotkey (yours, or a delegate's)."""
+    _stake(True, amount, uri, hotkey, url, as_json, no_prompt)
 
 
 @stake_app.command("remove")
 @guard
 def stake_remove(
-    amount: str = typer.Option(..., "--amount", help="TAO"), uri: str = COLDKEY,
-    hotkey: str = typer.Option(..., "--hotkey", "--hotkey-uri", help="hotkey: secret URI, SS58 or 0x id"),
-    url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
+    amount: str = AMOUNT, uri: str = COLDKEY, hotkey: str = HOTKEY_ACCOUNT, url: str = URL, as_json: bool = JSON,
+    no_prompt: bool = NO_PROMPT,
 ) -> None:
     """Unstake --amount TAO from a hotkey back to --uri's balance."""
-    from taochain.client import to_account
-
-    rao = _tao(amount)
-    hot = to_account(hotkey)
-    with _client(url) as c:
-        r = c.remove_stake(_key(uri, "--uri"), hot, rao)
-    _report(r, f"unstaked {rao / TAO:,.4f} TAO from {ss58_encode(hot)}", as_json)
+    _stake(False, amount, uri, hotkey, url, as_json, no_prompt)
 
 
 @stake_app.command("list")

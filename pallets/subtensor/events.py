@@ -38,14 +38,6 @@ class NeuronRegistered:
 
 
 @wire
-class BulkNeuronsRegistered:
-    """Reserved (subtensor parity)."""
-
-    netuid: U16
-    count: U16
-
-
-@wire
 class StakeAdded:
     """TAO moved from the coldkey's balance to stake on the hotkey (classic 1:1 staking)."""
 
@@ -146,7 +138,6 @@ EVENTS = (
     NetworkRemoved,
     FirstEmissionBlockNumberSet,
     NeuronRegistered,
-    BulkNeuronsRegistered,
     StakeAdded,
     StakeRemoved,
     DelegateAdded,

@@ -117,7 +117,7 @@ class RegistrationMixin(Store):
         else:
             self.append_neuron(ctx, netuid, hot)
 
-    def _common_registration_checks(self, ctx: Ctx, netuid: int, hotkey: bytes) -> None:
+    def _common_registration_checks(self, ctx: Ctx, netuid: int) -> None:
         s = ctx.state
         ensure(netuid != 0, Error.RegistrationNotPermittedOnRootSubnet)
         ensure(self.subnet_exists(ctx, netuid), Error.SubnetNotExists, f"there is no subnet {netuid}")
@@ -154,7 +154,7 @@ class RegistrationMixin(Store):
         HotKeyAlreadyRegisteredInSubNet, NotEnoughBalanceToStake, NonAssociatedColdKey,
         NoNeuronIdAvailable."""
         cold = ensure_signed(origin)
-        self._common_registration_checks(ctx, netuid, hotkey)
+        self._common_registration_checks(ctx, netuid)
         self._rate_checks(ctx, netuid, hotkey)
         burn = self.Burn.get(ctx.state, netuid)
         ensure(
@@ -193,7 +193,7 @@ class RegistrationMixin(Store):
         signer = ensure_signed(origin)
         ensure(signer == hotkey, Error.TransactorAccountShouldBeHotKey, "sign PoW registration with the hotkey")
         s, now = ctx.state, ctx.block_number
-        self._common_registration_checks(ctx, netuid, hotkey)
+        self._common_registration_checks(ctx, netuid)
         ensure(self.NetworkPowRegistrationAllowed.get(s, netuid), Error.SubNetRegistrationDisabled, "PoW is off")
         self._rate_checks(ctx, netuid, hotkey)
         ensure(

@@ -16,9 +16,6 @@ from .store import Store
 
 class StakingMixin(Store):
     # ------------------------------------------------------------------ keys
-    def hotkey_owner(self, ctx: Ctx, hot: bytes) -> bytes | None:
-        return self.Owner.get(ctx.state, hot)
-
     def ensure_hotkey_ownable(self, ctx: Ctx, cold: bytes, hot: bytes) -> None:
         """The hotkey is new or already owned by `cold` (else NonAssociatedColdKey)."""
         owner = self.Owner.get(ctx.state, hot)
@@ -33,9 +30,6 @@ class StakingMixin(Store):
                 self.OwnedHotkeys.set(s, cold, (*owned, hot))
 
     # ------------------------------------------------------------------ stake bookkeeping
-    def stake_of(self, ctx: Ctx, hot: bytes, cold: bytes) -> int:
-        return self.Stake.get(ctx.state, hot, cold)
-
     def increase_stake(self, ctx: Ctx, hot: bytes, cold: bytes, amount: int) -> None:
         """Add `amount` rao of stake (it joins the TAO supply: the caller took it from a balance,
         which the supply already lost, or mints it as emission)."""

@@ -52,7 +52,7 @@ class WeightsMixin(Store):
             item.set(ctx.state, netuid, tuple(vec))
 
     def internal_set_weights(
-        self, ctx: Ctx, hot: bytes, netuid: int, uids, values, version_key: int, revealed: bool
+        self, ctx: Ctx, hot: bytes, netuid: int, uids, values, version_key: int
     ) -> None:
         """subtensor's `internal_set_weights`: the 14 checks in order, then store."""
         s, now = ctx.state, ctx.block_number
@@ -122,7 +122,7 @@ class WeightsMixin(Store):
             Error.CommitRevealEnabled,
             "this subnet uses commit-reveal: commit_weights, then reveal_weights",
         )
-        self.internal_set_weights(ctx, hot, netuid, dests, weights, version_key, revealed=False)
+        self.internal_set_weights(ctx, hot, netuid, dests, weights, version_key)
 
     def _commit(self, ctx: Ctx, hot: bytes, netuid: int, commit: bytes) -> None:
         s, now = ctx.state, ctx.block_number
@@ -185,7 +185,7 @@ class WeightsMixin(Store):
             self.WeightCommits.set(s, netuid, hot, tuple(rest))
         else:
             self.WeightCommits.remove(s, netuid, hot)
-        self.internal_set_weights(ctx, hot, netuid, uids, values, version_key, revealed=True)
+        self.internal_set_weights(ctx, hot, netuid, uids, values, version_key)
         ctx.deposit_event(WeightsRevealed(hot, netuid, digest))
 
     @call(96, weight=40_000_000, pays_fee=False)

@@ -85,7 +85,7 @@ def _internal(chain, hot, netuid, uids, values, vk=0, **storage) -> str | None:
     for item, (key, value) in storage.items():
         getattr(s, item).set(ctx.state, key, value)
     try:
-        s.internal_set_weights(ctx, hot.public, netuid, uids, values, vk, revealed=False)
+        s.internal_set_weights(ctx, hot.public, netuid, uids, values, vk)
     except DispatchError as err:
         return err.name.split(".")[-1]
     return None
