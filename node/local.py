@@ -103,8 +103,16 @@ class LocalChain:
         call = self.runtime.call("Timestamp", "set", slot * self.spec.slot_duration_ms)
         return tx.encode_unsigned(call.to_wire())
 
+    def pulse_inherent(self, pulses: Iterable[Any]) -> bytes:
+        """The Drand `write_pulse` inherent for these pulses (pallets.drand.Pulse)."""
+        return tx.encode_unsigned(self.runtime.call("Drand", "write_pulse", tuple(pulses)).to_wire())
+
     def author(
-        self, extrinsics: Iterable[bytes] = (), slot: int | None = None, parallel: bool = False
+        self,
+        extrinsics: Iterable[bytes] = (),
+        slot: int | None = None,
+        parallel: bool = False,
+        inherents: Iterable[bytes] = (),
     ) -> tuple[BlockResult, list]:
         """Author a block in the next slot with the given extrinsics; the invalid ones are left out
         and returned with their reasons. The block is sealed and applied. `parallel` checks
@@ -120,7 +128,7 @@ class LocalChain:
             self.head.hash(),
             self.head.number + 1,
             aura_digest(slot),
-            [self.timestamp_inherent(slot)],
+            [self.timestamp_inherent(slot), *inherents],
             extrinsics,
             prechecked=pre,
         )

@@ -22,6 +22,7 @@ from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
 from runtime.support import codec
 from runtime.support.codec import encode_obj, from_wire
 from runtime.support.dispatch import Ctx
+from runtime.support.hashing import blake2_256
 from runtime.support.keys import InvalidKey, parse_account, ss58_encode
 from runtime.support.storage import Overlay
 from runtime.support.trie import Trie
@@ -124,6 +125,7 @@ HYPERPARAMS: tuple[tuple[str, str], ...] = (
     ("yuma3_enabled", "Yuma3On"),
     ("pow_registration_allowed", "NetworkPowRegistrationAllowed"),
     ("burn", "Burn"),
+    ("commit_reveal_version", "CommitRevealVersion"),
 )
 
 
@@ -300,6 +302,50 @@ def pending_commits_json(rt: Any, ctx: Ctx, netuid: int, hotkey: bytes) -> list[
         {"hash": hx(c.hash), "epoch": c.epoch, "block": c.block, "reveal_epoch": c.epoch + period}
         for c in sub.WeightCommits.get(s, netuid, hotkey)
     ]
+
+
+def timelocked_commits_json(rt: Any, ctx: Ctx, netuid: int) -> list[dict] | None:
+    """Every pending timelocked commit of a subnet, by commit epoch, in order."""
+    sub, s = rt.subtensor, ctx.state
+    if not sub.subnet_exists(ctx, netuid):
+        return None
+    period = sub.RevealPeriodEpochs.get(s, netuid)
+    cur = sub.current_epoch(ctx, netuid)
+    out = []
+    for epoch in range(max(0, cur - period - 1), cur + 1):
+        for c in sub.TimelockedWeightCommits.get(s, netuid, epoch):
+            out.append({
+                "hotkey": ss58(c.who), "epoch": epoch, "block": c.block, "reveal_epoch": epoch + period,
+                "reveal_round": c.reveal_round, "hash": hx(blake2_256(c.commit)), "size": len(c.commit),
+            })
+    return out
+
+
+def drand_status_json(node: Any, ctx: Ctx) -> dict[str, Any]:
+    d, s = node.runtime.drand, ctx.state
+    spec = node.spec.drand
+    out = {
+        "beacon": spec.beacon,
+        "publicKey": hx(d.cfg.public_key),
+        "genesisTime": d.cfg.genesis_time,
+        "period": d.cfg.period,
+        "maxKeptPulses": d.cfg.max_kept,
+        "lastStoredRound": d.LastStoredRound.get(s),
+        "oldestStoredRound": d.OldestStoredRound.get(s),
+        "storedPulses": d.PulseCount.get(s) - d.OldestIndex.get(s),
+    }
+    if spec.beacon == "local":
+        out["threshold"] = spec.threshold
+        out["shares"] = len(spec.share_public_keys)
+    beacon = getattr(node, "beacon", None)
+    if beacon is not None:
+        out.update(beacon.status())
+    return out
+
+
+def pulse_json(rt: Any, ctx: Ctx, round_: int) -> dict[str, Any] | None:
+    p = rt.drand.Pulses.get(ctx.state, round_)
+    return None if p is None else {"round": p.round, "randomness": hx(p.randomness), "signature": hx(p.signature)}
 
 
 @_named("u16 (unsigned int below 65536)")
@@ -602,6 +648,13 @@ class NodeRpc:
             lambda netuid, hotkey, at=None: pending_commits_json(rt, v(at), netuid, self.account_param(hotkey)),
             [net, ("hotkey", is_str), opt_hash],
         )
+        m.register(
+            "subnetInfo_getTimelockedCommits",
+            lambda netuid, at=None: timelocked_commits_json(rt, v(at), netuid),
+            [net, opt_hash],
+        )
+        m.register("drand_status", lambda at=None: drand_status_json(n, v(at)), [opt_hash])
+        m.register("drand_getPulse", lambda round, at=None: pulse_json(rt, v(at), round), [("round", is_uint), opt_hash])
         m.register("neuronInfo_getNeuronsLite", lambda netuid, at=None: neurons_lite_json(rt, v(at), netuid),
                    [net, opt_hash])
         m.register("neuronInfo_getNeuron", lambda netuid, uid, at=None: neuron_full_json(rt, v(at), netuid, uid),
@@ -629,6 +682,7 @@ class NodeRpc:
 
 __all__ = [
     "HYPERPARAMS", "NodeRpc", "delegates_json", "header_from_json", "header_json", "hyperparams_json",
-    "metagraph_json", "neuron_full_json", "neuron_json", "neurons_lite_json", "pending_commits_json",
+    "drand_status_json", "metagraph_json", "neuron_full_json", "neuron_json", "neurons_lite_json",
+    "pending_commits_json", "pulse_json", "timelocked_commits_json",
     "stake_info_json", "subnet_info_json", "subnets_info_json",
 ]

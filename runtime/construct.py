@@ -13,6 +13,7 @@ from typing import Any
 from pallets.admin_utils import AdminUtils
 from pallets.aura import Aura
 from pallets.balances import Balances
+from pallets.drand import Drand, DrandConfig
 from pallets.subtensor import SubtensorConfig, SubtensorModule
 from pallets.sudo import Sudo
 from pallets.system import System
@@ -58,6 +59,8 @@ class Runtime:
         slot_duration_ms: int = 1000,
         subtensor: SubtensorConfig | None = None,
         yuma_backend: str | Backend = "numpy",
+        drand: DrandConfig | None = None,
+        bls_backend: str | None = None,
     ) -> None:
         self.slot_duration_ms = slot_duration_ms
         # every backend gives the same bits (tests/yuma); the choice only changes the speed
@@ -68,18 +71,24 @@ class Runtime:
         self.balances = Balances(accounts=self.system)
         self.payment = TransactionPayment(currency=self.balances)
         self.sudo = Sudo()
+        if drand is None:
+            from runtime.presets import dev_beacon
+
+            drand = dev_beacon(1).runtime_config()
+        self.drand = Drand(drand, bls_backend)
         self.subtensor = SubtensorModule(
             currency=self.balances,
             block_hashes=self.system,
             run_yuma=lambda batch: run_epochs_arrays(batch, self.yuma_backend),
             cfg=subtensor or SubtensorConfig(),
+            beacon=self.drand,
         )
         self.balances.issuance_observers.append(self.subtensor.on_balances_issuance)
         self.admin = AdminUtils(self.subtensor)
         self.pallets: list[Pallet] = sorted(
             [
                 self.system, self.timestamp, self.aura, self.balances, self.payment, self.subtensor, self.sudo,
-                self.admin,
+                self.admin, self.drand,
             ],
             key=lambda p: p.INDEX,
         )
@@ -90,7 +99,7 @@ class Runtime:
         for p in self.pallets:
             for i, ev in enumerate(p.EVENTS):
                 self._event_ids[ev] = (p.INDEX, i, f"{p.NAME}.{ev.__name__}")
-        self.INHERENT_CALLS: tuple[tuple[int, int], ...] = ((Timestamp.INDEX, 0),)
+        self.INHERENT_CALLS: tuple[tuple[int, int], ...] = ((Timestamp.INDEX, 0), (Drand.INDEX, 0))
         self.genesis_hash = b"\0" * 32
         set_registry(self)
 

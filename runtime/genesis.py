@@ -35,6 +35,7 @@ def build_genesis_state(runtime: Runtime, spec: ChainSpec) -> dict[bytes, bytes]
     runtime.balances.genesis(ctx, list(spec.balances))
     runtime.sudo.genesis(ctx, spec.sudo)
     runtime.subtensor.genesis(ctx)
+    runtime.drand.genesis(ctx)
     if spec.genesis_timestamp_ms:
         runtime.timestamp.Now.set(overlay, spec.genesis_timestamp_ms)
     return {k: v for k, v in overlay.changes().items() if v is not None}
@@ -50,6 +51,14 @@ def build_genesis(runtime: Runtime, spec: ChainSpec) -> Genesis:
     return genesis
 
 
-def new_runtime(spec: ChainSpec, yuma_backend: str = "numpy") -> tuple[Runtime, Genesis]:
-    rt = Runtime(slot_duration_ms=spec.slot_duration_ms, subtensor=spec.subtensor, yuma_backend=yuma_backend)
+def new_runtime(
+    spec: ChainSpec, yuma_backend: str = "numpy", bls_backend: str | None = None
+) -> tuple[Runtime, Genesis]:
+    rt = Runtime(
+        slot_duration_ms=spec.slot_duration_ms,
+        subtensor=spec.subtensor,
+        yuma_backend=yuma_backend,
+        drand=spec.drand.runtime_config(),
+        bls_backend=bls_backend,
+    )
     return rt, build_genesis(rt, spec)

@@ -12,11 +12,118 @@ import dataclasses
 import json
 from typing import Any
 
+from pallets.drand import DrandConfig
 from pallets.subtensor.config import SubtensorConfig
+from runtime.support import bls
 from runtime.support.keys import DEV_ACCOUNTS, dev_keypair
 
 TAO = 10**9  # rao per TAO
 DEV_ENDOWMENT = 1_000_000 * TAO
+DEV_BEACON_SEED = b"taochain dev beacon"  # public, like //Alice: dev and local presets only
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DrandSpec:
+    """The beacon a chain follows (chain spec section `drand`).
+
+    `beacon`: "quicknet" (drand's, pulses read from a file or an HTTP endpoint given to the node) or
+    "local" (the authorities' own t-of-n threshold beacon in quicknet's scheme). A local beacon lists
+    the public key of each authority's share (share i belongs to authorities[i-1]); `dev_seed` says
+    the shares derive from the public DEV_BEACON_SEED (dev and local presets), otherwise each node
+    is given its share in a file (`taochain testnet` deals them)."""
+
+    beacon: str = "local"
+    public_key: bytes = b""
+    genesis_time: int = 0
+    period: int = 3
+    max_kept: int = 216_000
+    threshold: int = 1
+    share_public_keys: tuple[bytes, ...] = ()
+    dev_seed: bool = False
+
+    def runtime_config(self) -> DrandConfig:
+        return DrandConfig(self.public_key, self.genesis_time, self.period, self.max_kept)
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "beacon": self.beacon,
+            "publicKey": self.public_key.hex(),
+            "genesisTime": self.genesis_time,
+            "period": self.period,
+            "maxKeptPulses": self.max_kept,
+        }
+        if self.beacon == "local":
+            d.update(threshold=self.threshold, sharePublicKeys=[k.hex() for k in self.share_public_keys],
+                     devSeed=self.dev_seed)
+        return d
+
+    @staticmethod
+    def from_json(d: dict[str, Any], n_authorities: int) -> DrandSpec:
+        """Parse and check the section; raises ValueError naming the bad field."""
+        beacon = d.get("beacon", "local")
+        if beacon == "quicknet":
+            base = quicknet()
+            return dataclasses.replace(base, max_kept=int(d.get("maxKeptPulses", base.max_kept)))
+        if beacon != "local":
+            raise ValueError("chain spec: drand.beacon must be 'quicknet' or 'local'")
+
+        def key(x: Any, field: str) -> bytes:
+            try:
+                k = bytes.fromhex(str(x).removeprefix("0x"))
+                bls.get_backend().g2(k)
+            except (ValueError, bls.BlsError) as exc:
+                raise ValueError(f"chain spec: {field} is not a compressed G2 public key ({exc})") from None
+            return k
+
+        spec = DrandSpec(
+            beacon="local",
+            public_key=key(d["publicKey"], "drand.publicKey"),
+            genesis_time=int(d.get("genesisTime", 0)),
+            period=int(d.get("period", 3)),
+            max_kept=int(d.get("maxKeptPulses", 216_000)),
+            threshold=int(d.get("threshold", 1)),
+            share_public_keys=tuple(
+                key(k, f"drand.sharePublicKeys[{i}]") for i, k in enumerate(d.get("sharePublicKeys", []))
+            ),
+            dev_seed=bool(d.get("devSeed", False)),
+        )
+        if spec.period < 1 or spec.genesis_time < 0 or spec.max_kept < 1:
+            raise ValueError("chain spec: drand.period and drand.maxKeptPulses must be positive")
+        if len(spec.share_public_keys) not in (0, n_authorities):
+            raise ValueError("chain spec: drand.sharePublicKeys needs one key per authority")
+        if not 1 <= spec.threshold <= max(1, len(spec.share_public_keys)):
+            raise ValueError("chain spec: drand.threshold must be between 1 and the number of shares")
+        return spec
+
+
+def quicknet() -> DrandSpec:
+    return DrandSpec("quicknet", bls.QUICKNET_PUBLIC_KEY, bls.QUICKNET_GENESIS_TIME, bls.QUICKNET_PERIOD)
+
+
+def dev_beacon_coeffs(threshold: int) -> list[int]:
+    """The public dev beacon's polynomial (coefficient 0 is the group secret)."""
+    import hashlib
+
+    return [
+        int.from_bytes(hashlib.sha256(DEV_BEACON_SEED + b"/" + str(k).encode()).digest(), "big") % bls.R
+        for k in range(threshold)
+    ]
+
+
+def local_beacon(coeffs: list[int], n: int, dev_seed: bool) -> DrandSpec:
+    """A local t-of-n beacon dealt from `coeffs` (t = len(coeffs)); shares 1..n."""
+    group_pk, _, share_pks = bls.deal_shares(coeffs, n)
+    return DrandSpec("local", group_pk, 0, 3, 216_000, len(coeffs), tuple(share_pks), dev_seed)
+
+
+def default_threshold(n: int) -> int:
+    """A majority of the authorities: 3 of 4, 2 of 3, 1 of 1."""
+    return n // 2 + 1
+
+
+def dev_beacon(n: int) -> DrandSpec:
+    t = default_threshold(n)
+    return local_beacon(dev_beacon_coeffs(t), n, dev_seed=True)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -33,6 +140,7 @@ class ChainSpec:
     properties: tuple[tuple[str, Any], ...] = (("ss58Format", 42), ("tokenDecimals", 9), ("tokenSymbol", "TAO"))
     genesis_timestamp_ms: int = 0
     subtensor: SubtensorConfig = SubtensorConfig()
+    drand: DrandSpec = dataclasses.field(default_factory=lambda: dev_beacon(1))
 
     def with_slot_duration(self, ms: int) -> ChainSpec:
         return dataclasses.replace(self, slot_duration_ms=ms)
@@ -49,6 +157,7 @@ class ChainSpec:
             "properties": dict(self.properties),
             "genesisTimestampMs": self.genesis_timestamp_ms,
             "subtensor": self.subtensor.to_json(),
+            "drand": self.drand.to_json(),
         }
 
     @staticmethod
@@ -87,6 +196,7 @@ class ChainSpec:
                 properties=tuple(sorted(dict(d.get("properties", {})).items())),
                 genesis_timestamp_ms=int(d.get("genesisTimestampMs", 0)),
                 subtensor=SubtensorConfig.from_json(d.get("subtensor", {})),
+                drand=DrandSpec.from_json(d["drand"], len(auths)) if "drand" in d else dev_beacon(len(auths)),
             )
         except KeyError as exc:
             raise ValueError(f"chain spec: missing field {exc}") from None
@@ -113,6 +223,7 @@ def dev() -> ChainSpec:
         sudo=dev_keypair("Alice").public,
         balances=_dev_balances(),
         subtensor=SubtensorConfig.fast(),
+        drand=dev_beacon(1),
     )
 
 
@@ -129,6 +240,7 @@ def local(n_authorities: int = 3) -> ChainSpec:
         sudo=dev_keypair("Alice").public,
         balances=_dev_balances(),
         subtensor=SubtensorConfig.fast(),
+        drand=dev_beacon(len(names)),
     )
 
 

@@ -29,8 +29,8 @@ BLOCK_KEYS = (
 class ChainBuilder(LocalChain):
     """LocalChain that checks every pallet's try_state after each block."""
 
-    def author(self, extrinsics=(), slot=None, parallel=False):  # type: ignore[override]
-        result, rejected = super().author(extrinsics, slot, parallel)
+    def author(self, extrinsics=(), slot=None, parallel=False, inherents=()):  # type: ignore[override]
+        result, rejected = super().author(extrinsics, slot, parallel, inherents)
         self.try_state()
         return result, rejected
 

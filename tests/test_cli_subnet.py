@@ -76,6 +76,9 @@ def test_subnet_life_through_the_cli(url: str, tmp_path: Path) -> None:
     r = run("weights", "set", "--netuid", "1", "--uids", "2", "--weights", "1", "--hotkey-uri", "//Bob//v", *U,
             "--json", code=1)
     assert r["message"].endswith("CommitRevealEnabled") and "commit_weights" in r["hint"]
+    # hash commits (v2) on this subnet; timelocked ones are tested in tests/test_e2e_timelock.py
+    assert run("subnet", "set", "1", "--param", "commit_reveal_version", "--value", "2", "--uri", "//Alice", "--sudo",
+               *U, "--json")["success"]
     cf = ("--commit-file", str(tmp_path / "commits.json"))
     r = run("weights", "commit", "--netuid", "1", "--uids", "0,2", "--weights", "0.25,0.75", "--hotkey-uri",
             "//Bob//v", *cf, *U, "--json")

@@ -90,7 +90,8 @@ def test_subnet_life_end_to_end(client: Client) -> None:
     # --- an epoch gives the validator its permit
     wait_for(lambda: c.metagraph(netuid)["neurons"][v_uid]["validator_permit"], 20, "the validator's permit")
 
-    # --- commit weights favouring miner uid 3, reveal in the reveal epoch
+    # --- commit weights favouring miner uid 3, reveal in the reveal epoch (hash commits, v2)
+    ok(c.set_hyperparameter(ALICE, netuid, "commit_reveal_version", 2, sudo=True))
     r, record = c.commit_weights(VALIDATOR, netuid, miner_uids, [0.05, 0.85, 0.05, 0.05])
     ok(r)
     assert record["values"] == [3855, 65535, 3855, 3855]

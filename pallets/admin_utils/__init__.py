@@ -86,6 +86,10 @@ def _reveal_period(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) 
     ensure(value <= 100, SubtensorError.RevealPeriodTooLarge)
 
 
+def _cr_version(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
+    ensure(value in (2, 4), Error.ValueNotInBounds, "2 (hash commits) or 4 (timelocked commits)")
+
+
 def _min_max(other: str, is_min: bool) -> Check:
     def check(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
         bound = getattr(sub, other).get(ctx.state, netuid)
@@ -129,6 +133,7 @@ PARAMS: tuple[Param, ...] = (
     Param(57, "commit_reveal_weights_interval", "RevealPeriodEpochs", U64, True, "CommitRevealPeriodsSet",
           _reveal_period),
     Param(60, "bonds_penalty", "BondsPenalty", U16, True, "BondsPenaltySet"),
+    Param(71, "commit_reveal_version", "CommitRevealVersion", U16, False, "CommitRevealVersionSet", _cr_version),
     Param(69, "yuma3_enabled", "Yuma3On", Bool, True, "Yuma3EnableToggled"),
 )
 

@@ -7,7 +7,8 @@ SDK finds them where it expects), composed from one module per concern:
 - `registration`: register (6, PoW), burned_register (7), uid pruning, burn/difficulty adjustment
 - `staking`: become_delegate (1), add_stake (2), remove_stake (3), decrease_take (65), increase_take (66)
 - `weights`: set_weights (0), serve_axon (4), commit_weights (96), reveal_weights (97),
-  batch_reveal_weights (98), batch_commit_weights (100)
+  batch_reveal_weights (98), batch_commit_weights (100), commit_timelocked_weights (113) and the
+  timelocked reveal every block (decrypted with the Drand pallet's pulses)
 - `emission`: per-block accrual and the batched Yuma epochs (in `on_initialize`)
 
 Other pallets come in through narrow interfaces: `Currency` (balances) and `BlockHashes` (system).
@@ -18,7 +19,7 @@ The TAO supply `TotalIssuance` follows Balances' issuance (its observer) plus st
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from runtime.support.dispatch import Ctx, Pallet
 from runtime.support.storage import StorageMap
@@ -49,6 +50,16 @@ class Currency(Protocol):
     def total_issuance(self, ctx: Ctx) -> int: ...
 
 
+class Beacon(Protocol):
+    """What the Drand pallet offers: stored pulses and the BLS backend that opens timelocks."""
+
+    bls: Any
+
+    def pulse_signature(self, ctx: Ctx, round_: int) -> bytes | None: ...
+
+    def last_stored_round(self, ctx: Ctx) -> int: ...
+
+
 class BlockHashes(Protocol):
     def block_hash(self, ctx: Ctx, number: int) -> bytes | None: ...
 
@@ -68,9 +79,15 @@ class SubtensorModule(SubnetsMixin, RegistrationMixin, StakingMixin, WeightsMixi
     )
 
     def __init__(
-        self, currency: Currency, block_hashes: BlockHashes, run_yuma: YumaRunner, cfg: SubtensorConfig
+        self,
+        currency: Currency,
+        block_hashes: BlockHashes,
+        run_yuma: YumaRunner,
+        cfg: SubtensorConfig,
+        beacon: Beacon,
     ) -> None:
         self.currency = currency
+        self.beacon = beacon
         self.block_hashes = block_hashes
         self.run_yuma = run_yuma
         self.cfg = cfg
@@ -92,6 +109,7 @@ class SubtensorModule(SubnetsMixin, RegistrationMixin, StakingMixin, WeightsMixi
             return
         self.registration_block_step(ctx, netuids)
         self.accrue_pending(ctx, netuids)
+        self.reveal_timelocked_commits(ctx, netuids)
         self.run_due_epochs(ctx, netuids)
 
     # --- invariants

@@ -30,6 +30,7 @@ class SubnetDefaults:
     max_weights_limit: int = 65535
     commit_reveal_weights_enabled: bool = True
     commit_reveal_period: int = 1
+    commit_reveal_version: int = 4  # 4: timelocked (drand) commits; 2: hash commits
     kappa: int = 32767
     rho: int = 10
     bonds_moving_avg: int = 900_000

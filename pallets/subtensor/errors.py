@@ -73,3 +73,7 @@ class Error(IntEnum):
     CannotUseSystemAccount = 58  # the hotkey is a reserved system account (a subnet's lock account)
     RevealPeriodTooLarge = 59  # commit_reveal_period above 100
     RevealPeriodTooSmall = 60  # commit_reveal_period 0
+    # timelocked commit-reveal
+    IncorrectCommitRevealVersion = 61  # the commit's version is not the subnet's commit_reveal_version
+    InvalidRevealRound = 62  # the reveal round is below the chain's last stored drand round
+    CommitTooLarge = 63  # a timelocked commit is over 5000 bytes

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.support.codec import U16, U64, AccountId, Balance, Hash, wire
+from runtime.support.codec import U8, U16, U64, AccountId, Balance, Hash, wire
 
 
 @wire
@@ -133,6 +133,46 @@ class EpochRun:
     carried: Balance
 
 
+@wire
+class TimelockedWeightsCommitted:
+    """A timelocked weights commit was stored (its blake2b-256 hash and drand reveal round)."""
+
+    who: AccountId
+    netuid: U16
+    commit_hash: Hash
+    reveal_round: U64
+
+
+@wire
+class TimelockedWeightsRevealed:
+    """A timelocked commit was decrypted with its round's pulse and its weights set."""
+
+    netuid: U16
+    who: AccountId
+
+
+class DropReason:
+    """Why a timelocked commit was dropped (TimelockedWeightsDropped.reason)."""
+
+    PULSE_MISSING = 0  # its reveal epoch ended before the pulse of its round was on chain
+    UNDECRYPTABLE = 1  # malformed ciphertext, or the round's signature does not open it
+    BAD_PAYLOAD = 2  # the plaintext is not a weights payload
+    HOTKEY_MISMATCH = 3  # the payload names another hotkey than the committer
+    SET_WEIGHTS_FAILED = 4  # set_weights refused the weights (`error` is SubtensorModule's error index)
+    NAMES = ("PulseMissing", "Undecryptable", "BadPayload", "HotkeyMismatch", "SetWeightsFailed")
+
+
+@wire
+class TimelockedWeightsDropped:
+    """A timelocked commit was dropped without setting weights; `reason` is a DropReason code
+    (`error`: the set_weights error index for SetWeightsFailed, else 0). subtensor only logs this."""
+
+    netuid: U16
+    who: AccountId
+    reason: U8
+    error: U8
+
+
 EVENTS = (
     NetworkAdded,
     NetworkRemoved,
@@ -149,4 +189,7 @@ EVENTS = (
     AxonServed,
     RegistrationTermsAdjusted,
     EpochRun,
+    TimelockedWeightsCommitted,
+    TimelockedWeightsRevealed,
+    TimelockedWeightsDropped,
 )

@@ -8,6 +8,8 @@ access. Weights and Bonds rows are packed u16 (uid, value) pairs (`U16Pairs`).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from runtime.support.codec import (
     U8,
     U16,
@@ -16,6 +18,7 @@ from runtime.support.codec import (
     U128,
     AccountId,
     Bool,
+    BytesT,
     BoolList,
     Hash,
     U16List,
@@ -49,6 +52,19 @@ class WeightCommit:
     hash: Hash
     epoch: U64
     block: U64
+
+
+MAX_TIMELOCKED_COMMIT = 5000
+
+
+@wire
+class TimelockedCommit:
+    """A pending timelocked (CR v3/v4) commit: who, the block, the ciphertext, its drand round."""
+
+    who: AccountId
+    block: U64
+    commit: Annotated[bytes, BytesT(max_len=MAX_TIMELOCKED_COMMIT)]
+    reveal_round: U64
 
 
 def _net(name: str, vt, default, doc: str = "") -> StorageMap:
@@ -158,6 +174,11 @@ class Store:
     WeightCommits = StorageDoubleMap(
         P, "WeightCommits", U16, AccountId, tuple[WeightCommit, ...], (), hasher1="Identity",
         doc="pending v2 commitments of a hotkey, oldest first",
+    )
+    CommitRevealVersion = _net("CommitRevealVersion", U16, 4, "4: timelocked commits, 2: hash commits")
+    TimelockedWeightCommits = StorageDoubleMap(
+        P, "TimelockedWeightCommits", U16, U64, tuple[TimelockedCommit, ...], (), hasher1="Identity",
+        hasher2="Identity", doc="timelocked commits by subnet and commit epoch, in order",
     )
 
     # --- emission

@@ -77,6 +77,7 @@ class SubnetsMixin(Store):
             (self.MaxWeightsLimit, d.max_weights_limit),
             (self.CommitRevealWeightsEnabled, d.commit_reveal_weights_enabled),
             (self.RevealPeriodEpochs, d.commit_reveal_period),
+            (self.CommitRevealVersion, d.commit_reveal_version),
             (self.Kappa, d.kappa),
             (self.Rho, d.rho),
             (self.BondsMovingAverage, d.bonds_moving_avg),

@@ -9,13 +9,30 @@ epoch(b) = (b + netuid + 1) // (tempo + 1).
 
 from __future__ import annotations
 
-from runtime.support.codec import U8, U16, U32, U64, U128, Hash, pack_pairs, unpack_pairs
-from runtime.support.dispatch import Ctx, Origin, call, ensure, ensure_signed
-from runtime.support.hashing import commit_hash
+from typing import Annotated
+
+from runtime.support import tlock
+from runtime.support.codec import U8, U16, U32, U64, U128, BytesT, Hash, pack_pairs, unpack_pairs
+from runtime.support.dispatch import Ctx, DispatchError, Origin, call, ensure, ensure_signed
+from runtime.support.hashing import blake2_256, commit_hash
 
 from .errors import Error
-from .events import AxonServed, WeightsCommitted, WeightsRevealed, WeightsSet
-from .store import AxonInfo, Store, WeightCommit
+from .events import (
+    AxonServed,
+    DropReason,
+    TimelockedWeightsCommitted,
+    TimelockedWeightsDropped,
+    TimelockedWeightsRevealed,
+    WeightsCommitted,
+    WeightsRevealed,
+    WeightsSet,
+)
+from .store import MAX_TIMELOCKED_COMMIT, AxonInfo, Store, TimelockedCommit, WeightCommit
+
+TIMELOCK_VERSION, HASH_VERSION = 4, 2
+# the call's argument takes up to twice the limit, so that an oversize commit gets CommitTooLarge
+# rather than a decode error
+CommitBytes = Annotated[bytes, BytesT(max_len=2 * MAX_TIMELOCKED_COMMIT)]
 
 U16_MAX = 0xFFFF
 MAX_WEIGHTS = 4096
@@ -132,6 +149,11 @@ class WeightsMixin(Store):
             Error.CommitRevealDisabled,
             "commit-reveal is off on this subnet: use set_weights",
         )
+        ensure(
+            self.CommitRevealVersion.get(s, netuid) == HASH_VERSION,
+            Error.IncorrectCommitRevealVersion,
+            "this subnet takes timelocked commits (commit_reveal_version 4): use commit_timelocked_weights",
+        )
         uid = self._uid_of(ctx, netuid, hot)
         ensure(uid is not None, Error.HotKeyNotRegisteredInSubNet)
         last = self.LastUpdate.get(s, netuid)[uid]
@@ -246,6 +268,124 @@ class WeightsMixin(Store):
         )
         for uids, values, salt, vk in zip(uids_list, values_list, salts_list, version_keys, strict=True):
             self._reveal(ctx, hot, netuid, uids, values, salt, vk)
+
+    # ------------------------------------------------------------------ timelocked commit-reveal
+    @call(
+        113,
+        weight=lambda netuid, commit, reveal_round, commit_reveal_version: 45_000_000 + 2_000 * len(commit),
+        pays_fee=False,
+    )
+    def commit_timelocked_weights(
+        self,
+        ctx: Ctx,
+        origin: Origin,
+        netuid: U16,
+        commit: CommitBytes,
+        reveal_round: U64,
+        commit_reveal_version: U16,
+    ) -> None:
+        """Commit weights encrypted to drand round `reveal_round` (timelock, as bittensor-drand
+        makes them); the chain decrypts and sets them in epoch commit + RevealPeriodEpochs, once the
+        round's pulse is stored. Origin: the hotkey; free. Events: TimelockedWeightsCommitted.
+        Errors: CommitTooLarge, MechanismDoesNotExist, CommitRevealDisabled,
+        IncorrectCommitRevealVersion, HotKeyNotRegisteredInSubNet, CommittingWeightsTooFast,
+        TooManyUnrevealedCommits, InvalidRevealRound."""
+        hot = ensure_signed(origin)
+        s, now = ctx.state, ctx.block_number
+        ensure(len(commit) <= MAX_TIMELOCKED_COMMIT, Error.CommitTooLarge, f"at most {MAX_TIMELOCKED_COMMIT} bytes")
+        ensure(self.subnet_exists(ctx, netuid), Error.MechanismDoesNotExist, f"there is no subnet {netuid}")
+        ensure(
+            self.CommitRevealWeightsEnabled.get(s, netuid),
+            Error.CommitRevealDisabled,
+            "commit-reveal is off on this subnet: use set_weights",
+        )
+        version = self.CommitRevealVersion.get(s, netuid)
+        ensure(
+            commit_reveal_version == version == TIMELOCK_VERSION,
+            Error.IncorrectCommitRevealVersion,
+            f"the subnet's commit_reveal_version is {version}"
+            + (": use commit_weights" if version == HASH_VERSION else ""),
+        )
+        uid = self._uid_of(ctx, netuid, hot)
+        ensure(uid is not None, Error.HotKeyNotRegisteredInSubNet)
+        last = self.LastUpdate.get(s, netuid)[uid]
+        limit = self.WeightsSetRateLimit.get(s, netuid)
+        ensure(last == 0 or now - last >= limit, Error.CommittingWeightsTooFast, f"wait {limit} blocks")
+        cur = self.current_epoch(ctx, netuid)
+        entries = self.TimelockedWeightCommits.get(s, netuid, cur)
+        ensure(
+            sum(1 for e in entries if e.who == hot) < self.cfg.max_pending_commits,
+            Error.TooManyUnrevealedCommits,
+        )
+        stored = self.beacon.last_stored_round(ctx)
+        ensure(
+            reveal_round >= stored,
+            Error.InvalidRevealRound,
+            f"round {reveal_round} is below the last stored drand round {stored}: its pulse is public already",
+        )
+        self.TimelockedWeightCommits.set(s, netuid, cur, entries + (TimelockedCommit(hot, now, commit, reveal_round),))
+        self._set_vector_item(ctx, self.LastUpdate, netuid, uid, now)
+        ctx.deposit_event(TimelockedWeightsCommitted(hot, netuid, blake2_256(commit), reveal_round))
+
+    def reveal_timelocked_commits(self, ctx: Ctx, netuids) -> None:
+        """Every block (on_initialize): decrypt the commits of each subnet's reveal epoch whose
+        round's pulse is stored and set their weights; older epochs' leftovers are dropped."""
+        s = ctx.state
+        for netuid in netuids:
+            if self.CommitRevealVersion.get(s, netuid) != TIMELOCK_VERSION:
+                continue
+            cur = self.current_epoch(ctx, netuid)
+            reveal_epoch = cur - self.RevealPeriodEpochs.get(s, netuid)
+            # the previous reveal epoch's leftovers waited for pulses that never came
+            if reveal_epoch >= 1:
+                left = self.TimelockedWeightCommits.get(s, netuid, reveal_epoch - 1)
+                for e in left:
+                    ctx.deposit_event(TimelockedWeightsDropped(netuid, e.who, DropReason.PULSE_MISSING, 0))
+                if left:
+                    self.TimelockedWeightCommits.remove(s, netuid, reveal_epoch - 1)
+            if reveal_epoch < 0:
+                continue
+            entries = self.TimelockedWeightCommits.get(s, netuid, reveal_epoch)
+            if not entries:
+                continue
+            kept = []
+            for e in entries:
+                sig = self.beacon.pulse_signature(ctx, e.reveal_round)
+                if sig is None:
+                    kept.append(e)  # retried next block, until the epoch ends
+                    continue
+                self._reveal_one(ctx, netuid, e, sig)
+            if kept:
+                self.TimelockedWeightCommits.set(s, netuid, reveal_epoch, tuple(kept))
+            else:
+                self.TimelockedWeightCommits.remove(s, netuid, reveal_epoch)
+
+    def _reveal_one(self, ctx: Ctx, netuid: int, e: TimelockedCommit, signature: bytes) -> None:
+        def drop(reason: int, error: int = 0) -> None:
+            ctx.deposit_event(TimelockedWeightsDropped(netuid, e.who, reason, error))
+
+        try:
+            plain = tlock.decrypt(e.commit, signature, self.beacon.bls)
+        except tlock.TlockError:
+            return drop(DropReason.UNDECRYPTABLE)
+        try:
+            hot, uids, values, vk = tlock.decode_weights_payload(plain)
+        except tlock.TlockError:
+            return drop(DropReason.BAD_PAYLOAD)
+        if hot is not None and hot != e.who:
+            return drop(DropReason.HOTKEY_MISMATCH)
+        s = ctx.state
+        s.start()
+        events_before = len(ctx.events)
+        try:
+            self.internal_set_weights(ctx, e.who, netuid, uids, values, vk)
+        except DispatchError as err:
+            s.rollback()
+            del ctx.events[events_before:]
+            return drop(DropReason.SET_WEIGHTS_FAILED, err.error_index if err.pallet_index == self.INDEX else 0)
+        s.commit()
+        ctx.deposit_event(TimelockedWeightsRevealed(netuid, e.who))
+        return None
 
     @call(4, weight=45_000_000, pays_fee=False)
     def serve_axon(

@@ -60,6 +60,7 @@ def net() -> Iterator[tuple[Client, dict]]:
         assert c.become_delegate(DAVE, CHARLIE).success
         assert c.add_stake(ALICE, CHARLIE, 5 * TAO).success
         assert c.serve_axon(CHARLIE, netuid, "8.8.4.4", 8091).success
+        assert c.set_hyperparameter(ALICE, netuid, "commit_reveal_version", 2, sudo=True).success
         r, record = c.commit_weights(CHARLIE, netuid, [0, uid], [0.5, 1.0], salt=[1, 2, 3])
         assert r.success, r
         yield c, {"netuid": netuid, "uid": uid, "record": record, "commit_block": r.block_number,
@@ -95,7 +96,7 @@ HYPERPARAM_ORDER = [
     "registration_allowed", "target_regs_per_interval", "min_burn", "max_burn", "bonds_moving_avg",
     "max_regs_per_block", "serving_rate_limit", "max_validators", "adjustment_alpha", "difficulty",
     "commit_reveal_period", "commit_reveal_weights_enabled", "alpha_high", "alpha_low", "liquid_alpha_enabled",
-    "bonds_penalty", "yuma3_enabled", "pow_registration_allowed", "burn",
+    "bonds_penalty", "yuma3_enabled", "pow_registration_allowed", "burn", "commit_reveal_version",
 ]
 
 

@@ -29,9 +29,10 @@ from runtime.support.hashing import commit_hash
 OWNER, VAL, M1, M2 = hk("owner"), hk("val"), hk("m1"), hk("m2")
 
 
-def _subnet(cr: bool) -> tuple[ChainBuilder, int]:
-    """uid 0 owner (Alice), 1 VAL (Bob, 100 TAO stake, the only validator permit), 2 M1, 3 M2."""
-    chain = builder(subnet={"max_allowed_validators": 1})
+def _subnet(cr: bool, version: int = 2) -> tuple[ChainBuilder, int]:
+    """uid 0 owner (Alice), 1 VAL (Bob, 100 TAO stake, the only validator permit), 2 M1, 3 M2.
+    `version`: the subnets' commit_reveal_version (2: hash commits, tested here)."""
+    chain = builder(subnet={"max_allowed_validators": 1, "commit_reveal_version": version})
     netuid = make_subnet(chain, ALICE, OWNER, cr=cr)
     register(chain, netuid, VAL, BOB)
     register(chain, netuid, M1, CHARLIE)
