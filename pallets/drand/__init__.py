@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 from enum import IntEnum
-
-from runtime.support.bls import BlsError, get_backend, randomness_of, round_message
 from typing import Annotated
 
+from runtime.support.bls import BlsError, get_backend, randomness_of, round_message
 from runtime.support.codec import U64, BytesT, wire
 from runtime.support.dispatch import Ctx, Origin, Pallet, call, ensure, ensure_none
 from runtime.support.storage import StorageMap, StorageValue

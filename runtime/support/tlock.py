@@ -22,7 +22,7 @@ import hashlib
 
 from Crypto.Cipher import AES
 
-from .bls import R, Backend, BlsError, get_backend, round_message
+from .bls import Backend, BlsError, R, get_backend, round_message
 from .keys import scale_compact
 
 SUITE = b"AES_GCM_"
