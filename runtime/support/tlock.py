@@ -192,7 +192,7 @@ def decode_weights_payload(data: bytes) -> tuple[bytes | None, tuple[int, ...], 
     try:
         r = _Reader(data, "the weights payload")
         n = _read_compact(r, "hotkey length")
-        if n <= len(data):
+        if n == 32:  # an AccountId32; anything else is read as the legacy form
             hot = r.take(n, "hotkey")
             uids = _read_u16s(r, "uids")
             values = _read_u16s(r, "values")
