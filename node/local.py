@@ -26,11 +26,17 @@ from runtime.support.trie import MemoryNodeStore, Trie
 class LocalChain:
     """A single-authority-set chain held in memory. Blocks are authored in consecutive slots."""
 
-    def __init__(self, spec: ChainSpec | None = None, authority_keys: Iterable[Keypair] | None = None) -> None:
+    def __init__(
+        self,
+        spec: ChainSpec | None = None,
+        authority_keys: Iterable[Keypair] | None = None,
+        bls_backend: str | None = None,
+    ) -> None:
+        """`bls_backend`: the runtime's BLS12-381 backend ("arkworks", "py-ecc"; None: the default)."""
         self.spec = spec or dev()
         self.runtime: Runtime
         self.genesis: Genesis
-        self.runtime, self.genesis = new_runtime(self.spec)
+        self.runtime, self.genesis = new_runtime(self.spec, bls_backend=bls_backend)
         self.backend = MemoryBackend(self.genesis.items)
         self.nodes = MemoryNodeStore()
         self.nodes.put_nodes(self.genesis.trie_update.new_nodes)

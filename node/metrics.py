@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 if TYPE_CHECKING:
     from node.service import Node
@@ -42,6 +42,26 @@ class _NodeCollector:
         info.add_metric([n.config.name, self.version, n.spec.id], 1)
         yield info
         yield GaugeMetricFamily("taochain_blocks_authored_total", "Blocks this node authored since start", value=n.blocks_authored)
+        beacon = getattr(n, "beacon", None)
+        if beacon is not None:
+            yield CounterMetricFamily(
+                "taochain_beacon_partials_received", "Beacon partial signatures received from peers",
+                value=beacon.partials_received,
+            )
+            yield CounterMetricFamily(
+                "taochain_beacon_partials_rejected", "Invalid beacon partials (bad share index or signature)",
+                value=beacon.partials_rejected,
+            )
+            yield CounterMetricFamily(
+                "taochain_beacon_pulses_combined", "Beacon rounds combined from t partials", value=beacon.pulses_combined,
+            )
+            yield GaugeMetricFamily(
+                "taochain_beacon_last_combined_round", "The last beacon round combined", value=beacon.last_combined_round,
+            )
+            yield GaugeMetricFamily(
+                "taochain_beacon_last_pulse_round", "The highest beacon round this node has a pulse of",
+                value=beacon.status()["lastPulseRound"],
+            )
 
 
 class NodeMetrics:

@@ -9,10 +9,14 @@
 - with several authorities, the finality gadget (node/finality.py) runs here: it votes on our best
   chain, collects the peers' signed votes, and finalizes a block once more than 2/3 of the
   authorities precommitted to it or its descendants; the justification is stored with the block
-  and gossiped as a Commit, which lets nodes that were away finalize too.
+  and gossiped as a Commit, which lets nodes that were away finalize too;
+- on local-beacon chains, the partial signatures of the beacon's rounds (node/beacon.py) are
+  gossiped: each valid one is relayed once (deduplicated per round and share), so partials reach
+  nodes that are not directly connected to their signer.
 
 Bad data costs the peer reputation (p2p.peers bans it past the threshold): undecodable messages,
-blocks with a bad seal or a wrong state root, votes with bad signatures, invalid justifications.
+blocks with a bad seal or a wrong state root, votes with bad signatures, invalid justifications,
+beacon partials with a bad share index or signature.
 """
 
 from __future__ import annotations
@@ -24,6 +28,8 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+from node.beacon import ACCEPTED as PARTIAL_ACCEPTED
+from node.beacon import INVALID as INVALID_PARTIAL
 from node.finality import FinalityGadget, verify_justification
 from node.precheck import ParallelPrecheck
 from p2p import transport
@@ -31,6 +37,7 @@ from p2p.messages import (
     MAX_BLOCKS_PER_REQUEST,
     MAX_MESSAGE,
     MAX_TXS_PER_MESSAGE,
+    BeaconPartial,
     BlockAnnounce,
     BlockRequest,
     BlockResponse,
@@ -115,6 +122,9 @@ class NetworkService:
         self.role = ROLE_AUTHORITY if key is not None else ROLE_FULL
         node.head_listeners.append(self._on_new_head)
         node.pool.accept_listeners.append(self._on_tx_accepted)
+        self.beacon = getattr(node, "beacon", None)
+        if self.beacon is not None:
+            self.beacon.publish = self.peers.broadcast
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -152,6 +162,9 @@ class NetworkService:
             self._start_sync(peer)
         if self.gadget is not None:
             await self.peers.send(peer, self.gadget.neighbor())
+        if self.beacon is not None:  # the partials of the rounds under way
+            for partial in self.beacon.recent_partials():
+                await self.peers.send(peer, partial)
 
     # ------------------------------------------------------------------ dispatch
     async def _on_message(self, peer: Peer, msg: Any) -> int:
@@ -172,6 +185,8 @@ class NetworkService:
             return await self._on_vote(peer, msg)
         if isinstance(msg, Commit):
             return await self._on_commit(peer, msg)
+        if isinstance(msg, BeaconPartial):
+            return await self._on_beacon_partial(peer, msg)
         if isinstance(msg, Neighbor):
             if self.gadget is not None:
                 commit = self.gadget.on_neighbor(msg)
@@ -343,6 +358,18 @@ class NetworkService:
             for origin, txs in by_origin.items():
                 for i in range(0, len(txs), MAX_TXS_PER_MESSAGE):
                     await self.peers.broadcast(Transactions(tuple(txs[i : i + MAX_TXS_PER_MESSAGE])), exclude=origin)
+
+    # ------------------------------------------------------------------ beacon
+    async def _on_beacon_partial(self, peer: Peer, msg: BeaconPartial) -> int:
+        if self.beacon is None:
+            return 0
+        outcome = await self.beacon.receive(msg)
+        if outcome in INVALID_PARTIAL:
+            log.debug("beacon partial %d/%d from %s: %s", msg.round, msg.index, peer.peer_id, outcome)
+            return BAD_MESSAGE
+        if outcome == PARTIAL_ACCEPTED:
+            await self.peers.broadcast(msg, exclude=peer.peer_id)
+        return 0
 
     # ------------------------------------------------------------------ finality
     async def _finality_loop(self) -> None:

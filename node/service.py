@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from node.beacon import BeaconService
 from node.chain_db import ChainDB, LevelDBKV, MemoryKV
 from node.precheck import ParallelPrecheck, SignatureCache
 from node.txpool import PoolError, PoolLimits, TxPool
@@ -36,6 +37,7 @@ from runtime.presets import ChainSpec, get_preset
 from runtime.support import tx
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import Keypair, keypair_from_uri, verify
+from runtime.support.storage import Overlay
 from runtime.support.trie import Trie
 
 log = logging.getLogger("taochain")
@@ -62,6 +64,9 @@ class NodeConfig:
     p2p_host: str = "0.0.0.0"
     bootnodes: tuple[str, ...] = ()  # multiaddrs: /ip4/127.0.0.1/tcp/30333/p2p/12D3KooW...
     node_key: bytes | None = None  # the 32-byte ed25519 seed of the network identity
+    beacon_share: Path | None = None  # a local beacon share file (node/beacon.py)
+    drand_pulses: Path | None = None  # drand pulses (JSON) to put in blocks
+    drand_url: str | None = None  # drand's HTTP API to poll for pulses
 
 
 def load_spec(chain: str) -> ChainSpec:
@@ -96,6 +101,13 @@ class Node:
         self.spec = spec
         self.runtime, self.genesis = new_runtime(spec, config.yuma_backend)
         log.info("Yuma epochs run on %s", self.runtime.yuma_backend.name)
+        self.key: Keypair | None = keypair_from_uri(config.key_uri) if config.key_uri else None
+        # the randomness beacon whose pulses the author puts in blocks (drand_status shows its state)
+        self.beacon = BeaconService(
+            spec.drand, spec.authorities, self.key.public if self.key is not None else None, clock=clock,
+            share_file=config.beacon_share, pulses_file=config.drand_pulses, url=config.drand_url,
+        )
+        self.beacon.chain_round = self.last_stored_round
         self._tmpdir: str | None = None
         if config.in_memory:
             kv: Any = MemoryKV()
@@ -117,7 +129,6 @@ class Node:
                 f"the database at {config.base_path} belongs to another chain (genesis "
                 f"0x{self.db.genesis_hash.hex()}); use another --base-path or --chain"
             )
-        self.key: Keypair | None = keypair_from_uri(config.key_uri) if config.key_uri else None
         self.sigs = SignatureCache()
         self.pool = TxPool(self._validate, PoolLimits(max_ready=config.pool_limit))
         self.slot_ms = spec.slot_duration_ms
@@ -150,6 +161,11 @@ class Node:
 
         return self.runtime.aura.authorities(Ctx(Overlay(state), 0, self.runtime))
 
+    def last_stored_round(self, at: bytes | None = None) -> int:
+        """Drand.LastStoredRound at the best block (or `at`)."""
+        state = self.db.best_state() if at is None or at == self.db.best_hash else self.db.state_at(at)
+        return self.runtime.drand.LastStoredRound.get(Overlay(state))
+
     def _validate(self, data: bytes):
         self.sigs.add(data)
         return validate_transaction(self.runtime, self.db.best_state(), self.db.best_header, data, self.sigs)
@@ -167,6 +183,7 @@ class Node:
             else:
                 log.warning("the key %s is not an authority of this chain: not authoring", self.key.ss58)
         self._tasks.append(asyncio.create_task(self._informant(), name="informant"))
+        self._tasks.append(asyncio.create_task(self.beacon.run(), name="beacon"))
         from node.sigworker import get_verifier
 
         get_verifier()  # the signature worker process, started now rather than on the first big block
@@ -185,6 +202,7 @@ class Node:
                 await t
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - shutting down
                 pass
+        await self.beacon.close()
         async with self._lock:
             self.db.close()
         if self._tmpdir:
@@ -221,6 +239,10 @@ class Node:
             candidates = self.pool.ready()[:MAX_BLOCK_TXS]
             inherent = tx.encode_unsigned(self.runtime.call("Timestamp", "set", slot * self.slot_ms).to_wire())
             state = self.db.best_state()
+            inherents = [inherent]
+            pulses = self.beacon.pulses_for_block(self.runtime.drand.LastStoredRound.get(Overlay(state)))
+            if pulses:  # the Drand write_pulse inherent, after the timestamp
+                inherents.append(tx.encode_unsigned(self.runtime.call("Drand", "write_pulse", tuple(pulses)).to_wire()))
             prechecked = self.sigs  # every pool transaction was checked at entry
             # proposal deadline: adding transactions stops early enough that finalizing the block
             # (roots, events) and committing it also fit in the slot; the per-transaction cost of
@@ -239,17 +261,32 @@ class Node:
             def build(txs: list[bytes]) -> tuple[BlockResult, list]:
                 return build_block(
                     self.runtime, state, Trie(self.db, parent.state_root), parent.hash(), parent.number + 1,
-                    aura_digest(slot), [inherent], txs, prechecked, should_stop,
+                    aura_digest(slot), list(inherents), txs, prechecked, should_stop,
                 )
 
             loop = asyncio.get_running_loop()
+
+            async def attempt(txs: list[bytes]) -> tuple[BlockResult, list]:
+                try:
+                    return await loop.run_in_executor(None, build, txs)
+                except BlockError as exc:  # a bad pulse must never stop block production
+                    if len(inherents) < 2 or "write_pulse" not in str(exc):
+                        raise
+                    log.warning(
+                        "⚠️  Beacon pulses of rounds %d..%d refused (%s): block #%d goes without them",
+                        pulses[0].round, pulses[-1].round, exc, parent.number + 1,
+                    )
+                    self.beacon.discard([p.round for p in pulses])
+                    del inherents[1:]
+                    return await loop.run_in_executor(None, build, txs)
+
             try:
-                result, rejected = await loop.run_in_executor(None, build, candidates)
+                result, rejected = await attempt(candidates)
             except Exception:  # a bug hit by some transaction must not stall the chain
                 if not candidates:
                     raise
                 log.exception("building block #%d failed; authoring it without transactions", parent.number + 1)
-                result, rejected = await loop.run_in_executor(None, build, [])
+                result, rejected = await attempt([])
             header = result.header.with_seal(self.key.sign(result.header.hash()))
             block = Block(header, result.extrinsics)
             if rejected:  # re-validation after import drops the invalid ones from the pool

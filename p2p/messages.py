@@ -15,6 +15,7 @@ Kinds (stable numbers):
  7 Neighbor         finality: the sender's round, set id and finalized height
  8 PeerAddrs        peer exchange: addresses (multiaddrs) of peers the sender knows
  9 GetPeers         peer exchange: ask for PeerAddrs
+10 BeaconPartial    local beacon: an authority's partial BLS signature of a beacon round
 """
 
 from __future__ import annotations
@@ -120,6 +121,18 @@ class GetPeers:
     limit: U32
 
 
+G1Sig = Annotated[bytes, BytesT(48)]
+
+
+@wire
+class BeaconPartial:
+    """Share `index`'s (1-based) partial signature of a local beacon's round (node/beacon.py)."""
+
+    round: U64
+    index: U32
+    signature: G1Sig  # a compressed G1 point: the share's BLS signature of sha256(u64be(round))
+
+
 KINDS: dict[int, type] = {
     1: Transactions,
     2: BlockAnnounce,
@@ -130,6 +143,7 @@ KINDS: dict[int, type] = {
     7: Neighbor,
     8: PeerAddrs,
     9: GetPeers,
+    10: BeaconPartial,
 }
 KIND_OF: dict[type, int] = {v: k for k, v in KINDS.items()}
 

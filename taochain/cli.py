@@ -80,6 +80,15 @@ def node_cmd(
     state_pruning: str = typer.Option("256", "--state-pruning", help="archive | N (finalized states kept)"),
     yuma_backend: str = typer.Option("auto", "--yuma-backend", help="auto | numpy | cupy"),
     pool_limit: int = typer.Option(8192, "--pool-limit", help="ready transactions the pool holds"),
+    beacon_share: str | None = typer.Option(
+        None, "--beacon-share", help='local beacon: this node\'s share, JSON {"index": i, "secret": "<hex>"}'
+    ),
+    drand_pulses: str | None = typer.Option(
+        None, "--drand-pulses", help="drand pulses to put in blocks: JSON array (or lines) of {round, signature}"
+    ),
+    drand_url: str | None = typer.Option(
+        None, "--drand-url", help="drand HTTP endpoint polled for pulses, e.g. https://api.drand.sh/<chain hash>"
+    ),
 ) -> None:
     """Run a taochain node: author blocks, keep them in LevelDB, serve JSON-RPC and metrics."""
     import asyncio
@@ -124,6 +133,17 @@ def node_cmd(
     p2p_port = port
     if p2p_port is None and (bootnodes or chain not in ("dev",)):
         p2p_port = 30333
+    from node.beacon import BeaconConfigError, load_pulses_file, load_share_file
+
+    try:  # file problems are reported before the node starts
+        if beacon_share is not None:
+            load_share_file(beacon_share)
+        if drand_pulses is not None:
+            load_pulses_file(drand_pulses)
+    except BeaconConfigError as exc:
+        _fail(str(exc), 2)
+    if drand_url is not None and not drand_url.startswith(("http://", "https://")):
+        _fail("--drand-url must be an http:// or https:// URL", 2)
     cors = None if rpc_cors is None else (("all",) if rpc_cors == "all" else tuple(c.strip() for c in rpc_cors.split(",")))
     setup_logging()
     try:
@@ -133,12 +153,16 @@ def node_cmd(
                 name=name, key_uri=uri, block_time_ms=block_time_ms, state_pruning=pruning,
                 pool_limit=pool_limit, yuma_backend=yuma_backend, p2p_port=p2p_port, p2p_host=listen_host,
                 bootnodes=tuple(bootnodes), node_key=nk,
+                beacon_share=Path(beacon_share) if beacon_share else None,
+                drand_pulses=Path(drand_pulses) if drand_pulses else None, drand_url=drand_url,
             ),
             rpc_host="0.0.0.0" if rpc_external else "127.0.0.1",
             rpc_port=rpc_port, rpc_cors=cors, rpc_methods=rpc_methods,
             prometheus_port=None if no_prometheus else prometheus_port,
         )
         asyncio.run(serve(cfg))
+    except BeaconConfigError as exc:  # a share that does not belong to this chain
+        _fail(str(exc), 2)
     except (ValueError, OSError) as exc:
         _fail(str(exc))
 
@@ -279,6 +303,7 @@ def _add_optional_groups() -> None:
 
     register(app)
     register_testnet(app)
+    __import__("taochain.drand_cli", fromlist=["register"]).register(app)  # taochain drand
     try:
         from taochain.yuma_cli import app as yuma_app
     except ImportError:  # pragma: no cover - the Yuma package is optional during development

@@ -22,18 +22,25 @@ import dataclasses
 import ipaddress
 import itertools
 import json
+import os
 import secrets
 import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import aiohttp
 
 from runtime.support import codec, tx
-from runtime.support.hashing import blake2_256, commit_hash
+from runtime.support.hashing import blake2_256, commit_hash, storage_prefix
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
 
 DEFAULT_URL = "ws://127.0.0.1:9944"
+DEFAULT_BLOCK_TIME_MS = 12_000  # Bittensor's slot, when the chain's cannot be read (no block yet)
+TIMELOCK_VERSION = 4  # commit_reveal_version of timelocked commits (2: hash commits)
+# TimelockedWeightsDropped.reason codes (pallets.subtensor.events.DropReason.NAMES; the SDK does not
+# import pallets)
+DROP_REASONS = ("PulseMissing", "Undecryptable", "BadPayload", "HotkeyMismatch", "SetWeightsFailed")
 
 
 class RpcError(Exception):
@@ -140,6 +147,16 @@ ERROR_HINTS: dict[str, str] = {
     "SubnetLimitReached": "the chain holds its maximum number of subnets: a root dissolve_network frees one",
     "NoNeuronIdAvailable": "the subnet is full and every neuron is immune; try again after the immunity period",
     "MaxWeightExceeded": "one weight is above the subnet's max_weights_limit share: spread the weights",
+    "IncorrectCommitRevealVersion": (
+        "the subnet's commit_reveal_version (see hyperparameters()) decides the call: 4 takes "
+        "commit_timelocked_weights (`taochain weights commit --timelock`), 2 takes commit_weights/reveal_weights; "
+        "root changes it with `taochain subnet set NETUID --param commit_reveal_version --value 2|4 --sudo`"
+    ),
+    "InvalidRevealRound": (
+        "the reveal round is below the chain's last stored drand round (its pulse is public already): "
+        "leave reveal_round out to let the SDK pick one, or see drand_status()"
+    ),
+    "CommitTooLarge": "the timelocked commit is over 5000 bytes: weight fewer uids",
 }
 
 U16_MAX = 0xFFFF
@@ -173,6 +190,23 @@ def weights_to_u16(uids: list[int], weights: list[float] | list[int]) -> list[in
     if m == 0:
         return [0] * len(weights)
     return [round(float(w) / float(m) * U16_MAX) for w in weights]
+
+
+def drand_round_at(t: float, genesis_time: int, period: int) -> int:
+    """drand's round at Unix time `t` (seconds): round 1 is emitted at genesis, then one every
+    `period` seconds, so the round of t is the last one emitted by then (at least 1)."""
+    if t < genesis_time:
+        return 1
+    return int((t - genesis_time) // period) + 1
+
+
+def epoch_first_block(epoch: int, tempo: int, netuid: int) -> int:
+    """The first block of a subnet's (classic) epoch: epoch(b) = (b + netuid + 1) // (tempo + 1)."""
+    return max(0, epoch * (tempo + 1) - netuid - 1)
+
+
+def epoch_of_block(block: int, tempo: int, netuid: int) -> int:
+    return (block + netuid + 1) // (tempo + 1)
 
 
 def parse_ip(ip: str) -> tuple[int, int]:
@@ -565,6 +599,98 @@ class AsyncClient:
             hotkey_key, "reveal_weights", netuid, list(uids), list(values), list(salt), version_key, wait=wait
         )
 
+    async def chain_clock(self) -> tuple[int, int, int]:
+        """(head block number, head timestamp in ms, block time in ms) read from the chain: the
+        head's Timestamp.Now and its Aura slot (blocks are stamped slot * slot duration, so the
+        slot duration is their quotient). Before the first block the timestamp is the local
+        clock's and the block time DEFAULT_BLOCK_TIME_MS."""
+        from runtime.block import AURA_ENGINE, DIGEST_PRE_RUNTIME, DigestItem  # noqa: PLC0415
+
+        h = await self.block_hash()
+        hdr = await self.header(h)
+        number = int(hdr["number"], 16)
+        slot = None
+        for log in hdr["digest"]["logs"]:
+            try:
+                item = codec.decode_obj(DigestItem, bytes.fromhex(log[2:]))
+            except (codec.CodecError, ValueError):
+                continue
+            if item.kind == DIGEST_PRE_RUNTIME and item.engine == AURA_ENGINE and len(item.data) == 8:
+                slot = int.from_bytes(item.data, "little")
+        raw = await self.rpc("state_getStorage", "0x" + storage_prefix("Timestamp", "Now").hex(), h)
+        now_ms = codec.decode(bytes.fromhex(raw[2:])) if raw else 0
+        if not now_ms or not slot:
+            return number, int(time.time() * 1000), DEFAULT_BLOCK_TIME_MS
+        return number, now_ms, max(1, now_ms // slot)
+
+    async def reveal_plan(self, netuid: int, block_time_ms: int | None = None) -> dict:
+        """When a timelocked commit sent now would be revealed: {"commit_epoch", "reveal_epoch",
+        "reveal_block" (the reveal epoch's first block), "reveal_time" (Unix s, estimated),
+        "reveal_round", "block_time_ms", "last_stored_round"}. The reveal round is drand's round at
+        the estimated time of the reveal epoch's first block (head timestamp + the blocks until
+        then times the block time), never below the chain's last stored round. Blocks can come
+        later than their slot but never earlier, so the round's pulse is due by that block."""
+        hp = await self.hyperparameters(netuid)
+        if hp is None:
+            raise ValueError(f"there is no subnet {netuid}: list the subnets with subnets()")
+        st = await self.drand_status()
+        head, now_ms, slot_ms = await self.chain_clock()
+        block_ms = block_time_ms or slot_ms
+        tempo = hp["tempo"]
+        commit_epoch = epoch_of_block(head + 1, tempo, netuid)  # the block the commit lands in
+        reveal_epoch = commit_epoch + hp["commit_reveal_period"]
+        reveal_block = epoch_first_block(reveal_epoch, tempo, netuid)
+        reveal_time = (now_ms + max(0, reveal_block - head) * block_ms) / 1000
+        round_ = max(drand_round_at(reveal_time, st["genesisTime"], st["period"]), st["lastStoredRound"])
+        return {"commit_epoch": commit_epoch, "reveal_epoch": reveal_epoch, "reveal_block": reveal_block,
+                "reveal_time": reveal_time, "reveal_round": round_, "block_time_ms": block_ms,
+                "last_stored_round": st["lastStoredRound"]}
+
+    async def commit_timelocked_weights(
+        self,
+        hotkey_key: Keypair,
+        netuid: int,
+        uids: list[int],
+        weights: list[float] | list[int],
+        version_key: int = 0,
+        reveal_round: int | None = None,
+        wait: str = "inblock",
+        block_time_ms: int | None = None,
+    ) -> tuple[ExtrinsicResult, dict]:
+        """Commit weights encrypted to a drand round (subnets with commit_reveal_version 4); the
+        chain decrypts and sets them itself in the reveal epoch (commit epoch + the subnet's
+        commit_reveal_period) once that round's pulse is stored: there is nothing to reveal.
+
+        Weights are scaled to u16 as in commit_weights; the payload (hotkey, uids, values,
+        version_key: bittensor-drand's format) is encrypted to the chain's beacon key
+        (drand_status()["publicKey"]). `reveal_round` defaults to reveal_plan()'s; `block_time_ms`
+        overrides the block time read from the chain. Returns (result, record) with record
+        {"netuid", "reveal_round", "reveal_epoch", "uids", "values", "version_key", "hash"} (hash:
+        blake2_256 of the ciphertext, as in the TimelockedWeightsCommitted event).
+
+            r, rec = c.commit_timelocked_weights(keypair_from_uri("//Bob//v"), 1, [0, 2], [0.25, 0.75])
+            print(r.success, rec["reveal_round"], rec["reveal_epoch"])
+        """
+        from runtime.support import tlock  # noqa: PLC0415
+
+        uids = list(uids)
+        values = weights_to_u16(uids, list(weights))
+        plan = await self.reveal_plan(netuid, block_time_ms)
+        if reveal_round is None:
+            reveal_round = plan["reveal_round"]
+        st = await self.drand_status()
+        payload = tlock.encode_weights_payload(hotkey_key.public, uids, values, version_key)
+        commit = await asyncio.to_thread(
+            tlock.encrypt, bytes.fromhex(st["publicKey"][2:]), reveal_round, payload, os.urandom(76)
+        )
+        record = {"netuid": netuid, "reveal_round": reveal_round, "reveal_epoch": plan["reveal_epoch"],
+                  "uids": uids, "values": values, "version_key": version_key,
+                  "hash": "0x" + blake2_256(commit).hex()}
+        r = await self._subtensor(
+            hotkey_key, "commit_timelocked_weights", netuid, commit, reveal_round, TIMELOCK_VERSION, wait=wait
+        )
+        return r, record
+
     async def serve_axon(
         self,
         hotkey_key: Keypair,
@@ -636,6 +762,56 @@ class AsyncClient:
         self, netuid: int, hotkey: str | bytes | Keypair, at: str | None = None
     ) -> list[dict] | None:
         return await self.rpc("subnetInfo_getPendingCommits", netuid, "0x" + to_account(hotkey).hex(), *self._at(at))
+
+    async def timelocked_commits(self, netuid: int, at: str | None = None) -> list[dict] | None:
+        """The subnet's pending timelocked commits: [{"hotkey", "epoch", "block", "reveal_epoch",
+        "reveal_round", "hash", "size"}] (None: no such subnet)."""
+        return await self.rpc("subnetInfo_getTimelockedCommits", netuid, *self._at(at))
+
+    async def timelock_outcomes(self, netuid: int, last_blocks: int = 32) -> list[dict]:
+        """What the chain did with timelocked commits on `netuid` in the last `last_blocks` blocks
+        (from the TimelockedWeightsRevealed / TimelockedWeightsDropped events), oldest first:
+        [{"block", "hotkey" (SS58), "revealed": bool, "reason": None or the drop reason's name}]."""
+        from runtime.support.keys import ss58_encode  # noqa: PLC0415
+
+        head, _ = await self.best_block()
+        numbers = range(max(1, head - last_blocks + 1), head + 1)
+
+        async def one(n: int) -> list[dict]:
+            h = await self.block_hash(n)
+            out = []
+            for e in await self.events(h) if h else []:
+                name, f = e["name"], e["fields"]
+                if name not in ("SubtensorModule.TimelockedWeightsRevealed", "SubtensorModule.TimelockedWeightsDropped"):
+                    continue
+                if f.get("netuid") != netuid:
+                    continue
+                who = f["who"]
+                hot = ss58_encode(bytes.fromhex(who[2:])) if isinstance(who, str) and who.startswith("0x") else who
+                revealed = name.endswith("Revealed")
+                reason = None
+                if not revealed:
+                    code = f.get("reason", -1)
+                    reason = DROP_REASONS[code] if 0 <= code < len(DROP_REASONS) else str(code)
+                out.append({"block": n, "hotkey": hot, "revealed": revealed, "reason": reason})
+            return out
+
+        found = await asyncio.gather(*(one(n) for n in numbers))
+        return [x for xs in found for x in xs]
+
+    # ------------------------------------------------------------------ drand
+    async def drand_status(self, at: str | None = None) -> dict:
+        """The chain's beacon: {"beacon", "publicKey", "genesisTime", "period", "lastStoredRound",
+        "oldestStoredRound", "storedPulses", ...}.
+
+            st = c.drand_status(); print(st["beacon"], st["lastStoredRound"])
+        """
+        return await self.rpc("drand_status", *self._at(at))
+
+    async def pulse(self, round_: int, at: str | None = None) -> dict | None:
+        """A stored pulse {"round", "randomness", "signature"} (hex), or None when the chain does
+        not hold that round."""
+        return await self.rpc("drand_getPulse", round_, *self._at(at))
 
     async def events(self, block_hash: str | None = None) -> list[dict]:
         return await self.rpc("chain_getEvents", *self._at(block_hash))

@@ -9,8 +9,10 @@
 Keys: `--uri` is the coldkey (pays, owns), `--hotkey-uri` the hotkey (signs weights, is registered);
 both take secret URIs such as //Alice or //Alice//hot. Every command takes `--url`, `--json` and
 `--no-prompt` (commands that spend TAO ask before they do, on a terminal). Weights are given as
-`--uids 1,2,3 --weights 0.2,0.3,0.5`. `weights commit` keeps the salt and values in a local file
-(`~/.taochain/commits.json`, or --commit-file) so that `weights reveal --netuid N` needs nothing more.
+`--uids 1,2,3 --weights 0.2,0.3,0.5`. `weights commit` follows the subnet's commit_reveal_version:
+4 (the default) encrypts the weights to a drand round and the chain reveals them itself in the reveal
+epoch; 2 keeps the salt and values in a local file (`~/.taochain/commits.json`, or --commit-file) so
+that `weights reveal --netuid N` needs nothing more. `metagraph` lists the pending timelocked commits.
 """
 
 from __future__ import annotations
@@ -240,6 +242,7 @@ _HPARAM_ITEMS = {
     "commit_reveal_period": "RevealPeriodEpochs", "commit_reveal_weights_enabled": "CommitRevealWeightsEnabled",
     "liquid_alpha_enabled": "LiquidAlphaOn", "bonds_penalty": "BondsPenalty", "yuma3_enabled": "Yuma3On",
     "pow_registration_allowed": "NetworkPowRegistrationAllowed", "max_n": "MaxAllowedUids",
+    "commit_reveal_version": "CommitRevealVersion",
 }
 
 
@@ -430,21 +433,53 @@ def weights_commit(
     netuid: int = typer.Option(..., "--netuid"), uids: str = typer.Option(..., "--uids", help="e.g. 1,2,3"),
     weights: str = typer.Option(..., "--weights", help="e.g. 0.2,0.3,0.5"),
     version_key: int = typer.Option(0, "--version-key"), hotkey_uri: str = HOTKEY, url: str = URL,
+    timelock: bool = typer.Option(
+        False, "--timelock",
+        help="commit encrypted to a drand round (the chain reveals it); default: as the subnet's commit_reveal_version",
+    ),
+    reveal_round: int | None = typer.Option(
+        None, "--reveal-round", help="timelocked: the drand round to encrypt to (default: the reveal epoch's)"
+    ),
     commit_file: Path = COMMIT_FILE, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Commit weights (hidden by a salted hash); `weights reveal` shows them in the reveal epoch."""
+    """Commit weights: timelocked (commit_reveal_version 4) or by hash (version 2).
+
+    On a subnet with commit_reveal_version 4 (or with --timelock) they are encrypted to a drand round and the chain decrypts and sets them itself in the reveal epoch;
+    with version 2 they are hidden by a salted hash kept in the commit file, and `weights reveal`
+    shows them in the reveal epoch."""
     u, w = _weights(uids, weights)
     hot = _key(hotkey_uri, "--hotkey-uri")
     with _client(url) as c:
+        hp = c.hyperparameters(netuid)
+        _need(hp, netuid)
+        if timelock or reveal_round is not None or hp.get("commit_reveal_version") == 4:
+            return _commit_timelocked(c, hot, netuid, u, w, version_key, reveal_round, as_json)
         r, record = c.commit_weights(hot, netuid, u, w, version_key=version_key)
         info = c.subnet(netuid) if r.success else None
     if r.success:
         record = {**record, "hotkey": hot.ss58, "url": url, "block": r.block_number}
         _save_commits(commit_file, [*_load_commits(commit_file), record])
-    extra = {"hash": record["hash"]}
+    extra = {"mode": "hash", "hash": record["hash"]}
     if info is not None:
         extra["reveal"] = f"in the next epoch, in about {info['blocks_until_next_epoch'] + 1} blocks"
     _report(r, f"weights committed on subnet {netuid}", as_json, extra)
+    return None
+
+
+def _commit_timelocked(
+    c: Any, hot: Keypair, netuid: int, u: list[int], w: list[float], version_key: int, reveal_round: int | None,
+    as_json: bool,
+) -> None:
+    r, rec = c.commit_timelocked_weights(hot, netuid, u, w, version_key=version_key, reveal_round=reveal_round)
+    extra = {
+        "mode": "timelock", "hash": rec["hash"], "reveal_round": rec["reveal_round"],
+        "reveal_epoch": rec["reveal_epoch"], "values": rec["values"],
+    }
+    if r.success:
+        extra["reveal"] = (f"the chain decrypts and sets these weights itself in epoch {rec['reveal_epoch']}, once "
+                           f"drand round {rec['reveal_round']} is stored; nothing to reveal, nothing kept locally")
+    _report(r, f"weights committed on subnet {netuid} (timelocked to drand round {rec['reveal_round']})", as_json,
+            extra)
 
 
 @weights_app.command("reveal")
@@ -455,8 +490,10 @@ def weights_reveal(
     no_wait: bool = typer.Option(False, "--no-wait", help="submit now even before the reveal epoch"),
     as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Reveal this hotkey's oldest pending commit on the subnet, from the local commit file.
-    Waits for the commit's reveal epoch if it has not begun (unless --no-wait)."""
+    """Reveal this hotkey's oldest pending hash commit on the subnet, from the local commit file.
+
+    Waits for the commit's reveal epoch if it has not begun (unless --no-wait). Timelocked commits
+    (commit_reveal_version 4) need no reveal: the chain opens them itself."""
     hot = _key(hotkey_uri, "--hotkey-uri")
     records = _load_commits(commit_file)
     mine = [r for r in records if r.get("netuid") == netuid and r.get("hotkey") == hot.ss58]
@@ -464,6 +501,17 @@ def weights_reveal(
         pending = {p["hash"]: p for p in c.pending_commits(netuid, hot.public) or []}
         live = [r for r in mine if r["hash"] in pending]
         if not live:
+            hp = c.hyperparameters(netuid)
+            _need(hp, netuid)
+            if hp.get("commit_reveal_version") == 4:
+                tl = [x for x in c.timelocked_commits(netuid) or [] if x["hotkey"] == hot.ss58]
+                more = "".join(
+                    f"\n  pending: epoch {x['epoch']} -> reveal epoch {x['reveal_epoch']}, drand round {x['reveal_round']}"
+                    for x in tl
+                )
+                _fail(f"subnet {netuid} takes timelocked commits (commit_reveal_version 4): the chain reveals them "
+                      f"itself in their reveal epoch, there is nothing to reveal; see `taochain metagraph {netuid}`"
+                      + more)
             _fail(f"no pending commit of {hot.ss58} on subnet {netuid} is in {commit_file}; commit first")
         rec = live[0]
         if not no_wait:
@@ -503,10 +551,20 @@ def metagraph_cmd(
     netuid: int = typer.Argument(..., help="subnet id"), url: str = URL, as_json: bool = JSON,
     no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """The subnet's neurons: stake, permits, trust, consensus, incentive, dividends, emission."""
+    """The subnet's neurons: stake, permits, trust, consensus, incentive, dividends, emission.
+
+    Below: the subnet's pending timelocked weight commits (hotkey, commit epoch, reveal epoch, drand round) and the
+    weights the chain revealed (or dropped) in the last blocks."""
     with _client(url) as c:
         mg = c.metagraph(netuid)
-    _need(mg, netuid)
+        _need(mg, netuid)
+        hp = c.hyperparameters(netuid) or {}
+        timelocked = hp.get("commit_reveal_version") == 4
+        commits = (c.timelocked_commits(netuid) or []) if timelocked else []
+        window = min(hp.get("tempo", 0) + 1, 64)
+        outcomes = c.timelock_outcomes(netuid, window) if timelocked else []
+        last_stored = c.drand_status()["lastStoredRound"] if commits else None
+    uid_of_hot = {n["hotkey"]: n["uid"] for n in mg["neurons"]}
     t = Table(title=f"Metagraph of subnet {netuid} at block #{mg['block']}")
     for col in ("uid", "hotkey", "stake τ", "VP", "act", "vtrust", "cons", "incent", "divs", "emis τ", "upd",
                 "axon"):
@@ -522,7 +580,30 @@ def metagraph_cmd(
             f"{n['dividends'] / 65535:.4f}", _t(n["emission"]), str(n["last_update"]),
             "-" if ax is None else f"{ax['ip']}:{ax['port']}",
         )
-    _emit(as_json, mg, t)
+    if as_json:
+        print(json.dumps({**mg, "timelocked_commits": commits, "timelock_outcomes": outcomes}))
+        return
+    console.print(t)
+    if not timelocked:
+        return
+    if commits:
+        ct = Table(title=f"Pending timelocked commits (the chain reveals them; last stored drand round {last_stored})")
+        for col in ("uid", "hotkey", "commit epoch", "block", "reveal epoch", "drand round", "bytes"):
+            ct.add_column(col, justify="right")
+        for x in commits:
+            ct.add_row(str(uid_of_hot.get(x["hotkey"], "-")), _ss58(x["hotkey"]), str(x["epoch"]), str(x["block"]),
+                       str(x["reveal_epoch"]), str(x["reveal_round"]), str(x["size"]))
+        console.print(ct)
+    else:
+        console.print("No pending timelocked commits.")
+    if outcomes:
+        parts = []
+        for o in outcomes:
+            who = f"uid {uid_of_hot.get(o['hotkey'], '?')} ({_ss58(o['hotkey'])})"
+            parts.append(f"  #{o['block']}: {who} " + ("[green]revealed[/green]" if o["revealed"]
+                                                       else f"[red]dropped[/red] ({o['reason']})"))
+        console.print(f"Timelocked commits the chain opened in the last {window} blocks:")
+        console.print("\n".join(parts))
 
 
 metagraph_cmd = guard(metagraph_cmd)

@@ -9,10 +9,17 @@ runs as its own `taochain node` process (own session, own log file) on rpc_port_
 p2p_port_base+i and prometheus_port_base+i, with a deterministic network identity
 (blake2b-256(b"taochain-testnet-node-key" + name)) and every other node as a bootnode.
 
+The chain's randomness beacon is a local t-of-n threshold beacon (node/beacon.py) dealt afresh for
+each launch: random polynomial coefficients (t = a majority of the nodes unless --beacon-threshold),
+the group key, the share keys, t, the launch time and the period (--beacon-period, 3 s by default)
+go in the chain spec's `drand` section, and node i's secret share in <its base path>/beacon-share.json
+(mode 0600), passed with --beacon-share.
+
 The TOML file:
 
     [settings]
     block_time_ms = 1000        # optional; also rpc_port_base, p2p_port_base, prometheus_port_base
+    beacon_period = 3           # optional: seconds per beacon round; beacon_threshold = t (default n//2+1)
 
     [[nodes]]
     name = "alice"
@@ -26,6 +33,7 @@ import concurrent.futures
 import dataclasses
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -42,7 +50,8 @@ from typing import Any
 
 import typer
 
-from runtime.presets import ChainSpec, local
+from runtime.presets import ChainSpec, DrandSpec, default_threshold, local
+from runtime.support import bls
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import DEV_ACCOUNTS, InvalidKey, b58encode, keypair_from_seed, keypair_from_uri
 
@@ -72,10 +81,16 @@ class NodePlan:
     base_path: Path
     log_path: Path
     bootnodes: tuple[str, ...] = ()
+    beacon_index: int | None = None  # the node's local-beacon share (1-based), dealt by plan_from_config
+    beacon_secret: int | None = dataclasses.field(default=None, repr=False)
 
     @property
     def node_key_hex(self) -> str:
         return self.node_key_seed.hex()
+
+    @property
+    def beacon_share_path(self) -> Path:
+        return self.base_path / "beacon-share.json"
 
     @property
     def multiaddr(self) -> str:
@@ -95,6 +110,7 @@ class NodePlan:
             "rpc_port": self.rpc_port, "p2p_port": self.p2p_port, "prometheus_port": self.prometheus_port,
             "rpc_url": self.rpc_url, "metrics_url": self.metrics_url,
             "base_path": str(self.base_path), "log_path": str(self.log_path), "bootnodes": list(self.bootnodes),
+            "beacon_share": str(self.beacon_share_path) if self.beacon_secret is not None else None,
         }
 
 
@@ -120,6 +136,8 @@ class TestnetConfig:
     rpc_port_base: int = 9944
     p2p_port_base: int = 30333
     prometheus_port_base: int = 9615
+    beacon_period: int = 3  # seconds per round of the local beacon
+    beacon_threshold: int | None = None  # None: default_threshold(len(nodes))
 
 
 def peer_id_of(public: bytes) -> str:
@@ -143,31 +161,45 @@ def authority_names(n: int) -> tuple[str, ...]:
 
 def default_config(
     nodes: int, *, rpc_port_base: int = 9944, p2p_port_base: int = 30333,
-    prometheus_port_base: int = 9615, block_time_ms: int = 1000,
+    prometheus_port_base: int = 9615, block_time_ms: int = 1000, beacon_period: int = 3,
+    beacon_threshold: int | None = None,
 ) -> TestnetConfig:
     if not 1 <= nodes <= MAX_NODES:
         raise ValueError(f"nodes must be between 1 and {MAX_NODES}, got {nodes}")
     return TestnetConfig(
         nodes=tuple(NodeConfig(name, "//" + name) for name in authority_names(nodes)),
         block_time_ms=block_time_ms, rpc_port_base=rpc_port_base, p2p_port_base=p2p_port_base,
-        prometheus_port_base=prometheus_port_base,
+        prometheus_port_base=prometheus_port_base, beacon_period=beacon_period, beacon_threshold=beacon_threshold,
     )
 
 
 def plan_testnet(
     nodes: int, base_dir: Path, rpc_port_base: int = 9944, p2p_port_base: int = 30333,
-    prometheus_port_base: int = 9615, block_time_ms: int = 1000,
+    prometheus_port_base: int = 9615, block_time_ms: int = 1000, beacon_period: int = 3,
+    beacon_threshold: int | None = None,
 ) -> tuple[ChainSpec, list[NodePlan]]:
-    """The chain spec (local(nodes), block_time_ms slots) and one NodePlan per authority."""
+    """The chain spec (local(nodes), block_time_ms slots, a freshly dealt beacon) and one NodePlan
+    per authority."""
     cfg = default_config(
         nodes, rpc_port_base=rpc_port_base, p2p_port_base=p2p_port_base,
-        prometheus_port_base=prometheus_port_base, block_time_ms=block_time_ms,
+        prometheus_port_base=prometheus_port_base, block_time_ms=block_time_ms, beacon_period=beacon_period,
+        beacon_threshold=beacon_threshold,
     )
     return plan_from_config(cfg, base_dir)
 
 
+def deal_beacon(n: int, threshold: int, period: int, genesis_time: int | None = None) -> tuple[DrandSpec, list[int]]:
+    """A fresh local t-of-n beacon: its chain-spec section (dev_seed False) and the n secret shares
+    (share i belongs to authority i-1), from random coefficients."""
+    coeffs = [1 + secrets.randbelow(bls.R - 1) for _ in range(threshold)]
+    group_pk, shares, share_pks = bls.deal_shares(coeffs, n)
+    start = int(time.time()) if genesis_time is None else genesis_time
+    return DrandSpec("local", group_pk, start, period, 216_000, threshold, tuple(share_pks), False), shares
+
+
 def plan_from_config(cfg: TestnetConfig, base_dir: Path) -> tuple[ChainSpec, list[NodePlan]]:
-    """The chain spec (local(n) with the configured nodes' keys as authorities) and the node plans."""
+    """The chain spec (local(n) with the configured nodes' keys as authorities and a freshly dealt
+    beacon starting now) and the node plans (each with its beacon share)."""
     _check_config(cfg)
     base_dir = Path(base_dir)
     keys = []
@@ -176,7 +208,10 @@ def plan_from_config(cfg: TestnetConfig, base_dir: Path) -> tuple[ChainSpec, lis
             keys.append(keypair_from_uri(n.key_uri).public)
         except InvalidKey as exc:
             raise ValueError(f"nodes[{i}].key_uri: {exc}") from None
-    spec = dataclasses.replace(local(len(cfg.nodes)), authorities=tuple(keys)).with_slot_duration(cfg.block_time_ms)
+    count = len(cfg.nodes)
+    threshold = cfg.beacon_threshold if cfg.beacon_threshold is not None else default_threshold(count)
+    drand, shares = deal_beacon(count, threshold, cfg.beacon_period)
+    spec = dataclasses.replace(local(count), authorities=tuple(keys), drand=drand).with_slot_duration(cfg.block_time_ms)
     plans = []
     for i, n in enumerate(cfg.nodes):
         seed = node_key_seed(n.name)
@@ -187,6 +222,7 @@ def plan_from_config(cfg: TestnetConfig, base_dir: Path) -> tuple[ChainSpec, lis
             p2p_port=n.p2p_port if n.p2p_port is not None else cfg.p2p_port_base + i,
             prometheus_port=n.prometheus_port if n.prometheus_port is not None else cfg.prometheus_port_base + i,
             base_path=base_dir / n.name.lower(), log_path=base_dir / f"{n.name}.log",
+            beacon_index=i + 1, beacon_secret=shares[i],
         ))
     _check_ports(plans)
     return spec, [
@@ -199,6 +235,11 @@ def _check_config(cfg: TestnetConfig) -> None:
         raise ValueError(f"nodes: a testnet has 1 to {MAX_NODES} nodes, got {len(cfg.nodes)}")
     if cfg.block_time_ms < MIN_BLOCK_TIME_MS:
         raise ValueError(f"block_time_ms must be at least {MIN_BLOCK_TIME_MS}, got {cfg.block_time_ms}")
+    if cfg.beacon_period < 1:
+        raise ValueError(f"beacon_period must be at least 1 second, got {cfg.beacon_period}")
+    if cfg.beacon_threshold is not None and not 1 <= cfg.beacon_threshold <= len(cfg.nodes):
+        raise ValueError(f"beacon_threshold must be between 1 and the number of nodes ({len(cfg.nodes)}), "
+                         f"got {cfg.beacon_threshold}")
     for field in ("rpc_port_base", "p2p_port_base", "prometheus_port_base"):
         base = getattr(cfg, field)
         if not 1 <= base or base + len(cfg.nodes) - 1 > 65535:
@@ -225,7 +266,8 @@ def _check_ports(plans: Sequence[NodePlan]) -> None:
 
 # --- config files --------------------------------------------------------------------------------
 
-_SETTINGS = ("block_time_ms", "rpc_port_base", "p2p_port_base", "prometheus_port_base")
+_SETTINGS = ("block_time_ms", "rpc_port_base", "p2p_port_base", "prometheus_port_base", "beacon_period",
+             "beacon_threshold")
 _NODE_FIELDS = ("name", "key_uri", "rpc_port", "p2p_port", "prometheus_port")
 
 
@@ -357,7 +399,18 @@ def node_command(plan: NodePlan, spec_path: Path, flags: frozenset[str] | None =
     if has("--bootnodes"):
         for addr in plan.bootnodes:
             argv += ["--bootnodes", addr]
+    if plan.beacon_secret is not None and has("--beacon-share"):
+        argv += ["--beacon-share", str(plan.beacon_share_path)]
     return argv
+
+
+def write_beacon_share(plan: NodePlan) -> None:
+    """Write `plan`'s beacon share file (mode 0600) if it has a share."""
+    if plan.beacon_secret is None or plan.beacon_index is None:
+        return
+    from node.beacon import write_share_file  # noqa: PLC0415
+
+    write_share_file(plan.beacon_share_path, plan.beacon_index, plan.beacon_secret)
 
 
 # --- the running testnet -------------------------------------------------------------------------
@@ -477,6 +530,7 @@ class Testnet:
         try:
             for p in self.plans:
                 p.base_path.mkdir(parents=True, exist_ok=True)
+                write_beacon_share(p)
                 log = open(p.log_path, "ab")
                 self._logs.append(log)
                 self.procs[p.name] = subprocess.Popen(
@@ -725,6 +779,9 @@ def register(app: typer.Typer) -> None:
                                                         help="node i: metrics on base+i [9615]"),
         keep: bool = typer.Option(False, "--keep", help="keep the base dir (databases, logs) at exit"),
         config: str | None = typer.Option(None, "--config", help="TOML testnet config ([settings], [[nodes]])"),
+        beacon_period: int | None = typer.Option(None, "--beacon-period", help="seconds per beacon round [3]"),
+        beacon_threshold: int | None = typer.Option(None, "--beacon-threshold",
+                                                    help="partials a beacon round needs [a majority of the nodes]"),
         duration: float | None = typer.Option(None, "--duration", help="stop after SECONDS (default: Ctrl-C)"),
         as_json: bool = typer.Option(False, "--json", help="print the plan and status lines as JSON"),
     ) -> None:
@@ -741,6 +798,7 @@ def register(app: typer.Typer) -> None:
             overrides = {k: v for k, v in (
                 ("block_time_ms", block_time_ms), ("rpc_port_base", rpc_port_base),
                 ("p2p_port_base", p2p_port_base), ("prometheus_port_base", prometheus_port_base),
+                ("beacon_period", beacon_period), ("beacon_threshold", beacon_threshold),
             ) if v is not None}
             cfg = dataclasses.replace(cfg, **overrides)
             own_dir = base_dir is None

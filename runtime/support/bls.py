@@ -129,9 +129,17 @@ class PyEccBackend(Backend):
     name = "py-ecc"
 
     def __init__(self) -> None:
-        from py_ecc import optimized_bls12_381 as o
-        from py_ecc.bls import point_compression as pc
-        from py_ecc.bls.hash_to_curve import hash_to_G1
+        import sys
+
+        limit = sys.getrecursionlimit()
+        try:
+            from py_ecc import optimized_bls12_381 as o
+            from py_ecc.bls import point_compression as pc
+            from py_ecc.bls.hash_to_curve import hash_to_G1
+        finally:
+            # py-ecc sets it to 100000, at which deep recursion (a deeply nested JSON request to
+            # the RPC) overflows the C stack instead of raising RecursionError
+            sys.setrecursionlimit(limit)
 
         self.o, self.pc, self._h2c = o, pc, hash_to_G1
         self.q = o.field_modulus

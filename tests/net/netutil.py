@@ -3,7 +3,9 @@
 `LocalNet(tmp_path, n)` plans n authorities (Alice, Bob, ...) with `taochain.testnet.plan_testnet`;
 each node can be started, killed (-9), interrupted (SIGINT) and restarted with the same base path,
 key and network identity, and polled over its JSON-RPC (HTTP). Extra nodes (for example a second
-process with an authority's key) can be added with `add_node`.
+process with an authority's key) can be added with `add_node`. As with `taochain testnet`, the
+chain's local beacon is dealt afresh (t = a majority, `beacon_period` seconds per round) and each
+authority node gets its share file (--beacon-share).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import keypair_from_seed
-from taochain.testnet import NodePlan, peer_id_of, plan_testnet, rpc_call
+from taochain.testnet import NodePlan, peer_id_of, plan_testnet, rpc_call, write_beacon_share
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -63,11 +65,17 @@ def wait_for(cond: Callable[[], Any], timeout: float, what: str | Callable[[], s
 class LocalNet:
     """n authority nodes (plus any added ones) as separate processes."""
 
-    def __init__(self, tmp_path: Path, n: int = 4, block_time_ms: int = 1000) -> None:
+    def __init__(
+        self, tmp_path: Path, n: int = 4, block_time_ms: int = 1000, beacon_period: int = 3,
+        beacon_threshold: int | None = None,
+    ) -> None:
         self.base_dir = Path(tmp_path) / "net"
         self.base_dir.mkdir(parents=True, exist_ok=True)
         ports = free_ports(2 * n)
-        spec, plans = plan_testnet(n, self.base_dir, block_time_ms=block_time_ms)
+        spec, plans = plan_testnet(
+            n, self.base_dir, block_time_ms=block_time_ms, beacon_period=beacon_period,
+            beacon_threshold=beacon_threshold,
+        )
         plans = [
             dataclasses.replace(p, rpc_port=ports[2 * i], p2p_port=ports[2 * i + 1], prometheus_port=0)
             for i, p in enumerate(plans)
@@ -106,6 +114,8 @@ class LocalNet:
         ]
         for addr in plan.bootnodes:
             argv += ["--bootnodes", addr]
+        if plan.beacon_secret is not None:
+            argv += ["--beacon-share", str(plan.beacon_share_path)]
         return argv
 
     def start(self, *names: str) -> None:
@@ -113,6 +123,7 @@ class LocalNet:
             assert not self.running(name), f"{name} is already running"
             plan = self.plans[name]
             plan.base_path.mkdir(parents=True, exist_ok=True)
+            write_beacon_share(plan)
             if name not in self._logs:
                 self._logs[name] = open(plan.log_path, "ab")  # noqa: SIM115 - closed by close()
             self.procs[name] = subprocess.Popen(

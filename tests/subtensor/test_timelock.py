@@ -330,3 +330,33 @@ def test_too_many_commits_per_epoch_counts_only_the_hotkeys_own(tl_subnet) -> No
     assert not rejected and epoch_of(chain, netuid, chain.number) == epoch
     assert len(get(chain, "TimelockedWeightCommits", netuid, epoch)) == cfg.max_pending_commits + 1
     noop(chain, VAL, S, "commit_timelocked_weights", netuid, ct, 1000, 4, error="TooManyUnrevealedCommits")
+
+
+def test_both_backends_reach_the_same_state() -> None:
+    """The runtime's BLS backend changes the speed, never the result: the same blocks (pulses,
+    commits revealed and dropped) give the same state root with arkworks and with py-ecc."""
+    roots = []
+    for backend in ("arkworks", "py-ecc"):
+        spec = dataclasses.replace(spec_with({"max_allowed_validators": 1}), drand=quicknet())
+        chain = ChainBuilder(spec, bls_backend=backend)
+        assert chain.runtime.drand.bls.name == backend
+        netuid = make_subnet(chain, ALICE, OWNER, start=True)
+        register(chain, netuid, M1, CHARLIE)
+        good = weights_ct_fixed(M1.public)
+        ok(chain, M1, S, "commit_timelocked_weights", netuid, good, 1000, 4)
+        epoch = epoch_of(chain, netuid, chain.number)
+        write(chain, P1000)
+        chain.run_to_block(reveal_block(chain, netuid, epoch))
+        assert sub(chain).weights_of(chain.ctx(), netuid, 1) == [(1, 65535)]
+        roots.append(chain.state_root())
+    assert roots[0] == roots[1]
+
+
+_FIXED: dict[bytes, bytes] = {}
+
+
+def weights_ct_fixed(hot: bytes) -> bytes:
+    """One ciphertext reused across chains (encryption is randomized)."""
+    if hot not in _FIXED:
+        _FIXED[hot] = weights_ct(hot, [1], [1])
+    return _FIXED[hot]
