@@ -58,10 +58,10 @@ def test_sdk_commits_timelocked_weights(node) -> None:
     plan = c.reveal_plan(netuid)
     assert plan["block_time_ms"] == 250
     assert abs(plan["reveal_round"] - rec["reveal_round"]) <= (plan["reveal_epoch"] - rec["reveal_epoch"]) * 2 + 2
-    if c.drand_status()["storedPulses"]:  # the dev node's beacon produces pulses: the chain reveals it
-        wait_for(lambda: any(o["hotkey"] == hot.ss58 and o["revealed"] for o in c.timelock_outcomes(netuid, 40)),
-                 30, "the chain's reveal")
-        assert c.neuron(netuid, 0)["weights"] == [[0, 65535]]
+    # the dev node's own beacon (1 of 1, from the public dev seed) stores pulses: the chain reveals it
+    wait_for(lambda: any(o["hotkey"] == hot.ss58 and o["revealed"] for o in c.timelock_outcomes(netuid, 40)),
+             30, "the chain's reveal")
+    assert c.neuron(netuid, 0)["weights"] == [[0, 65535]]
 
 
 def test_sdk_refused_on_a_hash_commit_subnet(node) -> None:
@@ -88,14 +88,15 @@ def test_cli_weights_commit_goes_timelocked_on_v4(node, tmp_path: Path) -> None:
     st = run("drand", "status", *U, "--json")
     assert st["publicKey"].startswith("0x") and "pendingCommits" in st
     assert "drand beacon" in run("drand", "status", *U)
-    if st["storedPulses"]:  # verify and decrypt with what the node holds (its beacon's key, its pulses)
-        p = c.pulse(st["lastStoredRound"])
-        assert run("drand", "verify", str(p["round"]), p["signature"], *U, "--json")["valid"] is True
-        assert run("drand", "verify", str(p["round"] + 1), p["signature"], *U, "--json", code=1)["valid"] is False
-        from runtime.support import tlock
+    # verify and decrypt with what the node holds (its beacon's key, its pulses)
+    st = wait_for(lambda: (s := run("drand", "status", *U, "--json"))["storedPulses"] and s, 15, "a stored pulse")
+    p = c.pulse(st["lastStoredRound"])
+    assert run("drand", "verify", str(p["round"]), p["signature"], *U, "--json")["valid"] is True
+    assert run("drand", "verify", str(p["round"] + 1), p["signature"], *U, "--json", code=1)["valid"] is False
+    from runtime.support import tlock
 
-        ct = tlock.encrypt(bytes.fromhex(st["publicKey"][2:]), p["round"], b"dev beacon", bytes(76))
-        assert run("drand", "decrypt", ct.hex(), "--round", str(p["round"]), *U, "--json")["text"] == "dev beacon"
+    ct = tlock.encrypt(bytes.fromhex(st["publicKey"][2:]), p["round"], b"dev beacon", bytes(76))
+    assert run("drand", "decrypt", ct.hex(), "--round", str(p["round"]), *U, "--json")["text"] == "dev beacon"
     mg = run("metagraph", str(netuid), *U, "--json")
     assert "timelocked_commits" in mg and mg["neurons"][0]["uid"] == 0
     assert "Metagraph of subnet" in run("metagraph", str(netuid), *U)
