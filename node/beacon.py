@@ -74,15 +74,19 @@ class BeaconConfigError(ValueError):
 # ---------------------------------------------------------------------- files
 
 
-def load_share_file(path: str | Path) -> tuple[int, int]:
-    """(index, secret) from a share file: JSON {"index": i >= 1, "secret": "<hex scalar>"}."""
-    where = f"--beacon-share {path}"
+def _read_text(path: str | Path, where: str) -> str:
     try:
-        text = Path(path).read_text()
+        return Path(path).read_text()
     except OSError as exc:
         raise BeaconConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise BeaconConfigError(f"{where}: not a text file") from None
+
+
+def load_share_file(path: str | Path) -> tuple[int, int]:
+    """(index, secret) from a share file: JSON {"index": i >= 1, "secret": "<hex scalar>"}."""
+    where = f"--beacon-share {path}"
+    text = _read_text(path, where)
     try:
         d = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -141,13 +145,7 @@ def parse_pulses(text: str, where: str = "pulses") -> list[Any]:
 def load_pulses_file(path: str | Path) -> list[Any]:
     """The entries of a `--drand-pulses` file (see parse_pulses); BeaconConfigError when unreadable."""
     where = f"--drand-pulses {path}"
-    try:
-        text = Path(path).read_text()
-    except OSError as exc:
-        raise BeaconConfigError(f"{where}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise BeaconConfigError(f"{where}: not a text file") from None
-    return parse_pulses(text, where)
+    return parse_pulses(_read_text(path, where), where)
 
 
 def _hex(v: Any, what: str) -> bytes:

@@ -63,3 +63,22 @@ def dev_node(tmp_path: Path, *extra: str) -> Iterator[tuple[str, subprocess.Pope
         except subprocess.TimeoutExpired:
             p.kill()
         log.close()
+
+
+def cli_runner(app: Any) -> Callable[..., Any]:
+    """`run(*args, code=0)`: invoke the typer `app` in-process, check the exit code, and answer the
+    last output line as JSON when `--json` is given (exit 0 or 1), else the output text."""
+    import json
+
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> Any:
+        r = runner.invoke(app, list(args))
+        assert r.exit_code == code, r.output
+        if "--json" in args and code in (0, 1):
+            return json.loads(r.output.strip().splitlines()[-1])
+        return r.output
+
+    return run

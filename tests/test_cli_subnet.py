@@ -7,22 +7,15 @@ import json
 from pathlib import Path
 
 import pytest
-from devnode import dev_node
-from typer.testing import CliRunner
+from devnode import cli_runner, dev_node
 
 from runtime.support.keys import keypair_from_uri
 from taochain.cli import app
 
 TAO = 10**9
-runner = CliRunner()
 
 
-def run(*args: str, code: int = 0) -> dict | list | str:
-    r = runner.invoke(app, list(args))
-    assert r.exit_code == code, r.output
-    if "--json" in args and code in (0, 1):
-        return json.loads(r.output.strip().splitlines()[-1])
-    return r.output
+run = cli_runner(app)
 
 
 @pytest.fixture(scope="module")

@@ -5,27 +5,19 @@ metagraph's commit table. The decrypt side is in tests/test_cli_drand.py (offlin
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from devnode import dev_node, wait_for
-from typer.testing import CliRunner
+from devnode import cli_runner, dev_node, wait_for
 
 from runtime.support.keys import keypair_from_uri
 from taochain.cli import app
 from taochain.client import Client, netuid_of
 
-runner = CliRunner()
 ALICE = keypair_from_uri("//Alice")
 
 
-def run(*args: str, code: int = 0) -> dict | list | str:
-    r = runner.invoke(app, list(args))
-    assert r.exit_code == code, r.output
-    if "--json" in args and code in (0, 1):
-        return json.loads(r.output.strip().splitlines()[-1])
-    return r.output
+run = cli_runner(app)
 
 
 @pytest.fixture(scope="module")

@@ -141,7 +141,8 @@ class WeightsMixin(Store):
         )
         self.internal_set_weights(ctx, hot, netuid, dests, weights, version_key)
 
-    def _commit(self, ctx: Ctx, hot: bytes, netuid: int, commit: bytes) -> None:
+    def _commit_checks(self, ctx: Ctx, hot: bytes, netuid: int, version: int, version_ok: bool) -> int:
+        """The checks shared by hash and timelocked commits, in subtensor's order; the uid."""
         s, now = ctx.state, ctx.block_number
         ensure(self.subnet_exists(ctx, netuid), Error.MechanismDoesNotExist, f"there is no subnet {netuid}")
         ensure(
@@ -149,16 +150,24 @@ class WeightsMixin(Store):
             Error.CommitRevealDisabled,
             "commit-reveal is off on this subnet: use set_weights",
         )
+        have = self.CommitRevealVersion.get(s, netuid)
         ensure(
-            self.CommitRevealVersion.get(s, netuid) == HASH_VERSION,
+            version_ok and have == version,
             Error.IncorrectCommitRevealVersion,
-            "this subnet takes timelocked commits (commit_reveal_version 4): use commit_timelocked_weights",
+            f"the commit's commit_reveal_version must be {version}" if have == version else
+            f"the subnet's commit_reveal_version is {have}: use "
+            + ("commit_timelocked_weights" if have == TIMELOCK_VERSION else "commit_weights"),
         )
         uid = self._uid_of(ctx, netuid, hot)
-        ensure(uid is not None, Error.HotKeyNotRegisteredInSubNet)
+        ensure(uid is not None, Error.HotKeyNotRegisteredInSubNet, "register the hotkey on this subnet first")
         last = self.LastUpdate.get(s, netuid)[uid]
         limit = self.WeightsSetRateLimit.get(s, netuid)
         ensure(last == 0 or now - last >= limit, Error.CommittingWeightsTooFast, f"wait {limit} blocks")
+        return uid
+
+    def _commit(self, ctx: Ctx, hot: bytes, netuid: int, commit: bytes) -> None:
+        s, now = ctx.state, ctx.block_number
+        uid = self._commit_checks(ctx, hot, netuid, HASH_VERSION, True)
         cur = self.current_epoch(ctx, netuid)
         period = self.RevealPeriodEpochs.get(s, netuid)
         queue = [c for c in self.WeightCommits.get(s, netuid, hot) if cur <= c.epoch + period]
@@ -293,24 +302,7 @@ class WeightsMixin(Store):
         hot = ensure_signed(origin)
         s, now = ctx.state, ctx.block_number
         ensure(len(commit) <= MAX_TIMELOCKED_COMMIT, Error.CommitTooLarge, f"at most {MAX_TIMELOCKED_COMMIT} bytes")
-        ensure(self.subnet_exists(ctx, netuid), Error.MechanismDoesNotExist, f"there is no subnet {netuid}")
-        ensure(
-            self.CommitRevealWeightsEnabled.get(s, netuid),
-            Error.CommitRevealDisabled,
-            "commit-reveal is off on this subnet: use set_weights",
-        )
-        version = self.CommitRevealVersion.get(s, netuid)
-        ensure(
-            commit_reveal_version == version == TIMELOCK_VERSION,
-            Error.IncorrectCommitRevealVersion,
-            f"the subnet's commit_reveal_version is {version}"
-            + (": use commit_weights" if version == HASH_VERSION else ""),
-        )
-        uid = self._uid_of(ctx, netuid, hot)
-        ensure(uid is not None, Error.HotKeyNotRegisteredInSubNet)
-        last = self.LastUpdate.get(s, netuid)[uid]
-        limit = self.WeightsSetRateLimit.get(s, netuid)
-        ensure(last == 0 or now - last >= limit, Error.CommittingWeightsTooFast, f"wait {limit} blocks")
+        uid = self._commit_checks(ctx, hot, netuid, TIMELOCK_VERSION, commit_reveal_version == TIMELOCK_VERSION)
         cur = self.current_epoch(ctx, netuid)
         entries = self.TimelockedWeightCommits.get(s, netuid, cur)
         ensure(
