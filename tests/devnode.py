@@ -37,15 +37,19 @@ def wait_for(cond: Callable[[], Any], timeout: float, what: str, ignore: tuple[t
 
 
 @contextlib.contextmanager
-def dev_node(tmp_path: Path, *extra: str) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Start a dev node (temporary database, 250 ms blocks); yield (ws url, process); stop it."""
+def dev_node(tmp_path: Path, *extra: str, chain: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start a dev node (temporary database, 250 ms blocks); yield (ws url, process); stop it.
+    `chain`: a chain-spec file instead of the dev preset (Alice authors; p2p on a free loopback port)."""
     from taochain.client import Client, ConnectionFailed
 
     port = free_port()
     log_path = tmp_path / "node.log"
     log = open(log_path, "wb")
+    which = ["--dev"] if chain is None else [
+        "--chain", str(chain), "--alice", "--port", str(free_port()), "--listen-host", "127.0.0.1"
+    ]
     p = subprocess.Popen(
-        [sys.executable, "-m", "taochain.cli", "node", "--dev", "--tmp", "--rpc-port", str(port),
+        [sys.executable, "-m", "taochain.cli", "node", *which, "--tmp", "--rpc-port", str(port),
          "--no-prometheus", "--block-time-ms", "250", *extra],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         start_new_session=True,
