@@ -37,11 +37,7 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:xdist -m '' tests/net
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_import.py
-	$(BIN)/python benchmarks/bench_rpc.py
-	$(BIN)/python benchmarks/bench_yuma.py
-	$(BIN)/python benchmarks/bench_subtensor.py
-	$(BIN)/python benchmarks/bench_network.py
+	$(BIN)/taochain bench all
 
 lint: $(STAMP)
 	$(BIN)/ruff check runtime pallets p2p node taochain tests benchmarks

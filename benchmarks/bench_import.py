@@ -132,11 +132,11 @@ def main() -> None:
     ap.add_argument("--accounts", default="10000,100000")
     ap.add_argument("--block-size", type=int, default=2000)
     ap.add_argument("--blocks", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    ap.add_argument("--quick", action="store_true", help="10k accounts, 2 blocks of 2000 (a smoke run)")
     args = ap.parse_args()
     sizes = [int(x) for x in args.accounts.split(",")]
     if args.quick:
-        sizes, args.block_size, args.blocks = [2000], 500, 1
+        sizes, args.block_size, args.blocks = [10000], 2000, 2
     bare = bare_verify_rate()
     print(f"bare ed25519 verification (pynacl {nacl.__version__}, one core): {bare:,.0f} /s")
     runs = [run(n, args.block_size, args.blocks, p) for n in sizes for p in (False, True)]

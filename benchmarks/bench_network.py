@@ -73,14 +73,13 @@ async def rpc(session: aiohttp.ClientSession, url: str, method: str, *params: An
 # ---------------------------------------------------------------------------------------- part 1 and 2
 
 
-def funded_spec(n_nodes: int, n_accounts: int, block_ms: int) -> tuple[Any, list[Any]]:
-    from runtime.presets import local
+def funded_spec(spec: Any, n_accounts: int) -> tuple[Any, list[Any]]:
+    """The testnet's own spec (its beacon shares were dealt for it) plus n pre-funded accounts."""
+    import dataclasses
+
     from runtime.support.keys import keypair_from_seed
 
     keys = [keypair_from_seed(blake2_256(b"bench-network-%d" % i)) for i in range(n_accounts)]
-    spec = local(n_nodes).with_slot_duration(block_ms)
-    import dataclasses
-
     spec = dataclasses.replace(spec, balances=spec.balances + tuple((k.public, 10 * TAO) for k in keys))
     return spec, keys
 
@@ -116,7 +115,7 @@ async def part_testnet(args: argparse.Namespace) -> dict[str, Any]:
     pb = free_base(12)
     spec, plans = plan_testnet(4, base, rpc_port_base=pb, p2p_port_base=pb + 4, prometheus_port_base=pb + 8,
                                block_time_ms=1000)
-    spec, keys = funded_spec(4, args.transfers, 1000)
+    spec, keys = funded_spec(spec, args.transfers)
     net = Testnet(spec, plans, base, owns_base_dir=True)
     net.start()
     urls = [f"http://127.0.0.1:{p.rpc_port}" for p in plans]
@@ -338,7 +337,7 @@ def part_sync(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="small: 15 s, 300 transfers, 500 blocks")
+    ap.add_argument("--quick", action="store_true", help="small: 15 s, 300 transfers, 1000 blocks")
     ap.add_argument("--seconds", type=float, default=40.0)
     ap.add_argument("--transfers", type=int, default=2000)
     ap.add_argument("--blocks", type=int, default=5000)
@@ -347,7 +346,7 @@ def main() -> None:
     ap.add_argument("--skip-sync", action="store_true")
     args = ap.parse_args()
     if args.quick:
-        args.seconds, args.transfers, args.blocks = 15.0, 300, 500
+        args.seconds, args.transfers, args.blocks = 15.0, 300, 1000
     out: dict[str, Any] = {"machine": machine(), "args": vars(args)}
     if not args.skip_testnet:
         out.update(asyncio.run(part_testnet(args)))

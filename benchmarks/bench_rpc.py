@@ -195,10 +195,10 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=8)
     ap.add_argument("--transfers", type=int, default=20000)
     ap.add_argument("--submitters", type=int, default=4, help="concurrent RPC connections submitting")
-    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="1 s per query measure, 2000 transfers")
     args = ap.parse_args()
     if args.quick:
-        args.seconds, args.transfers = 1.0, 500
+        args.seconds, args.transfers = 1.0, 2000
     print("== queries against a dev node (separate process)", flush=True)
     q = asyncio.run(queries(args))
     print(f"\n== end-to-end sTPS: {args.transfers} pre-signed transfers over RPC, 1 s blocks", flush=True)

@@ -110,7 +110,10 @@ def main() -> None:
     ap.add_argument("--depth", type=int, default=8, help="WS requests in flight per connection")
     ap.add_argument("--batch", type=int, default=10, help="requests per HTTP batch")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--quick", action="store_true", help="1 s per measure (smoke run)")
     args = ap.parse_args()
+    if args.quick:
+        args.seconds = 1.0
 
     parent, child = mp.get_context("spawn").Pipe()
     proc = mp.get_context("spawn").Process(target=_serve, args=(child,), daemon=True)
@@ -161,6 +164,9 @@ def main() -> None:
                     "python": platform.python_version(),
                     "cpus": os.cpu_count(),
                     "seconds": args.seconds,
+                    "clients": args.clients,
+                    "depth": args.depth,
+                    "batch": args.batch,
                     "rows": [
                         {"transport": t, "load": ld, "requests_per_s": round(r, 1)} for t, ld, r in rows
                     ],

@@ -283,6 +283,8 @@ def call_cases(b: Builder, fulls: list[Net], uids: int) -> list[Case]:
         def f(ctx: Ctx) -> None:
             for n in fulls:
                 sub.CommitRevealWeightsEnabled.set(ctx.state, n.netuid, on)
+                if on:  # hash commits (version 2): the dev preset's subnets default to timelocked ones (4)
+                    sub.CommitRevealVersion.set(ctx.state, n.netuid, 2)
         return f
 
     def set_weights_setup(ctx: Ctx) -> None:

@@ -90,7 +90,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, nargs="+", default=[500, 5000])
     parser.add_argument("--blocks", type=int, default=5)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--quick", action="store_true", help="10k keys, 500 changed keys, 3 blocks (smoke run)")
     args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.batches, args.blocks = [10_000], [500], 3
 
     rows = [run(size, min(batch, size), args.blocks) for size in args.sizes for batch in args.batches]
     meta = {
@@ -99,6 +102,7 @@ def main() -> None:
         "python": platform.python_version(),
         "msgpack": ".".join(map(str, msgpack.version)),
         "backend": "cpu",
+        "quick": args.quick,
     }
     print(f"trie update benchmark — {meta}")
     print()

@@ -1,19 +1,100 @@
 """Prometheus metrics of the node (default 127.0.0.1:9615/metrics), with Substrate's series names.
 
 Values are read from the node at scrape time (a custom collector), except the block import time,
-a histogram fed on every imported block.
+a histogram fed on every imported block, and the per-subnet epoch series (label `netuid`):
+
+- `taochain_subnet_neurons`: SubnetworkN at the best block (read at scrape time);
+- `taochain_subnet_epoch_seconds`: wall time of the Yuma call of the subnet's last epoch run by this
+  node (building or importing a block). Subnets due in the same block share one batched Yuma call,
+  so each gets that call's time;
+- `taochain_subnet_emission_rao`: rao the last EpochRun event paid (incentive + dividends + owner cut);
+- `taochain_subnet_epochs_total`: epochs this node saw run since it started.
+
+The epoch time is measured by wrapping the runtime's Yuma runner (`SubtensorModule.run_yuma`): the
+wrapper returns the runner's output untouched and writes nothing to the chain state, so consensus
+results do not depend on it.
 """
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from pallets.subtensor.events import EpochRun
+from runtime.support.dispatch import Ctx
+from runtime.support.storage import Overlay
+
 if TYPE_CHECKING:
     from node.service import Node
+
+
+class SubnetEpochStats:
+    """Per-subnet epoch observations: times the runtime's Yuma runner and reads EpochRun events."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
+        self.epoch_seconds: dict[int, float] = {}
+        self.emission_rao: dict[int, int] = {}
+        self.epochs: dict[int, int] = {}
+        self._last_yuma: float | None = None
+        sub = node.runtime.subtensor
+        inner = sub.run_yuma
+
+        def timed_yuma(batch: Any) -> Any:
+            t0 = time.perf_counter()
+            out = inner(batch)
+            self._last_yuma = time.perf_counter() - t0
+            return out
+
+        sub.run_yuma = timed_yuma
+
+    def on_block(self, _header: Any, events: tuple) -> None:
+        """After a block is committed: its EpochRun events get the Yuma time of that block."""
+        seconds, self._last_yuma = self._last_yuma, None
+        for rec in events:
+            ev = rec.fields
+            if not isinstance(ev, EpochRun):
+                continue
+            netuid = int(ev.netuid)
+            if seconds is not None:
+                self.epoch_seconds[netuid] = seconds
+            self.emission_rao[netuid] = int(ev.incentive) + int(ev.dividends) + int(ev.owner_cut)
+            self.epochs[netuid] = self.epochs.get(netuid, 0) + 1
+
+    def neurons(self) -> dict[int, int]:
+        """netuid -> SubnetworkN at the best block."""
+        n = self.node
+        state = Overlay(n.db.best_state())
+        sub = n.runtime.subtensor
+        ctx = Ctx(state, n.best.number, n.runtime)
+        return {netuid: sub.SubnetworkN.get(state, netuid) for netuid in sub.netuids(ctx)}
+
+    def collect(self) -> Any:
+        g = GaugeMetricFamily("taochain_subnet_neurons", "Neurons registered on the subnet (SubnetworkN)",
+                              labels=["netuid"])
+        for netuid, count in sorted(self.neurons().items()):
+            g.add_metric([str(netuid)], count)
+        yield g
+        g = GaugeMetricFamily("taochain_subnet_epoch_seconds",
+                              "Seconds of the Yuma call of the subnet's last epoch (batched subnets share it)",
+                              labels=["netuid"])
+        for netuid, sec in sorted(self.epoch_seconds.items()):
+            g.add_metric([str(netuid)], sec)
+        yield g
+        g = GaugeMetricFamily("taochain_subnet_emission_rao",
+                              "Rao paid by the subnet's last epoch (incentive + dividends + owner cut)",
+                              labels=["netuid"])
+        for netuid, rao in sorted(self.emission_rao.items()):
+            g.add_metric([str(netuid)], rao)
+        yield g
+        c = CounterMetricFamily("taochain_subnet_epochs", "Epochs run since the node started", labels=["netuid"])
+        for netuid, k in sorted(self.epochs.items()):
+            c.add_metric([str(netuid)], k)
+        yield c
 
 
 class _NodeCollector:
@@ -68,6 +149,9 @@ class NodeMetrics:
     def __init__(self, node: Node, version: str) -> None:
         self.registry = CollectorRegistry()
         self.registry.register(_NodeCollector(node, version))
+        self.subnets = SubnetEpochStats(node)
+        node.block_listeners.append(self.subnets.on_block)
+        self.registry.register(self.subnets)
         self.import_seconds = Histogram(
             "taochain_block_import_seconds", "Time to build or execute a block, seconds",
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5), registry=self.registry,

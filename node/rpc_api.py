@@ -258,6 +258,19 @@ def neuron_full_json(rt: Any, ctx: Ctx, netuid: int, uid: int) -> dict | None:
     return n
 
 
+def neurons_json(rt: Any, ctx: Ctx, netuid: int) -> list[dict] | None:
+    """Every neuron with its weights and bonds (neuronInfo_getNeurons, as subtensor's): the
+    neurons_lite_json entries plus "weights" and "bonds" ([uid, u16] pairs); None: no subnet."""
+    sub, s = rt.subtensor, ctx.state
+    neurons = neurons_lite_json(rt, ctx, netuid)
+    if neurons is None:
+        return None
+    for n in neurons:
+        n["weights"] = [list(p) for p in codec.unpack_pairs(sub.Weights.get(s, netuid, n["uid"]))]
+        n["bonds"] = [list(p) for p in codec.unpack_pairs(sub.Bonds.get(s, netuid, n["uid"]))]
+    return neurons
+
+
 def metagraph_json(rt: Any, ctx: Ctx, netuid: int) -> dict | None:
     neurons = neurons_lite_json(rt, ctx, netuid)
     if neurons is None:
@@ -657,6 +670,8 @@ class NodeRpc:
         m.register("drand_getPulse", lambda round, at=None: pulse_json(rt, v(at), round), [("round", is_uint), opt_hash])
         m.register("neuronInfo_getNeuronsLite", lambda netuid, at=None: neurons_lite_json(rt, v(at), netuid),
                    [net, opt_hash])
+        m.register("neuronInfo_getNeurons", lambda netuid, at=None: neurons_json(rt, v(at), netuid),
+                   [net, opt_hash])
         m.register("neuronInfo_getNeuron", lambda netuid, uid, at=None: neuron_full_json(rt, v(at), netuid, uid),
                    [net, ("uid", is_u16), opt_hash])
         m.register("delegateInfo_getDelegates", lambda at=None: delegates_json(rt, v(at)), [opt_hash])
@@ -682,7 +697,7 @@ class NodeRpc:
 
 __all__ = [
     "HYPERPARAMS", "NodeRpc", "delegates_json", "header_from_json", "header_json", "hyperparams_json",
-    "drand_status_json", "metagraph_json", "neuron_full_json", "neuron_json", "neurons_lite_json",
+    "drand_status_json", "metagraph_json", "neuron_full_json", "neuron_json", "neurons_json", "neurons_lite_json",
     "pending_commits_json", "pulse_json", "timelocked_commits_json",
     "stake_info_json", "subnet_info_json", "subnets_info_json",
 ]

@@ -136,6 +136,8 @@ class Node:
         self.head_listeners: list[Callable[[Header], None]] = []
         self.finality_listeners: list[Callable[[Header], None]] = []
         self.import_listeners: list[Callable[[float], None]] = []
+        # (header, events) of every committed block: observers only (metrics), never consensus
+        self.block_listeners: list[Callable[[Header, tuple], None]] = []
         self.blocks_authored = 0
         self._tasks: list[asyncio.Task] = []
         self._lock = asyncio.Lock()
@@ -360,6 +362,8 @@ class Node:
         )
         for fn in self.import_listeners:
             fn(seconds)
+        for fn in self.block_listeners:
+            fn(header, result.events)
         # blocks of a sync batch (not durable) are summed up by the informant instead
         log.log(logging.INFO if durable else logging.DEBUG, "✨ Imported #%d (%s)", header.number, short(h))
         if becomes_best:

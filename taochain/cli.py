@@ -6,10 +6,49 @@ import json
 
 import typer
 
-from runtime.support.keys import InvalidKey, keypair_from_uri
-from taochain.cli_common import console, fail, guard
+from runtime.support.keys import InvalidKey, keypair_from_uri, ss58_encode
+from taochain.cli_common import (
+    COLD_URI,
+    JSON,
+    NETWORK,
+    NO_PROMPT,
+    WALLET_NAME,
+    WALLET_PATH,
+    client,
+    coldkey,
+    confirm,
+    console,
+    epilog,
+    estimate_fee,
+    fail,
+    guard,
+    parse_tao,
+    refuse,
+    report,
+    spinner,
+    tau,
+)
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="taochain: a Bittensor-style chain in Python.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    help=(
+        "taochain: a Bittensor-style chain in Python, and a btcli-shaped client for it.\n\n"
+        "Client commands take --network local|ws://HOST:PORT (default $TAOCHAIN_NETWORK, else local = "
+        "ws://127.0.0.1:9944), --json (one JSON object on the last line) and --no-prompt; keys come from "
+        "--uri/--hotkey-uri (//Alice, //Alice//miner) or a wallet (-w NAME -H HOTKEY)."
+    ),
+    epilog=(
+        "[bold]Examples[/bold]\n\n"
+        "  [cyan]taochain node --dev[/cyan]                 a dev chain on ws://127.0.0.1:9944\n\n"
+        "  [cyan]taochain subnets create --uri //Alice --hotkey-uri //Alice//owner[/cyan]\n\n"
+        "  [cyan]taochain subnets register --netuid 1 --uri //Bob --hotkey-uri //Bob//validator[/cyan]\n\n"
+        "  [cyan]taochain subnets show --netuid 1[/cyan]\n\n"
+        "  [cyan]taochain sudo set --netuid 1 --param tempo --value 100 --uri //Alice[/cyan]\n\n"
+        "Aliases: subnet = subnets, wt = weights, st = stake, su = sudo."
+    ),
+)
 key_app = typer.Typer(no_args_is_help=True, help="Inspect keys (Substrate secret URIs, SS58 addresses).")
 app.add_typer(key_app, name="key")
 
@@ -167,12 +206,6 @@ def node_cmd(
         _fail(str(exc))
 
 
-def _client(url: str):
-    from taochain.client import Client
-
-    return Client(url)
-
-
 def _resolve_key(uri: str):
     try:
         return keypair_from_uri(uri)
@@ -180,93 +213,107 @@ def _resolve_key(uri: str):
         _fail(f"bad --uri: {exc}", 2)
 
 
-@app.command("transfer")
+@app.command(
+    "transfer",
+    epilog=epilog(
+        "taochain transfer --dest //Bob --amount 10 --uri //Alice",
+        "taochain transfer --dest 5FHneW46… --amount 1.5 -w mywallet --network ws://10.0.0.2:9944",
+        "taochain transfer --dest //Bob --all --keep-alive -w mywallet --no-prompt --json",
+    ),
+)
 @guard
 def transfer_cmd(
-    dest: str = typer.Option(..., "--dest", help="SS58 address, 0x account id or dev URI (//Bob)"),
-    amount: float = typer.Option(..., "--amount", help="TAO"),
-    uri: str = typer.Option("//Alice", "--uri", help="sender's secret URI"),
+    dest: str = typer.Option(..., "--dest", "--destination", help="SS58 address, 0x account id or dev URI (//Bob)"),
+    amount: str | None = typer.Option(None, "--amount", "-a", help="TAO to send"),
+    uri: str | None = COLD_URI,
+    wallet_name: str | None = WALLET_NAME,
+    wallet_path: str | None = WALLET_PATH,
     keep_alive: bool = typer.Option(False, "--keep-alive", help="refuse to reap the sender"),
     all_: bool = typer.Option(False, "--all", help="send everything (with --keep-alive: all but the ED)"),
-    url: str = typer.Option("ws://127.0.0.1:9944", "--url"),
+    network: str = NETWORK,
     wait: str = typer.Option("inblock", "--wait", help="none | inblock | finalized"),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = JSON,
+    no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Send TAO from --uri to --dest."""
-    from decimal import Decimal
+    """Send TAO from your coldkey (--uri or -w) to --dest."""
+    from taochain.client import to_account
 
-    key = _resolve_key(uri)
     if wait not in ("none", "inblock", "finalized"):
         _fail("--wait takes none, inblock or finalized", 2)
-    rao = int(Decimal(str(amount)) * TAO)
-    if rao <= 0 and not all_:
-        _fail("--amount must be positive", 2)
-    with _client(url) as c:
-        with console.status("submitting…") if not as_json else _nullcontext():
+    if amount is None and not all_:
+        _fail("give --amount TAO or --all", 2)
+    rao = 0 if all_ else parse_tao(amount or "0")
+    key = coldkey(uri, wallet_name, wallet_path)
+    dest_acct = to_account(dest)
+    with client(network) as c:
+        with spinner("Checking balance and fees…", as_json):
+            before = c.account(key.public)["free"]
             if all_:
-                r = c.transfer_all(key, dest, keep_alive, wait)
+                fee = estimate_fee(c, key, "Balances", "transfer_all", dest_acct, keep_alive)
             else:
-                r = c.transfer(key, dest, rao, keep_alive, wait)
-    out = {
-        "success": r.success, "message": r.message, "extrinsic_hash": r.extrinsic_hash,
-        "block_hash": r.block_hash, "block_number": r.block_number, "fee": r.fee,
-    }
-    if as_json:
-        print(json.dumps(out))
-    elif r.success:
-        where = f" in block #{r.block_number} ({r.block_hash})" if r.block_hash else ""
-        fee = f", fee {r.fee / TAO:.9f} TAO" if r.fee is not None else ""
-        console.print(f"[green]✔[/green] transfer {r.message}{where}{fee}")
-    else:
-        console.print(f"[red]✘[/red] transfer failed: {r.message}")
-    if not r.success:
-        raise typer.Exit(1)
+                name = "transfer_keep_alive" if keep_alive else "transfer_allow_death"
+                fee = estimate_fee(c, key, "Balances", name, dest_acct, rao)
+        if not all_ and rao + (fee or 0) > before:
+            refuse(as_json, "Balances.InsufficientBalance",
+                   f"{key.ss58} has {tau(before)} free, the transfer needs {tau(rao)} plus a fee of {tau(fee)}",
+                   "send less or fund the account")
+        confirm("Transfer", [("amount", "everything" if all_ else tau(rao)), ("from", key.ss58),
+                             ("to", ss58_encode(dest_acct)), ("fee", tau(fee)), ("network", c.url)],
+                no_prompt, as_json)
+        with spinner("Transferring…", as_json):
+            r = c.transfer_all(key, dest_acct, keep_alive, wait) if all_ else c.transfer(key, dest_acct, rao, keep_alive, wait)
+            after = c.account(key.public)["free"] if r.success and wait != "none" else None
+    what = f"sent {'everything' if all_ else tau(rao)} to {ss58_encode(dest_acct)}"
+    report(r, what, as_json, balance=None if after is None else (before, after))
 
 
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-@app.command("balance")
+@app.command(
+    "balance",
+    epilog=epilog("taochain balance //Alice", "taochain balance -w mywallet --json",
+                  "taochain balance 5FA9nQDV… --network ws://127.0.0.1:9944"),
+)
 @guard
 def balance_cmd(
-    who: str = typer.Argument(..., help="SS58 address, 0x account id or dev URI (//Alice)"),
-    url: str = typer.Option("ws://127.0.0.1:9944", "--url"),
-    as_json: bool = typer.Option(False, "--json"),
+    who: str | None = typer.Argument(None, help="SS58 address, 0x account id or dev URI (//Alice)"),
+    wallet_name: str | None = WALLET_NAME,
+    wallet_path: str | None = WALLET_PATH,
+    network: str = NETWORK,
+    as_json: bool = JSON,
 ) -> None:
     """Show an account's balances (TAO) and nonce."""
     from taochain.client import to_account
 
-    acct = to_account(who)
-    with _client(url) as c:
+    if who is None and not wallet_name:
+        _fail("give an ADDRESS_OR_URI or --wallet-name W", 2)
+    if who is not None:
+        acct = to_account(who)
+    else:
+        from taochain.wallet import Wallet
+
+        acct = Wallet(wallet_name, wallet_path).coldkeypub()
+    with client(network) as c, spinner("Reading the balance…", as_json):
         info = c.account(acct)
     if as_json:
-        print(json.dumps({"account": "0x" + acct.hex(), **info}))
+        print(json.dumps({"account": "0x" + acct.hex(), "ss58": ss58_encode(acct), **info}))
         return
     from rich.table import Table
 
-    from runtime.support.keys import ss58_encode
-
     t = Table(title=ss58_encode(acct))
-    for col in ("free (TAO)", "reserved (TAO)", "frozen (TAO)", "nonce"):
+    for col in ("free", "reserved", "frozen", "nonce"):
         t.add_column(col, justify="right")
-    t.add_row(*(f"{info[k] / TAO:,.9f}" for k in ("free", "reserved", "frozen")), str(info["nonce"]))
+    t.add_row(*(tau(info[k]) for k in ("free", "reserved", "frozen")), str(info["nonce"]))
     console.print(t)
 
 
-@app.command("block")
+@app.command("block", epilog=epilog("taochain block", "taochain block 12 --json", "taochain block 0xabc…"))
 @guard
 def block_cmd(
     at: str | None = typer.Argument(None, help="block number or 0x hash (default: best)"),
-    url: str = typer.Option("ws://127.0.0.1:9944", "--url"),
-    as_json: bool = typer.Option(False, "--json"),
+    network: str = NETWORK,
+    as_json: bool = JSON,
 ) -> None:
     """Show a block: header, extrinsics and events."""
-    with _client(url) as c:
+    with client(network) as c:
         if at is None:
             h = c.block_hash()
         elif at.startswith("0x"):
@@ -304,6 +351,8 @@ def _add_optional_groups() -> None:
     register(app)
     register_testnet(app)
     __import__("taochain.drand_cli", fromlist=["register"]).register(app)  # taochain drand
+    __import__("taochain.wallet_cli", fromlist=["register"]).register(app)  # taochain wallet
+    __import__("taochain.bench_cli", fromlist=["register"]).register(app)  # taochain bench
     try:
         from taochain.yuma_cli import app as yuma_app
     except ImportError:  # pragma: no cover - the Yuma package is optional during development

@@ -26,14 +26,17 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from runtime.support import codec, tx
 from runtime.support.hashing import blake2_256, commit_hash, storage_prefix
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
+
+if TYPE_CHECKING:
+    from taochain.metagraph import Metagraph
 
 DEFAULT_URL = "ws://127.0.0.1:9944"
 DEFAULT_BLOCK_TIME_MS = 12_000  # Bittensor's slot, when the chain's cannot be read (no block yet)
@@ -83,6 +86,18 @@ class ExtrinsicResult:
         if self.error is None:
             return None
         return ERROR_HINTS.get(self.error.rsplit(".", 1)[-1])
+
+    @property
+    def extrinsic_fee(self) -> int | None:
+        """The fee paid in rao (bittensor's ExtrinsicResponse name for `fee`)."""
+        return self.fee
+
+    def __iter__(self) -> Iterator[Any]:
+        """Unpacks as (success, message), like bittensor's ExtrinsicResponse:
+
+            ok, msg = c.transfer(alice, "//Bob", 10**9)
+        """
+        return iter((self.success, self.message))
 
     def __str__(self) -> str:
         if self.success:
@@ -234,6 +249,25 @@ def ws_url(url: str) -> str:
     return url
 
 
+NETWORKS = {"local": DEFAULT_URL}
+
+
+def resolve_network(network: str | None) -> str:
+    """A node URL from bittensor-style `network`: "local" ($BT_SUBTENSOR_CHAIN_ENDPOINT, else
+    ws://127.0.0.1:9944), a ws://, wss://, http:// or https:// URL, or host:port. None: "local"."""
+    if network is None or network == "local":
+        return os.environ.get("BT_SUBTENSOR_CHAIN_ENDPOINT") or DEFAULT_URL
+    if network in NETWORKS:
+        return NETWORKS[network]
+    if network.startswith(("ws://", "wss://", "http://", "https://")):
+        return network
+    if network in ("finney", "test", "archive", "latent-lite"):
+        raise ValueError(f"{network!r} is a Bittensor network, not a taochain one: give a node URL or 'local'")
+    if ":" in network:
+        return "ws://" + network
+    raise ValueError(f"unknown network {network!r}: give 'local' or a ws:// URL")
+
+
 def to_account(who: str | bytes | Keypair) -> bytes:
     """An account id from an SS58 address, 0x-hex, a dev URI (//Bob) or a Keypair."""
     if isinstance(who, Keypair):
@@ -253,10 +287,19 @@ def to_account(who: str | bytes | Keypair) -> bytes:
 
 
 class AsyncClient:
-    """asyncio JSON-RPC client. Use `async with AsyncClient(url) as c:` or call `close()`."""
+    """asyncio JSON-RPC client. Use `async with AsyncClient(url) as c:` or call `close()`.
 
-    def __init__(self, url: str = DEFAULT_URL, timeout: float = 30.0) -> None:
-        self.url = url
+        async with AsyncClient(network="local") as c:
+            mg = await c.metagraph(1)
+            ok, msg = await c.transfer(keypair_from_uri("//Alice"), "//Bob", 10**9)
+            async for blk in c.subscribe_events():
+                print(blk["block_number"], [e["name"] for e in blk["events"]])
+
+    `url` (or bittensor's `network=`): "local", a ws:// or http:// URL (see resolve_network).
+    """
+
+    def __init__(self, url: str | None = None, timeout: float = 30.0, *, network: str | None = None) -> None:
+        self.url = resolve_network(url if url is not None else network)
         self.timeout = timeout
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
@@ -743,8 +786,52 @@ class AsyncClient:
         """Rao a register_network in the next block locks."""
         return await self.rpc("subnetInfo_getLockCost", *self._at(at))
 
-    async def metagraph(self, netuid: int, at: str | None = None) -> dict | None:
+    async def metagraph(
+        self, netuid: int, block: int | None = None, at: str | None = None, lite: bool = False
+    ) -> Metagraph | None:
+        """The subnet's metagraph (numpy arrays, bittensor's names; see taochain.metagraph) at the
+        best block, at block number `block` or at block hash `at`; None: no such subnet. Every part
+        (neurons, weights, bonds, hyperparameters) is read at the same block. `lite=True` skips the
+        weights and bonds (W, B zero). The result is also a Mapping over the subnetInfo_getMetagraph
+        JSON (`mg["neurons"]`), see metagraph_json().
+
+            mg = await c.metagraph(1)
+            print(mg.n, mg.S, mg.I, mg.W[0], mg.axons[0].ip_str())
+        """
+        from taochain.metagraph import Metagraph  # noqa: PLC0415
+
+        parts = await self._metagraph_parts(netuid, block, at, lite)
+        return None if parts is None else Metagraph(netuid, parts, client=self, lite=lite)
+
+    async def _metagraph_parts(self, netuid: int, block: int | None, at: str | None, lite: bool) -> dict | None:
+        if at is None:
+            at = await self.block_hash(block)
+            if at is None:
+                raise ValueError(f"there is no block {block}")
+        if lite:
+            mg, hp, sn = await asyncio.gather(
+                self.metagraph_json(netuid, at), self.hyperparameters(netuid, at), self.subnet(netuid, at)
+            )
+            full = None
+        else:
+            full, hdr, hp, sn = await asyncio.gather(
+                self.neurons(netuid, at), self.header(at), self.hyperparameters(netuid, at), self.subnet(netuid, at)
+            )
+            mg = None if full is None else {
+                "netuid": netuid, "block": int(hdr["number"], 16),
+                "neurons": [{k: v for k, v in x.items() if k not in ("weights", "bonds")} for x in full],
+            }
+        if mg is None:
+            return None
+        return {"metagraph": mg, "full": full, "hparams": hp, "subnet": sn}
+
+    async def metagraph_json(self, netuid: int, at: str | None = None) -> dict | None:
+        """The node's subnetInfo_getMetagraph view: {"netuid", "block", "neurons": [...]} (raw u16 and rao)."""
         return await self.rpc("subnetInfo_getMetagraph", netuid, *self._at(at))
+
+    async def neurons(self, netuid: int, at: str | None = None) -> list[dict] | None:
+        """Every neuron with its weights and bonds ([uid, u16] pairs): neuronInfo_getNeurons."""
+        return await self.rpc("neuronInfo_getNeurons", netuid, *self._at(at))
 
     async def neurons_lite(self, netuid: int, at: str | None = None) -> list[dict] | None:
         return await self.rpc("neuronInfo_getNeuronsLite", netuid, *self._at(at))
@@ -814,7 +901,36 @@ class AsyncClient:
         return await self.rpc("drand_getPulse", round_, *self._at(at))
 
     async def events(self, block_hash: str | None = None) -> list[dict]:
+        """The decoded events of a block (default: the best): [{"phase", "pallet", "index", "name",
+        "fields"}]; phase is the extrinsic's index, None for block initialization/finalization."""
         return await self.rpc("chain_getEvents", *self._at(block_hash))
+
+    async def subscribe_events(self, names: Iterable[str] | None = None) -> AsyncIterator[dict]:
+        """Yield the events of every new best block, in order: {"block_number", "block_hash",
+        "events"} (events as events() gives them, kept to `names` when given, e.g.
+        {"SubtensorModule.EpochRun"}). Blocks the head subscription skipped are filled in; a block
+        whose events are all filtered out is still yielded (with an empty list).
+
+            for blk in c.subscribe_events({"SubtensorModule.EpochRun"}):
+                for e in blk["events"]:
+                    print(blk["block_number"], e["fields"])
+        """
+        wanted = None if names is None else set(names)
+        last: int | None = None
+        async for head in self.new_heads():
+            number = int(head["number"], 16)
+            start = number if last is None or number <= last else last + 1
+            for n in range(start, number + 1):
+                h = await self.block_hash(n)
+                if h is None:
+                    continue
+                evs = await self.events(h)
+                if wanted is not None:
+                    evs = [e for e in evs if e["name"] in wanted]
+                yield {"block_number": n, "block_hash": h, "events": evs}
+            last = number
+
+    events_stream = subscribe_events
 
 
 def netuid_of(r: ExtrinsicResult) -> int | None:
@@ -844,10 +960,18 @@ def _arg_to_wire(type_name: str, v: Any) -> Any:
 
 
 class Client:
-    """Synchronous facade over AsyncClient (its own event loop in a daemon thread)."""
+    """Synchronous facade over AsyncClient (its own event loop in a daemon thread): every
+    AsyncClient method, called without await; subscriptions become plain iterators.
 
-    def __init__(self, url: str = DEFAULT_URL, timeout: float = 30.0) -> None:
-        self._async = AsyncClient(url, timeout)
+        from taochain import Client
+        c = Client(network="local")          # or Client("ws://127.0.0.1:9944")
+        mg = c.metagraph(1)
+        ok, msg = c.burned_register(keypair_from_uri("//Alice"), 1, "//Alice//miner")
+        for head in c.new_heads(): ...
+    """
+
+    def __init__(self, url: str | None = None, timeout: float = 30.0, *, network: str | None = None) -> None:
+        self._async = AsyncClient(url, timeout, network=network)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="taochain-client", daemon=True)
         self._thread.start()
@@ -873,9 +997,22 @@ class Client:
         attr = getattr(self._async, name)
         if not callable(attr):
             return attr
-        if name in ("subscribe", "new_heads", "finalized_heads", "submit_and_watch"):
+        if name in ("subscribe", "new_heads", "finalized_heads", "submit_and_watch", "subscribe_events",
+                    "events_stream"):
             return lambda *a, **kw: self._iterate(attr(*a, **kw))
         return lambda *a, **kw: self._run(attr(*a, **kw))
+
+    def metagraph(
+        self, netuid: int, block: int | None = None, at: str | None = None, lite: bool = False
+    ) -> Metagraph | None:
+        """See AsyncClient.metagraph; `mg.sync()` refreshes it synchronously.
+
+            mg = c.metagraph(1); print(mg.S, mg.W)
+        """
+        mg = self._run(self._async.metagraph(netuid, block, at, lite))
+        if mg is not None:
+            mg._runner = self._run
+        return mg
 
     def _iterate(self, agen: AsyncIterator[Any]) -> Iterator[Any]:
         try:

@@ -1,6 +1,6 @@
 """`taochain drand`: the chain's randomness beacon, and offline checks of drand pulses and timelocks.
 
-    taochain drand status [--url URL] [--json]
+    taochain drand status [--network local|ws://HOST:PORT] [--json]
     taochain drand verify ROUND SIGNATURE_HEX [--public-key HEX|quicknet] [--backend NAME]
     taochain drand decrypt CIPHERTEXT_HEX (--signature HEX | --round N) [--backend NAME] [--json]
 
@@ -20,14 +20,14 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from taochain.cli_common import console, fail, guard
+from taochain.cli_common import NETWORK, console, fail, guard, network_url
 
 app = typer.Typer(
     no_args_is_help=True,
     help="The drand beacon: the chain's pulses, and offline checks of pulse signatures and timelocked commits.",
 )
 
-URL = typer.Option("ws://127.0.0.1:9944", "--url", help="node RPC endpoint")
+URL = NETWORK
 JSON = typer.Option(False, "--json", help="print JSON")
 BACKEND = typer.Option(
     None, "--backend", help="BLS12-381 backend: arkworks (native, the default when installed) or py-ecc (pure Python)"
@@ -86,7 +86,7 @@ def status(url: str = URL, as_json: bool = JSON) -> None:
     commits are the timelocked weight commits of every subnet still waiting for their round."""
     from taochain.client import Client, drand_round_at  # noqa: PLC0415
 
-    with Client(url) as c:
+    with Client(network_url(url)) as c:
         st = c.drand_status()
         pending: dict[int, list[dict]] = {}
         for s in c.subnets():
@@ -163,7 +163,7 @@ def verify(
     if public_key is None:
         from taochain.client import Client  # noqa: PLC0415
 
-        with Client(url) as c:
+        with Client(network_url(url)) as c:
             pk_hex = c.drand_status()["publicKey"]
         pk, source = bytes.fromhex(pk_hex[2:]), f"the beacon of {url}"
     elif public_key.strip().lower() == "quicknet":
@@ -248,7 +248,7 @@ def decrypt(
     else:
         from taochain.client import Client  # noqa: PLC0415
 
-        with Client(url) as c:
+        with Client(network_url(url)) as c:
             p = c.pulse(round_)
         if p is None:
             fail(f"the node at {url} holds no pulse of round {round_} (not reached yet, or pruned)")

@@ -1,74 +1,81 @@
 """btcli-shaped commands for subnets, stake, weights and the metagraph.
 
-    taochain subnet create|start|list|show NETUID|hyperparameters NETUID|set NETUID|register NETUID
-                   |pow-register NETUID
+    taochain subnets create|start|list|show|hyperparameters|register|pow-register|burn-cost|set
     taochain stake add|remove|list
-    taochain weights set|commit|reveal
+    taochain weights set|commit|reveal          (alias: wt)
     taochain metagraph NETUID
 
-Keys: `--uri` is the coldkey (pays, owns), `--hotkey-uri` the hotkey (signs weights, is registered);
-both take secret URIs such as //Alice or //Alice//hot. Every command takes `--url`, `--json` and
-`--no-prompt` (commands that spend TAO ask before they do, on a terminal). Weights are given as
-`--uids 1,2,3 --weights 0.2,0.3,0.5`. `weights commit` follows the subnet's commit_reveal_version:
-4 (the default) encrypts the weights to a drand round and the chain reveals them itself in the reveal
-epoch; 2 keeps the salt and values in a local file (`~/.taochain/commits.json`, or --commit-file) so
-that `weights reveal --netuid N` needs nothing more. `metagraph` lists the pending timelocked commits.
+`subnet` is an alias of `subnets`; commands that name a subnet take `--netuid N` (btcli) or a
+positional NETUID. Keys: `--uri` is the coldkey (pays, owns), `--hotkey-uri` the hotkey (signs
+weights, is registered): secret URIs such as //Alice or //Alice//hot; or a wallet with
+`--wallet-name/-w`, `--wallet-hotkey/-H`, `--wallet-path`. Every command takes `--network`
+(local or ws://HOST:PORT; `--url` is an alias; default $TAOCHAIN_NETWORK), `--json` and
+`--no-prompt`. Commands that spend TAO check first what the chain would refuse (balance, burn, free
+uids, rate limits...), saying why and how to fix it without sending anything, then show amount,
+from, to and fee and ask (on a terminal).
+
+Weights are given as `--uids 1,2,3 --weights 0.2,0.3,0.5`. `weights commit` follows the subnet's
+commit_reveal_version: 4 (the default) encrypts the weights to a drand round and the chain reveals
+them itself in the reveal epoch; 2 keeps the salt and values in a local file
+(`~/.taochain/commits.json`, or --commit-file) so that `weights reveal --netuid N` needs nothing
+more.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 import time
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, ss58_encode
-from taochain.cli_common import console, fail, guard
-from taochain.client import Client, netuid_of, uid_of
+from runtime.support.keys import Keypair, ss58_encode
+from taochain.cli_common import (
+    COLD_URI,
+    HOT_URI,
+    JSON,
+    NETUID_OPT,
+    NETWORK,
+    NO_PROMPT,
+    WALLET_HOTKEY,
+    WALLET_NAME,
+    WALLET_PATH,
+    client,
+    coldkey,
+    coldkey_account,
+    confirm,
+    console,
+    emit,
+    epilog,
+    estimate_fee,
+    fail,
+    guard,
+    hotkey,
+    hotkey_account,
+    netuid_of,
+    parse_tao,
+    read_storage,
+    refuse,
+    report,
+    short,
+    spinner,
+    tau,
+)
+from taochain.client import netuid_of as netuid_of_result
+from taochain.client import uid_of
+from taochain.sudo_cli import need, set_hyperparameter, show_hyperparameters
 
 TAO = 10**9
-subnet_app = typer.Typer(no_args_is_help=True, help="Create, inspect and join subnets.")
-stake_app = typer.Typer(no_args_is_help=True, help="Stake TAO on hotkeys.")
-weights_app = typer.Typer(no_args_is_help=True, help="Set weights directly or by commit-reveal.")
+subnet_app = typer.Typer(no_args_is_help=True, help="Create, inspect and join subnets (alias: subnet).")
+stake_app = typer.Typer(no_args_is_help=True, help="Stake TAO on hotkeys, unstake, list your stake.")
+weights_app = typer.Typer(no_args_is_help=True, help="Set weights directly or by commit-reveal (alias: wt).")
 
-URL = typer.Option("ws://127.0.0.1:9944", "--url", help="node RPC endpoint")
-JSON = typer.Option(False, "--json", help="print JSON")
-NO_PROMPT = typer.Option(False, "--no-prompt", help="do not ask for confirmation")
-COLDKEY = typer.Option("//Alice", "--uri", help="coldkey secret URI (pays and owns)")
-HOTKEY = typer.Option(..., "--hotkey-uri", help="hotkey secret URI (e.g. //Alice//miner1)")
+NETUID_ARG = typer.Argument(None, metavar="[NETUID]", help="subnet id (or --netuid)")
 DEFAULT_COMMIT_FILE = Path.home() / ".taochain" / "commits.json"
-
-
-
 _fail = fail
-
-
-def _key(uri: str, what: str) -> Keypair:
-    try:
-        return keypair_from_uri(uri)
-    except InvalidKey as exc:
-        _fail(f"bad {what}: {exc}", 2)
-        raise  # unreachable
-
-
-def _client(url: str):
-    return Client(url)
-
-
-def _tao(amount: str) -> int:
-    try:
-        rao = int(Decimal(amount) * TAO)
-    except (InvalidOperation, ValueError):
-        _fail(f"--amount {amount!r} is not a number of TAO", 2)
-    if rao <= 0:
-        _fail("--amount must be positive", 2)
-    return rao
 
 
 def _list(text: str, what: str, conv=int) -> list:
@@ -81,302 +88,416 @@ def _list(text: str, what: str, conv=int) -> list:
     return out
 
 
-def _confirm(question: str, no_prompt: bool, as_json: bool) -> None:
-    if no_prompt or as_json or not sys.stdin.isatty():
-        return
-    if not typer.confirm(question, default=True):
-        raise typer.Exit(1)
-
-
-def _report(r: Any, what: str, as_json: bool, extra: dict | None = None) -> None:
-    """Print an ExtrinsicResult; exit 1 when the call failed, naming the cause and the fix."""
-    hint = r.hint
-    out = {
-        "success": r.success, "message": r.message, "hint": hint, "extrinsic_hash": r.extrinsic_hash,
-        "block_hash": r.block_hash, "block_number": r.block_number, "fee": r.fee, **(extra or {}),
-    }
-    if as_json:
-        print(json.dumps(out))
-    elif r.success:
-        where = f" in block #{r.block_number}" if r.block_number is not None else ""
-        console.print(f"[green]✔[/green] {what}{where}")
-        for k, v in (extra or {}).items():
-            console.print(f"  {k}: {v}")
-    else:
-        console.print(f"[red]✘[/red] {what} failed: {r.message}" + (f"\n  {hint}" if hint else ""))
-    if not r.success:
-        raise typer.Exit(1)
-
-
-def _need(view: Any, netuid: int) -> None:
-    """Fail when a netuid view came back null (no such subnet)."""
-    if view is None:
-        _fail(f"there is no subnet {netuid}; see `taochain subnet list`")
-
-
-def _setters(c: Any) -> dict[str, tuple[str, bool]]:
-    """AdminUtils setters from the node's metadata: name -> (storage item, owner may set)."""
-    import re
-
-    meta = c.metadata()
-    admin = next((p for p in meta["pallets"] if p["name"] == "AdminUtils"), None)
-    out = {}
-    for call in admin["calls"] if admin else []:
-        m = re.match(r"Set (\w+) of a subnet", call["doc"])
-        if call["name"].startswith("sudo_set_") and m:
-            out[call["name"][len("sudo_set_"):]] = (m.group(1), "(O)" in call["doc"])
-    return out
-
-
-def _emit(as_json: bool, data: Any, table: Table | None) -> None:
-    if as_json:
-        print(json.dumps(data))
-    elif table is not None:
-        console.print(table)
-
-
-def _ss58(x: str | None) -> str:
-    return "-" if x is None else x[:8] + "…" + x[-6:]
-
-
 def _t(rao: int) -> str:
     return f"{rao / TAO:,.4f}"
 
 
-# ---------------------------------------------------------------------------------------- subnet
+ST = "SubtensorModule"
 
 
-@subnet_app.command("create")
+def _free(c: Any, acct: bytes) -> int:
+    return c.account(acct)["free"]
+
+
+# ---------------------------------------------------------------------------------------- pre-checks
+
+
+def _registration_checks(
+    c: Any, netuid: int, cold: bytes, hot: bytes, pow_: bool, as_json: bool, cmd: str,
+) -> tuple[dict, dict]:
+    """What burned_register / register would refuse, checked on the best state: the subnet, the
+    switches, the interval limit, the hotkey (new here, ownable), a free or prunable uid. (The
+    balance is checked by the caller, with the fee.)"""
+    info = c.subnet(netuid)
+    need(info, netuid)
+    hp = c.hyperparameters(netuid)
+    if netuid == 0:
+        refuse(as_json, "SubtensorModule.RegistrationNotPermittedOnRootSubnet", "the root subnet takes no registrations",
+               "register on a subnet above 0 (see `taochain subnets list`)")
+    if not hp["registration_allowed"]:
+        refuse(as_json, "SubtensorModule.SubNetRegistrationDisabled", f"registration is switched off on subnet {netuid}",
+               f"ask the owner to open it (`taochain sudo set --netuid {netuid} --param registration_allowed "
+               "--value true`)")
+    if pow_ and not hp["pow_registration_allowed"]:
+        refuse(as_json, "SubtensorModule.SubNetRegistrationDisabled",
+               f"proof-of-work registration is switched off on subnet {netuid}",
+               f"register by burning instead: `taochain subnets register --netuid {netuid}`")
+    if hp["max_regs_per_block"] == 0:
+        refuse(as_json, "SubtensorModule.TooManyRegistrationsThisBlock",
+               f"subnet {netuid} allows 0 registrations per block (max_regs_per_block)",
+               "ask the owner or root to raise max_regs_per_block")
+    best = c.best_block()[0]
+    now = best + 1
+    interval = hp["adjustment_interval"]
+    resets = interval != 0 and now - read_storage(c, ST, "LastAdjustmentBlock", netuid, default=0) >= interval
+    regs = read_storage(c, ST, "RegistrationsThisInterval", netuid, default=0)
+    if not resets and regs >= 3 * hp["target_regs_per_interval"]:
+        left = interval - (now - read_storage(c, ST, "LastAdjustmentBlock", netuid, default=0)) if interval else "?"
+        refuse(as_json, "SubtensorModule.TooManyRegistrationsThisInterval",
+               f"subnet {netuid} had {regs} registrations this interval, the most it takes "
+               f"(3 x target_regs_per_interval {hp['target_regs_per_interval']})",
+               f"retry after the next adjustment, in {left} blocks")
+    mg = c.metagraph(netuid)
+    hot_ss58 = ss58_encode(hot)
+    mine = next((n for n in mg["neurons"] if n["hotkey"] == hot_ss58), None)
+    if mine is not None:
+        refuse(as_json, "SubtensorModule.HotKeyAlreadyRegisteredInSubNet",
+               f"hotkey {hot_ss58} already has uid {mine['uid']} on subnet {netuid} (see the metagraph: "
+               f"`taochain subnets show --netuid {netuid}`)", "register another hotkey")
+    owner = read_storage(c, ST, "Owner", hot)
+    if owner is not None and owner != cold:
+        refuse(as_json, "SubtensorModule.NonAssociatedColdKey",
+               f"hotkey {hot_ss58} belongs to coldkey {ss58_encode(owner)}", f"sign with that coldkey or use a new hotkey ({cmd})")
+    if info["n"] >= info["max_n"]:
+        immunity = hp["immunity_period"]
+        prunable = [n for n in mg["neurons"] if n["hotkey"] != info["owner_hotkey"]
+                    and now - n["registered_at"] >= immunity]
+        if not prunable:
+            youngest = max((n["registered_at"] for n in mg["neurons"]), default=0)
+            refuse(as_json, "SubtensorModule.NoNeuronIdAvailable",
+                   f"subnet {netuid} is full ({info['n']}/{info['max_n']} uids) and every neuron is immune "
+                   f"(immunity_period {immunity} blocks)",
+                   f"retry in about {max(1, youngest + immunity - now)} blocks")
+    return info, hp
+
+
+def _need_balance(as_json: bool, error: str, who: str, free: int, need_: int, what: str, fee: int | None) -> None:
+    if free < need_ + (fee or 0):
+        refuse(as_json, error, f"{who} has {tau(free)} free, {what} needs {tau(need_)} plus a fee of {tau(fee)}",
+               f"fund it with at least {tau(need_ + (fee or 0) - free)} more (`taochain transfer --dest {who} --amount ...`)")
+
+
+# ---------------------------------------------------------------------------------------- subnets
+
+
+@subnet_app.command(
+    "create",
+    epilog=epilog(
+        "taochain subnets create --uri //Alice --hotkey-uri //Alice//owner",
+        "taochain subnets create -w owner -H default --network ws://10.0.0.2:9944",
+    ),
+)
 @guard
 def subnet_create(
-    uri: str = COLDKEY, hotkey_uri: str = HOTKEY, url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT
+    uri: str | None = COLD_URI, hotkey_uri: str | None = HOT_URI, wallet_name: str | None = WALLET_NAME,
+    wallet_hotkey: str | None = WALLET_HOTKEY, wallet_path: str | None = WALLET_PATH, network: str = NETWORK,
+    as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Register a new subnet owned by --uri; --hotkey-uri becomes its uid 0. Pays the lock cost."""
-    cold, hot = _key(uri, "--uri"), _key(hotkey_uri, "--hotkey-uri")
-    with _client(url) as c:
-        cost = c.lock_cost()
-        _confirm(f"Lock {cost / TAO:,.4f} TAO to create a subnet?", no_prompt, as_json)
-        r = c.register_network(cold, hot.public)
-        netuid = netuid_of(r)
-    _report(r, f"subnet {netuid} created (lock {cost / TAO:,.4f} TAO)", as_json, {"netuid": netuid, "lock": cost})
+    """Register a new subnet owned by your coldkey; the hotkey becomes its uid 0. Locks the lock cost."""
+    cold = coldkey(uri, wallet_name, wallet_path)
+    hot = hotkey_account(hotkey_uri, wallet_name, wallet_hotkey, wallet_path, "--hotkey-uri")
+    with client(network) as c:
+        with spinner("Checking the lock cost, balance and fee…", as_json):
+            cost = c.lock_cost()
+            before = _free(c, cold.public)
+            fee = estimate_fee(c, cold, "SubtensorModule", "register_network", hot)
+            owner = read_storage(c, ST, "Owner", hot)
+        if owner is not None and owner != cold.public:
+            refuse(as_json, "SubtensorModule.NonAssociatedColdKey",
+                   f"hotkey {ss58_encode(hot)} belongs to coldkey {ss58_encode(owner)}", "use a new hotkey")
+        _need_balance(as_json, "SubtensorModule.CannotAffordLockCost", cold.ss58, before, cost,
+                      "creating a subnet", fee)
+        confirm(f"Register a subnet for {tau(cost)}?", [
+            ("lock cost", tau(cost)), ("from (owner coldkey)", cold.ss58), ("owner hotkey", ss58_encode(hot)),
+            ("fee", tau(fee)), ("network", c.url)], no_prompt, as_json)
+        with spinner("Registering the subnet…", as_json):
+            r = c.register_network(cold, hot)
+            netuid = netuid_of_result(r)
+            after = _free(c, cold.public)
+    report(r, f"Registered subnetwork with netuid: {netuid} (lock {tau(cost)})", as_json,
+           {"netuid": netuid, "lock": cost}, (before, after))
 
 
-@subnet_app.command("start")
+@subnet_app.command(
+    "start",
+    epilog=epilog("taochain subnets start --netuid 1 --uri //Alice", "taochain subnets start 1 -w owner"),
+)
 @guard
 def subnet_start(
-    netuid: int = typer.Argument(..., help="subnet id"), uri: str = COLDKEY, url: str = URL, as_json: bool = JSON,
-    no_prompt: bool = NO_PROMPT,
+    netuid_arg: int | None = NETUID_ARG, netuid: int | None = NETUID_OPT, uri: str | None = COLD_URI,
+    wallet_name: str | None = WALLET_NAME, wallet_path: str | None = WALLET_PATH, network: str = NETWORK,
+    as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Start the subnet's emission (start_call); --uri must be the owner."""
-    with _client(url) as c:
-        r = c.start_call(_key(uri, "--uri"), netuid)
-    _report(r, f"emission of subnet {netuid} starts next block", as_json)
+    """Start the subnet's emission (start_call); sign with the owner's coldkey."""
+    n = netuid_of(netuid_arg, netuid)
+    cold = coldkey(uri, wallet_name, wallet_path)
+    with client(network) as c:
+        info = c.subnet(n)
+        need(info, n)
+        if info["owner"] != cold.ss58:
+            refuse(as_json, "SubtensorModule.NotSubnetOwner", f"{cold.ss58} does not own subnet {n} "
+                   f"(its owner is {info['owner']})", "sign with the owner's coldkey")
+        if info["emission_started"]:
+            refuse(as_json, "SubtensorModule.FirstEmissionBlockNumberAlreadySet",
+                   f"subnet {n}'s emission started already (block {info['first_emission_block']})", "nothing to do")
+        with spinner(f"Starting subnet {n}…", as_json):
+            r = c.start_call(cold, n)
+    report(r, f"emission of subnet {n} starts next block", as_json, {"netuid": n})
 
 
-@subnet_app.command("list")
+@subnet_app.command("list", epilog=epilog("taochain subnets list", "taochain subnets list --json"))
 @guard
-def subnet_list(url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT) -> None:
+def subnet_list(network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT) -> None:
     """List the subnets, with the current lock cost of a new one."""
-    with _client(url) as c:
+    with client(network) as c, spinner("Reading the subnets…", as_json):
         subnets = c.subnets()
         cost = c.lock_cost()
-    t = Table(title=f"Subnets (a new one locks {cost / TAO:,.4f} TAO)")
-    for col in ("netuid", "owner", "n / max", "tempo", "next epoch in", "emission/block (TAO)", "burn (TAO)",
+    t = Table(title=f"Subnets (a new one locks {tau(cost)})")
+    for col in ("netuid", "owner", "n / max", "tempo", "next epoch in", "emission/block (τ)", "burn (τ)",
                 "commit-reveal"):
         t.add_column(col, justify="right")
     for s in subnets:
         t.add_row(
-            str(s["netuid"]), _ss58(s["owner"]), f"{s['n']} / {s['max_n']}", str(s["tempo"]),
+            str(s["netuid"]), short(s["owner"]), f"{s['n']} / {s['max_n']}", str(s["tempo"]),
             str(s["blocks_until_next_epoch"]),
             _t(s["emission_share"]) if s["emission_started"] else "not started", _t(s["burn"]),
             "on" if s["commit_reveal_enabled"] else "off",
         )
-    _emit(as_json, {"lock_cost": cost, "subnets": subnets}, t)
+    emit(as_json, {"lock_cost": cost, "subnets": subnets}, t)
 
 
-@subnet_app.command("show")
+@subnet_app.command("burn-cost", epilog=epilog("taochain subnets burn-cost", "taochain subnets burn-cost --json"))
 @guard
-def subnet_show(netuid: int = typer.Argument(...), url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT) -> None:
-    """Show one subnet."""
-    with _client(url) as c:
-        info = c.subnet(netuid)
-    _need(info, netuid)
-    t = Table(title=f"Subnet {netuid}", show_header=False)
-    t.add_column("field")
-    t.add_column("value", justify="right")
-    for k, v in info.items():
-        t.add_row(k, json.dumps(v) if isinstance(v, dict) else str(v))
-    _emit(as_json, info, t)
+def subnet_burn_cost(network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT) -> None:
+    """What creating a subnet costs now (the lock cost)."""
+    with client(network) as c, spinner("Reading the lock cost…", as_json):
+        cost = c.lock_cost()
+    if as_json:
+        print(json.dumps({"lock_cost": cost}))
+    else:
+        console.print(f"Subnet burn cost: [green]{tau(cost)}[/green]", highlight=False)
 
 
-@subnet_app.command("hyperparameters")
+@subnet_app.command(
+    "show",
+    epilog=epilog("taochain subnets show --netuid 1", "taochain subnets show 1 --json"),
+)
+@guard
+def subnet_show(
+    netuid_arg: int | None = NETUID_ARG, netuid: int | None = NETUID_OPT, network: str = NETWORK,
+    as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
+) -> None:
+    """A subnet and its neurons (the metagraph): stake, trust, incentive, dividends, emission, keys."""
+    n = netuid_of(netuid_arg, netuid)
+    with client(network) as c, spinner(f"Reading subnet {n}…", as_json):
+        info = c.subnet(n)
+        need(info, n)
+        data = _metagraph_data(c, n)
+    if as_json:
+        print(json.dumps({**data["mg"], "subnet": info, "timelocked_commits": data["commits"],
+                          "timelock_outcomes": data["outcomes"]}))
+        return
+    head = Table(title=f"Subnet {n}", show_header=False, box=None)
+    head.add_column(style="bold")
+    head.add_column()
+    emission = tau(info["emission_share"]) + "/block" if info["emission_started"] else "not started"
+    for k, v in (("owner", info["owner"]), ("owner hotkey", info["owner_hotkey"]), ("uids", f"{info['n']} / {info['max_n']}"),
+                 ("tempo", f"{info['tempo']} (next epoch in {info['blocks_until_next_epoch']} blocks)"),
+                 ("emission", emission), ("registration burn", tau(info["burn"])), ("locked", tau(info["lock"])),
+                 ("commit-reveal", "on" if info["commit_reveal_enabled"] else "off")):
+        head.add_row(k, str(v))
+    console.print(head)
+    _print_metagraph(n, data)
+
+
+@subnet_app.command("hyperparameters", epilog=epilog("taochain subnets hyperparameters --netuid 1"))
 @guard
 def subnet_hyperparameters(
-    netuid: int = typer.Argument(...), url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT
+    netuid_arg: int | None = NETUID_ARG, netuid: int | None = NETUID_OPT, network: str = NETWORK,
+    as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Show a subnet's hyperparameters (with who may set each: owner or root)."""
-    field_item = _HPARAM_ITEMS
-    with _client(url) as c:
-        hp = c.hyperparameters(netuid)
-        setters = {item: ("owner/root" if owner else "root", name) for name, (item, owner) in _setters(c).items()}
-    _need(hp, netuid)
-    t = Table(title=f"Subnet {netuid} hyperparameters")
-    for col in ("parameter", "value", "set by", "set with"):
-        t.add_column(col)
-    for k, v in hp.items():
-        who, name = setters.get(field_item.get(k, ""), ("-", "-"))
-        t.add_row(k, str(v), who, "-" if name == "-" else f"subnet set {netuid} --param {name}")
-    _emit(as_json, hp, t)
+    """Show a subnet's hyperparameters (= `sudo get`)."""
+    show_hyperparameters(netuid_of(netuid_arg, netuid), network, as_json)
 
 
-# RPC hyperparameter field -> SubtensorModule storage item (to show who may set it)
-_HPARAM_ITEMS = {
-    "rho": "Rho", "kappa": "Kappa", "immunity_period": "ImmunityPeriod", "min_allowed_weights": "MinAllowedWeights",
-    "tempo": "Tempo", "min_difficulty": "MinDifficulty", "max_difficulty": "MaxDifficulty",
-    "weights_version": "WeightsVersionKey", "weights_rate_limit": "WeightsSetRateLimit",
-    "adjustment_interval": "AdjustmentInterval", "activity_cutoff": "ActivityCutoff",
-    "registration_allowed": "NetworkRegistrationAllowed", "target_regs_per_interval": "TargetRegistrationsPerInterval",
-    "min_burn": "MinBurn", "max_burn": "MaxBurn", "bonds_moving_avg": "BondsMovingAverage",
-    "max_regs_per_block": "MaxRegistrationsPerBlock", "serving_rate_limit": "ServingRateLimit",
-    "max_validators": "MaxAllowedValidators", "adjustment_alpha": "AdjustmentAlpha", "difficulty": "Difficulty",
-    "commit_reveal_period": "RevealPeriodEpochs", "commit_reveal_weights_enabled": "CommitRevealWeightsEnabled",
-    "liquid_alpha_enabled": "LiquidAlphaOn", "bonds_penalty": "BondsPenalty", "yuma3_enabled": "Yuma3On",
-    "pow_registration_allowed": "NetworkPowRegistrationAllowed", "max_n": "MaxAllowedUids",
-    "commit_reveal_version": "CommitRevealVersion",
-}
-
-
-@subnet_app.command("set")
+@subnet_app.command(
+    "set",
+    epilog=epilog("taochain subnets set --netuid 1 --param tempo --value 12 --uri //Alice"),
+)
 @guard
 def subnet_set(
-    netuid: int = typer.Argument(...),
+    netuid_arg: int | None = NETUID_ARG, netuid: int | None = NETUID_OPT,
     param: str = typer.Option(..., "--param", help="e.g. tempo, kappa, immunity_period, commit_reveal_weights_enabled"),
     value: str = typer.Option(..., "--value", help="an integer, or true/false"),
-    sudo: bool = typer.Option(False, "--sudo", help="dispatch as root through Sudo (root-only parameters)"),
-    uri: str = COLDKEY, url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
+    sudo: bool | None = typer.Option(
+        None, "--sudo/--no-sudo", help="force root through Sudo / the owner call (default: whichever the key may)"
+    ),
+    uri: str | None = COLD_URI, wallet_name: str | None = WALLET_NAME, wallet_path: str | None = WALLET_PATH,
+    network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Set a hyperparameter as the subnet owner (or as root with --sudo)."""
-    if value.lower() in ("true", "false"):
-        v: Any = value.lower() == "true"
-    elif value.isdigit():
-        v = int(value)
-    else:
-        _fail("--value takes an integer or true/false", 2)
-    with _client(url) as c:
-        by_name = _setters(c)
-        if param not in by_name:
-            _fail(f"unknown parameter {param!r}; one of: {', '.join(sorted(by_name))}", 2)
-        if not by_name[param][1] and not sudo:
-            _fail(f"{param} is root-only: add --sudo and the sudo key as --uri", 2)
-        r = c.set_hyperparameter(_key(uri, "--uri"), netuid, param, v, sudo=sudo)
-    _report(r, f"{param} of subnet {netuid} set to {v}", as_json)
+    """Set a hyperparameter as the subnet owner or through Sudo (= `sudo set`)."""
+    set_hyperparameter(netuid_of(netuid_arg, netuid), param, value, sudo, uri, wallet_name, wallet_path, network,
+                       as_json)
 
 
-@subnet_app.command("register")
+@subnet_app.command(
+    "register",
+    epilog=epilog(
+        "taochain subnets register --netuid 1 --uri //Bob --hotkey-uri //Bob//validator",
+        "taochain subnets register --netuid 1 -w bob -H validator --no-prompt",
+    ),
+)
 @guard
 def subnet_register(
-    netuid: int = typer.Argument(...), uri: str = COLDKEY, hotkey_uri: str = HOTKEY, url: str = URL,
-    as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
+    netuid_arg: int | None = NETUID_ARG, netuid: int | None = NETUID_OPT, uri: str | None = COLD_URI,
+    hotkey_uri: str | None = HOT_URI, wallet_name: str | None = WALLET_NAME, wallet_hotkey: str | None = WALLET_HOTKEY,
+    wallet_path: str | None = WALLET_PATH, network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Register --hotkey-uri on the subnet by burning its registration cost from --uri."""
-    cold, hot = _key(uri, "--uri"), _key(hotkey_uri, "--hotkey-uri")
-    with _client(url) as c:
-        info = c.subnet(netuid)
-        _need(info, netuid)
-        _confirm(f"Burn {info['burn'] / TAO:,.4f} TAO to register {hot.ss58} on subnet {netuid}?", no_prompt, as_json)
-        r = c.burned_register(cold, netuid, hot.public)
+    """Register a hotkey on a subnet by burning the registration cost from your coldkey."""
+    n = netuid_of(netuid_arg, netuid)
+    cold = coldkey(uri, wallet_name, wallet_path)
+    hot = hotkey_account(hotkey_uri, wallet_name, wallet_hotkey, wallet_path, "--hotkey-uri")
+    with client(network) as c:
+        with spinner(f"Checking subnet {n}, balance and fee…", as_json):
+            info, _hp = _registration_checks(c, n, cold.public, hot, False, as_json, "`taochain subnets register`")
+            before = _free(c, cold.public)
+            fee = estimate_fee(c, cold, "SubtensorModule", "burned_register", n, hot)
+        _need_balance(as_json, "SubtensorModule.NotEnoughBalanceToStake", cold.ss58, before, info["burn"],
+                      f"registering on subnet {n}", fee)
+        confirm(f"Register on subnet {n} for {tau(info['burn'])}?", [
+            ("burn", tau(info["burn"])), ("from (coldkey)", cold.ss58), ("hotkey", ss58_encode(hot)),
+            ("subnet", str(n)), ("fee", tau(fee)), ("network", c.url)], no_prompt, as_json)
+        with spinner("Registering…", as_json):
+            r = c.burned_register(cold, n, hot)
+            after = _free(c, cold.public)
     uid = uid_of(r)
-    _report(r, f"{hot.ss58} registered on subnet {netuid} as uid {uid}", as_json, {"uid": uid})
+    report(r, f"Registered {ss58_encode(hot)} on subnet {n} as uid {uid}", as_json,
+           {"netuid": n, "uid": uid, "burn": info["burn"]}, (before, after))
 
 
-@subnet_app.command("pow-register")
+@subnet_app.command(
+    "pow-register",
+    epilog=epilog("taochain subnets pow-register --netuid 1 --uri //Charlie --hotkey-uri //Charlie//miner"),
+)
 @guard
 def subnet_pow_register(
-    netuid: int = typer.Argument(...), uri: str = COLDKEY, hotkey_uri: str = HOTKEY, url: str = URL,
-    as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
+    netuid_arg: int | None = NETUID_ARG, netuid: int | None = NETUID_OPT, uri: str | None = COLD_URI,
+    hotkey_uri: str | None = HOT_URI, wallet_name: str | None = WALLET_NAME, wallet_hotkey: str | None = WALLET_HOTKEY,
+    wallet_path: str | None = WALLET_PATH, network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Register --hotkey-uri (owned by --uri) by solving the subnet's proof of work on the CPU."""
+    """Register a hotkey by solving the subnet's proof of work on the CPU (free; no TAO burned)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    cold, hot = _key(uri, "--uri"), _key(hotkey_uri, "--hotkey-uri")
-    with _client(url) as c:
-        hp = c.hyperparameters(netuid)
-        _need(hp, netuid)
+    n = netuid_of(netuid_arg, netuid)
+    cold_pub = coldkey_account(uri, wallet_name, wallet_path)
+    hot = hotkey(hotkey_uri, wallet_name, wallet_hotkey, wallet_path)
+    with client(network) as c:
+        with spinner(f"Checking subnet {n}…", as_json):
+            _info, hp = _registration_checks(c, n, cold_pub, hot.public, True, as_json,
+                                             "`taochain subnets pow-register`")
         difficulty = hp["difficulty"]
-        expected = max(1, difficulty)
         start = time.monotonic()
         if as_json:
-            r = c.pow_register(hot, netuid, cold.public)
+            r = c.pow_register(hot, n, cold_pub)
         else:
             with Progress(TextColumn("solving PoW (difficulty {task.fields[d]:,})"), BarColumn(),
                           TextColumn("{task.completed:,} hashes"), TimeElapsedColumn(), console=console) as prog:
-                task = prog.add_task("pow", total=expected, d=difficulty)
-                r = c.pow_register(hot, netuid, cold.public, progress=lambda n: prog.update(task, completed=n))
+                task = prog.add_task("pow", total=max(1, difficulty), d=difficulty)
+                r = c.pow_register(hot, n, cold_pub, progress=lambda k: prog.update(task, completed=k))
     uid = uid_of(r)
-    _report(r, f"{hot.ss58} registered on subnet {netuid} as uid {uid} by PoW ({time.monotonic() - start:.1f} s)",
-            as_json, {"uid": uid})
+    report(r, f"Registered {hot.ss58} on subnet {n} as uid {uid} by PoW ({time.monotonic() - start:.1f} s)",
+           as_json, {"netuid": n, "uid": uid})
 
 
 # ---------------------------------------------------------------------------------------- stake
 
-
-def _stake(add: bool, amount: str, uri: str, hotkey: str, url: str, as_json: bool, no_prompt: bool) -> None:
-    from taochain.client import to_account
-
-    rao = _tao(amount)
-    hot = to_account(hotkey)
-    what = f"{rao / TAO:,.4f} TAO {'on' if add else 'from'} {ss58_encode(hot)}"
-    if add:
-        _confirm(f"Stake {what}?", no_prompt, as_json)
-    with _client(url) as c:
-        call = c.add_stake if add else c.remove_stake
-        r = call(_key(uri, "--uri"), hot, rao)
-    _report(r, f"{'staked' if add else 'unstaked'} {what}", as_json)
+HOTKEY_ACCOUNT = typer.Option(
+    None, "--hotkey", "--hotkey-uri", "--hotkey-ss58", help="hotkey: SS58, 0x id or secret URI (or -w/-H)"
+)
+AMOUNT = typer.Option(..., "--amount", "-a", help="TAO")
 
 
-HOTKEY_ACCOUNT = typer.Option(..., "--hotkey", "--hotkey-uri", help="hotkey: secret URI, SS58 or 0x id")
-AMOUNT = typer.Option(..., "--amount", help="TAO")
+def _stake(
+    add: bool, amount: str, uri: str | None, hot_text: str | None, wallet_name: str | None, wallet_hotkey: str | None,
+    wallet_path: str | None, network: str, as_json: bool, no_prompt: bool,
+) -> None:
+    rao = parse_tao(amount)
+    cold = coldkey(uri, wallet_name, wallet_path)
+    hot = hotkey_account(hot_text, wallet_name, wallet_hotkey, wallet_path)
+    hot_ss58 = ss58_encode(hot)
+    with client(network) as c:
+        with spinner("Checking balance, stake and fee…", as_json):
+            before = _free(c, cold.public)
+            fee = estimate_fee(c, cold, "SubtensorModule", "add_stake" if add else "remove_stake", hot, rao)
+            owner = read_storage(c, ST, "Owner", hot)
+            staked = next((s["stake"] for s in c.stake_info(cold.public) if s["hotkey"] == hot_ss58), 0)
+            delegate = read_storage(c, ST, "Delegates", hot) is not None if add else False
+        if rao < 2_000_000:
+            refuse(as_json, "SubtensorModule.AmountTooLow", f"{tau(rao)} is below the minimum stake", "stake at least τ0.002")
+        if owner is None:
+            refuse(as_json, "SubtensorModule.HotKeyAccountNotExists", f"hotkey {hot_ss58} is not registered anywhere",
+                   "register it first (`taochain subnets register --netuid N ...`)")
+        if add:
+            if owner != cold.public and not delegate:
+                refuse(as_json, "SubtensorModule.HotKeyNotDelegateAndSignerNotOwnHotKey",
+                       f"hotkey {hot_ss58} belongs to {ss58_encode(owner)} and is not a delegate",
+                       "stake on your own hotkey, or on a delegate's")
+            _need_balance(as_json, "SubtensorModule.NotEnoughBalanceToStake", cold.ss58, before, rao, "staking", fee)
+        else:
+            if staked < rao:
+                refuse(as_json, "SubtensorModule.NotEnoughStakeToWithdraw",
+                       f"{cold.ss58} has {tau(staked)} staked on {hot_ss58}, less than {tau(rao)}",
+                       f"unstake at most {tau(staked)} (see `taochain stake list`)")
+            _need_balance(as_json, "Balances.InsufficientBalance", cold.ss58, before, 0, "unstaking", fee)
+        verb = "Stake" if add else "Unstake"
+        confirm(f"{verb} {tau(rao)}?", [("amount", tau(rao)), ("from", cold.ss58 if add else hot_ss58),
+                                        ("to", hot_ss58 if add else cold.ss58), ("fee", tau(fee)),
+                                        ("network", c.url)], no_prompt, as_json)
+        with spinner("Staking…" if add else "Unstaking…", as_json):
+            r = (c.add_stake if add else c.remove_stake)(cold, hot, rao)
+            after = _free(c, cold.public)
+    what = f"{'staked' if add else 'unstaked'} {tau(rao)} {'on' if add else 'from'} {hot_ss58}"
+    report(r, what, as_json, {"amount": rao, "hotkey": hot_ss58}, (before, after))
 
 
-@stake_app.command("add")
+@stake_app.command(
+    "add",
+    epilog=epilog("taochain stake add --amount 100 --uri //Bob --hotkey //Bob//validator",
+                  "taochain stake add --amount 100 -w bob -H validator --no-prompt"),
+)
 @guard
 def stake_add(
-    amount: str = AMOUNT, uri: str = COLDKEY, hotkey: str = HOTKEY_ACCOUNT, url: str = URL, as_json: bool = JSON,
-    no_prompt: bool = NO_PROMPT,
+    amount: str = AMOUNT, uri: str | None = COLD_URI, hotkey_: str | None = HOTKEY_ACCOUNT,
+    wallet_name: str | None = WALLET_NAME, wallet_hotkey: str | None = WALLET_HOTKEY,
+    wallet_path: str | None = WALLET_PATH, network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Stake --amount TAO from --uri on a hotkey (yours, or a delegate's)."""
-    _stake(True, amount, uri, hotkey, url, as_json, no_prompt)
+    """Stake TAO from your coldkey on a hotkey (yours, or a delegate's)."""
+    _stake(True, amount, uri, hotkey_, wallet_name, wallet_hotkey, wallet_path, network, as_json, no_prompt)
 
 
-@stake_app.command("remove")
+@stake_app.command(
+    "remove",
+    epilog=epilog("taochain stake remove --amount 10 --uri //Bob --hotkey //Bob//validator"),
+)
 @guard
 def stake_remove(
-    amount: str = AMOUNT, uri: str = COLDKEY, hotkey: str = HOTKEY_ACCOUNT, url: str = URL, as_json: bool = JSON,
-    no_prompt: bool = NO_PROMPT,
+    amount: str = AMOUNT, uri: str | None = COLD_URI, hotkey_: str | None = HOTKEY_ACCOUNT,
+    wallet_name: str | None = WALLET_NAME, wallet_hotkey: str | None = WALLET_HOTKEY,
+    wallet_path: str | None = WALLET_PATH, network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Unstake --amount TAO from a hotkey back to --uri's balance."""
-    _stake(False, amount, uri, hotkey, url, as_json, no_prompt)
+    """Unstake TAO from a hotkey back to your coldkey's balance."""
+    _stake(False, amount, uri, hotkey_, wallet_name, wallet_hotkey, wallet_path, network, as_json, no_prompt)
 
 
-@stake_app.command("list")
+@stake_app.command("list", epilog=epilog("taochain stake list --uri //Bob", "taochain stake list -w bob --json"))
 @guard
 def stake_list(
-    coldkey: str = typer.Option("//Alice", "--uri", "--coldkey", help="coldkey: secret URI, SS58 or 0x id"),
-    url: str = URL, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
+    who: str | None = typer.Option(None, "--uri", "--coldkey", "--ss58", help="coldkey: SS58, 0x id or secret URI"),
+    wallet_name: str | None = WALLET_NAME, wallet_path: str | None = WALLET_PATH,
+    network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """The coldkey's stake per hotkey."""
-    from taochain.client import to_account
-
-    cold = to_account(coldkey)
-    with _client(url) as c:
+    """Your coldkey's stake per hotkey."""
+    cold = coldkey_account(who, wallet_name, wallet_path)
+    with client(network) as c, spinner("Reading the stake…", as_json):
         rows = c.stake_info(cold)
+    total = sum(r["stake"] for r in rows)
     t = Table(title=f"Stake of {ss58_encode(cold)}")
-    for col in ("hotkey", "stake (TAO)"):
+    for col in ("hotkey", "stake"):
         t.add_column(col, justify="right")
     for row in rows:
-        t.add_row(row["hotkey"], _t(row["stake"]))
-    t.add_row("[bold]total[/bold]", f"[bold]{_t(sum(r['stake'] for r in rows))}[/bold]")
-    _emit(as_json, rows, t)
+        t.add_row(row["hotkey"], tau(row["stake"]))
+    t.add_row("[bold]total[/bold]", f"[bold]{tau(total)}[/bold]")
+    emit(as_json, {"coldkey": ss58_encode(cold), "stakes": rows, "total": total}, t)
 
 
 # ---------------------------------------------------------------------------------------- weights
@@ -392,19 +513,76 @@ def _weights(uids: str, weights: str) -> tuple[list[int], list[float]]:
     return u, w
 
 
-@weights_app.command("set")
+def _weights_checks(
+    c: Any, netuid: int, hot: Keypair, uids: list[int], commit: bool, timelock: bool, version_key: int, as_json: bool,
+) -> dict:
+    """What set_weights / commit_weights would refuse: the commit-reveal mode, the registration, the
+    rate limit, the permit and the uids. Returns the hyperparameters."""
+    hp = c.hyperparameters(netuid)
+    need(hp, netuid)
+    cr = hp["commit_reveal_weights_enabled"]
+    if not commit and cr:
+        refuse(as_json, "SubtensorModule.CommitRevealEnabled", f"subnet {netuid} uses commit-reveal",
+               f"use commit_weights: `taochain weights commit --netuid {netuid} ...`")
+    if commit and not cr:
+        refuse(as_json, "SubtensorModule.CommitRevealDisabled", f"commit-reveal is off on subnet {netuid}",
+               f"set the weights directly: `taochain weights set --netuid {netuid} ...`")
+    if commit and timelock and hp["commit_reveal_version"] != 4:
+        refuse(as_json, "SubtensorModule.IncorrectCommitRevealVersion",
+               f"subnet {netuid} takes hash commits (commit_reveal_version {hp['commit_reveal_version']})",
+               "drop --timelock and --reveal-round")
+    mg = c.metagraph(netuid)
+    me = next((n for n in mg["neurons"] if n["hotkey"] == hot.ss58), None)
+    if me is None:
+        refuse(as_json, "SubtensorModule.HotKeyNotRegisteredInSubNet", f"hotkey {hot.ss58} has no uid on subnet {netuid}",
+               f"register it first: `taochain subnets register --netuid {netuid} --hotkey-uri ...`")
+    now = mg["block"] + 1
+    limit, last = hp["weights_rate_limit"], me["last_update"]
+    if (commit or not cr) and last != 0 and now - last < limit:
+        err = "CommittingWeightsTooFast" if commit else "SettingWeightsTooFast"
+        refuse(as_json, f"SubtensorModule.{err}",
+               f"uid {me['uid']} updated its weights at block {last}, {now - last} blocks ago "
+               f"(weights_rate_limit {limit})", f"wait {last + limit - now} more blocks")
+    if not commit:
+        key = hp["weights_version"]
+        if key and version_key < key:
+            refuse(as_json, "SubtensorModule.IncorrectWeightVersionKey",
+                   f"subnet {netuid} needs version key >= {key}", f"pass --version-key {key}")
+        n = len(mg["neurons"])
+        bad = [u for u in uids if u >= n]
+        if bad:
+            refuse(as_json, "SubtensorModule.UidVecContainInvalidOne", f"uids {bad} are not on subnet {netuid} ({n} uids)",
+                   "weight only registered uids (see `taochain subnets show`)")
+        info = c.subnet(netuid)
+        self_weight = uids == [me["uid"]]
+        if not (self_weight or me["validator_permit"] or info["owner_hotkey"] == hot.ss58):
+            refuse(as_json, "SubtensorModule.NeuronNoValidatorPermit", f"uid {me['uid']} has no validator permit",
+                   "stake more and wait for an epoch to give permits, or weight only yourself")
+    return hp
+
+
+@weights_app.command(
+    "set",
+    epilog=epilog("taochain weights set --netuid 1 --uids 1,2 --weights 0.3,0.7 --hotkey-uri //Bob//validator",
+                  "taochain wt set --netuid 1 --uids 2 --weights 1 -w bob -H validator --json"),
+)
 @guard
 def weights_set(
     netuid: int = typer.Option(..., "--netuid"), uids: str = typer.Option(..., "--uids", help="e.g. 1,2,3"),
     weights: str = typer.Option(..., "--weights", help="e.g. 0.2,0.3,0.5"),
-    version_key: int = typer.Option(0, "--version-key"), hotkey_uri: str = HOTKEY, url: str = URL,
-    as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
+    version_key: int = typer.Option(0, "--version-key"), hotkey_uri: str | None = HOT_URI,
+    wallet_name: str | None = WALLET_NAME, wallet_hotkey: str | None = WALLET_HOTKEY,
+    wallet_path: str | None = WALLET_PATH, network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
     """Set weights directly (subnets with commit-reveal off)."""
     u, w = _weights(uids, weights)
-    with _client(url) as c:
-        r = c.set_weights(_key(hotkey_uri, "--hotkey-uri"), netuid, u, w, version_key)
-    _report(r, f"weights set on subnet {netuid}", as_json)
+    hot = hotkey(hotkey_uri, wallet_name, wallet_hotkey, wallet_path)
+    with client(network) as c:
+        with spinner(f"Checking the registration and rate limit on subnet {netuid}…", as_json):
+            _weights_checks(c, netuid, hot, u, False, False, version_key, as_json)
+        with spinner("Setting weights…", as_json):
+            r = c.set_weights(hot, netuid, u, w, version_key)
+    report(r, f"weights set on subnet {netuid}", as_json, {"netuid": netuid})
 
 
 def _load_commits(path: Path) -> list[dict]:
@@ -424,15 +602,21 @@ def _save_commits(path: Path, records: list[dict]) -> None:
     os.replace(tmp, path)
 
 
-COMMIT_FILE = typer.Option(DEFAULT_COMMIT_FILE, "--commit-file", help="where commits keep their salt and values")
+COMMIT_FILE = typer.Option(DEFAULT_COMMIT_FILE, "--commit-file", help="where hash commits keep their salt and values")
 
 
-@weights_app.command("commit")
+@weights_app.command(
+    "commit",
+    epilog=epilog("taochain weights commit --netuid 1 --uids 2 --weights 1 --hotkey-uri //Bob//validator",
+                  "taochain wt commit --netuid 1 --uids 1,2 --weights 0.4,0.6 -w bob -H validator --json"),
+)
 @guard
 def weights_commit(
     netuid: int = typer.Option(..., "--netuid"), uids: str = typer.Option(..., "--uids", help="e.g. 1,2,3"),
     weights: str = typer.Option(..., "--weights", help="e.g. 0.2,0.3,0.5"),
-    version_key: int = typer.Option(0, "--version-key"), hotkey_uri: str = HOTKEY, url: str = URL,
+    version_key: int = typer.Option(0, "--version-key"), hotkey_uri: str | None = HOT_URI,
+    wallet_name: str | None = WALLET_NAME, wallet_hotkey: str | None = WALLET_HOTKEY,
+    wallet_path: str | None = WALLET_PATH, network: str = NETWORK,
     timelock: bool = typer.Option(
         False, "--timelock",
         help="commit encrypted to a drand round (the chain reveals it); default: as the subnet's commit_reveal_version",
@@ -444,25 +628,27 @@ def weights_commit(
 ) -> None:
     """Commit weights: timelocked (commit_reveal_version 4) or by hash (version 2).
 
-    On a subnet with commit_reveal_version 4 (or with --timelock) they are encrypted to a drand round and the chain decrypts and sets them itself in the reveal epoch;
-    with version 2 they are hidden by a salted hash kept in the commit file, and `weights reveal`
-    shows them in the reveal epoch."""
+    On a subnet with commit_reveal_version 4 they are encrypted to a drand round and the chain
+    decrypts and sets them itself in the reveal epoch; with version 2 they are hidden by a salted
+    hash kept in the commit file, and `weights reveal` shows them in the reveal epoch."""
     u, w = _weights(uids, weights)
-    hot = _key(hotkey_uri, "--hotkey-uri")
-    with _client(url) as c:
-        hp = c.hyperparameters(netuid)
-        _need(hp, netuid)
-        if timelock or reveal_round is not None or hp.get("commit_reveal_version") == 4:
-            return _commit_timelocked(c, hot, netuid, u, w, version_key, reveal_round, as_json)
-        r, record = c.commit_weights(hot, netuid, u, w, version_key=version_key)
-        info = c.subnet(netuid) if r.success else None
+    hot = hotkey(hotkey_uri, wallet_name, wallet_hotkey, wallet_path)
+    with client(network) as c:
+        with spinner(f"Checking the registration and rate limit on subnet {netuid}…", as_json):
+            hp = _weights_checks(c, netuid, hot, u, True, timelock or reveal_round is not None, version_key, as_json)
+        if hp.get("commit_reveal_version") == 4:
+            with spinner("Encrypting to a drand round and committing…", as_json):
+                return _commit_timelocked(c, hot, netuid, u, w, version_key, reveal_round, as_json)
+        with spinner("Committing…", as_json):
+            r, record = c.commit_weights(hot, netuid, u, w, version_key=version_key)
+            info = c.subnet(netuid) if r.success else None
     if r.success:
-        record = {**record, "hotkey": hot.ss58, "url": url, "block": r.block_number}
+        record = {**record, "hotkey": hot.ss58, "url": c.url, "block": r.block_number}
         _save_commits(commit_file, [*_load_commits(commit_file), record])
-    extra = {"mode": "hash", "hash": record["hash"]}
+    extra = {"netuid": netuid, "mode": "hash", "hash": record["hash"]}
     if info is not None:
         extra["reveal"] = f"in the next epoch, in about {info['blocks_until_next_epoch'] + 1} blocks"
-    _report(r, f"weights committed on subnet {netuid}", as_json, extra)
+    report(r, f"weights committed on subnet {netuid}", as_json, extra)
     return None
 
 
@@ -472,20 +658,25 @@ def _commit_timelocked(
 ) -> None:
     r, rec = c.commit_timelocked_weights(hot, netuid, u, w, version_key=version_key, reveal_round=reveal_round)
     extra = {
-        "mode": "timelock", "hash": rec["hash"], "reveal_round": rec["reveal_round"],
+        "netuid": netuid, "mode": "timelock", "hash": rec["hash"], "reveal_round": rec["reveal_round"],
         "reveal_epoch": rec["reveal_epoch"], "values": rec["values"],
     }
     if r.success:
         extra["reveal"] = (f"the chain decrypts and sets these weights itself in epoch {rec['reveal_epoch']}, once "
                            f"drand round {rec['reveal_round']} is stored; nothing to reveal, nothing kept locally")
-    _report(r, f"weights committed on subnet {netuid} (timelocked to drand round {rec['reveal_round']})", as_json,
-            extra)
+    report(r, f"weights committed on subnet {netuid} (timelocked to drand round {rec['reveal_round']})", as_json,
+           extra)
 
 
-@weights_app.command("reveal")
+@weights_app.command(
+    "reveal",
+    epilog=epilog("taochain weights reveal --netuid 1 --hotkey-uri //Bob//validator"),
+)
 @guard
 def weights_reveal(
-    netuid: int = typer.Option(..., "--netuid"), hotkey_uri: str = HOTKEY, url: str = URL,
+    netuid: int = typer.Option(..., "--netuid"), hotkey_uri: str | None = HOT_URI,
+    wallet_name: str | None = WALLET_NAME, wallet_hotkey: str | None = WALLET_HOTKEY,
+    wallet_path: str | None = WALLET_PATH, network: str = NETWORK,
     commit_file: Path = COMMIT_FILE,
     no_wait: bool = typer.Option(False, "--no-wait", help="submit now even before the reveal epoch"),
     as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
@@ -494,15 +685,15 @@ def weights_reveal(
 
     Waits for the commit's reveal epoch if it has not begun (unless --no-wait). Timelocked commits
     (commit_reveal_version 4) need no reveal: the chain opens them itself."""
-    hot = _key(hotkey_uri, "--hotkey-uri")
+    hot = hotkey(hotkey_uri, wallet_name, wallet_hotkey, wallet_path)
     records = _load_commits(commit_file)
     mine = [r for r in records if r.get("netuid") == netuid and r.get("hotkey") == hot.ss58]
-    with _client(url) as c:
+    with client(network) as c:
         pending = {p["hash"]: p for p in c.pending_commits(netuid, hot.public) or []}
         live = [r for r in mine if r["hash"] in pending]
         if not live:
             hp = c.hyperparameters(netuid)
-            _need(hp, netuid)
+            need(hp, netuid)
             if hp.get("commit_reveal_version") == 4:
                 tl = [x for x in c.timelocked_commits(netuid) or [] if x["hotkey"] == hot.ss58]
                 more = "".join(
@@ -516,16 +707,17 @@ def weights_reveal(
         rec = live[0]
         if not no_wait:
             _wait_for_epoch(c, netuid, pending[rec["hash"]]["reveal_epoch"], as_json)
-        r = c.reveal_weights(hot, netuid, rec["uids"], rec["values"], rec["salt"], rec["version_key"])
+        with spinner("Revealing…", as_json):
+            r = c.reveal_weights(hot, netuid, rec["uids"], rec["values"], rec["salt"], rec["version_key"])
     if r.success:
         _save_commits(commit_file, [x for x in records if x is not rec])
-    _report(r, f"weights revealed on subnet {netuid}", as_json, {"hash": rec["hash"]})
+    report(r, f"weights revealed on subnet {netuid}", as_json, {"netuid": netuid, "hash": rec["hash"]})
 
 
 def _wait_for_epoch(c: Any, netuid: int, epoch: int, as_json: bool) -> None:
     """Block until a transaction sent now lands in `epoch` (classic: (b + netuid + 1) // (tempo + 1))."""
     info = c.subnet(netuid)
-    _need(info, netuid)
+    need(info, netuid)
     tempo = info["tempo"]
     first_block = epoch * (tempo + 1) - netuid - 1  # the epoch's first block
     status = None if as_json else console.status("")
@@ -537,7 +729,7 @@ def _wait_for_epoch(c: Any, netuid: int, epoch: int, as_json: bool) -> None:
             if best + 1 >= first_block:
                 return
             if status is not None:
-                status.update(f"waiting {first_block - best - 1} blocks for the reveal epoch {epoch}…")
+                status.update(f"📡 waiting {first_block - best - 1} blocks for the reveal epoch {epoch}…")
             time.sleep(0.2)
     finally:
         if status is not None:
@@ -547,51 +739,49 @@ def _wait_for_epoch(c: Any, netuid: int, epoch: int, as_json: bool) -> None:
 # ---------------------------------------------------------------------------------------- metagraph
 
 
-def metagraph_cmd(
-    netuid: int = typer.Argument(..., help="subnet id"), url: str = URL, as_json: bool = JSON,
-    no_prompt: bool = NO_PROMPT,
-) -> None:
-    """The subnet's neurons: stake, permits, trust, consensus, incentive, dividends, emission.
+def _metagraph_data(c: Any, netuid: int) -> dict:
+    mg = c.metagraph(netuid)
+    need(mg, netuid)
+    hp = c.hyperparameters(netuid) or {}
+    timelocked = hp.get("commit_reveal_version") == 4
+    commits = (c.timelocked_commits(netuid) or []) if timelocked else []
+    window = min(hp.get("tempo", 0) + 1, 64)
+    outcomes = c.timelock_outcomes(netuid, window) if timelocked else []
+    last_stored = c.drand_status()["lastStoredRound"] if commits else None
+    return {"mg": mg, "timelocked": timelocked, "commits": commits, "outcomes": outcomes, "window": window,
+            "last_stored": last_stored}
 
-    Below: the subnet's pending timelocked weight commits (hotkey, commit epoch, reveal epoch, drand round) and the
-    weights the chain revealed (or dropped) in the last blocks."""
-    with _client(url) as c:
-        mg = c.metagraph(netuid)
-        _need(mg, netuid)
-        hp = c.hyperparameters(netuid) or {}
-        timelocked = hp.get("commit_reveal_version") == 4
-        commits = (c.timelocked_commits(netuid) or []) if timelocked else []
-        window = min(hp.get("tempo", 0) + 1, 64)
-        outcomes = c.timelock_outcomes(netuid, window) if timelocked else []
-        last_stored = c.drand_status()["lastStoredRound"] if commits else None
+
+def _print_metagraph(netuid: int, d: dict) -> None:
+    mg = d["mg"]
     uid_of_hot = {n["hotkey"]: n["uid"] for n in mg["neurons"]}
     t = Table(title=f"Metagraph of subnet {netuid} at block #{mg['block']}")
-    for col in ("uid", "hotkey", "stake τ", "VP", "act", "vtrust", "cons", "incent", "divs", "emis τ", "upd",
-                "axon"):
+    for col in ("UID", "Stake τ", "VP", "Act", "VTrust", "Cons", "Incentive", "Dividends", "Emission τ", "Upd",
+                "Hotkey", "Coldkey", "Axon"):
         t.add_column(col, justify="right")
     top_i = max((n["incentive"] for n in mg["neurons"]), default=0)
     for n in mg["neurons"]:
         ax = n["axon"]
         inc = f"{n['incentive'] / 65535:.4f}"
         t.add_row(
-            str(n["uid"]), n["hotkey"][:6] + "…", _t(n["stake"]), "✔" if n["validator_permit"] else "",
+            str(n["uid"]), _t(n["stake"]), "✔" if n["validator_permit"] else "",
             "✔" if n["active"] else "", f"{n['validator_trust'] / 65535:.4f}", f"{n['consensus'] / 65535:.4f}",
             f"[bold green]{inc}[/bold green]" if top_i and n["incentive"] == top_i else inc,
             f"{n['dividends'] / 65535:.4f}", _t(n["emission"]), str(n["last_update"]),
+            n["hotkey"][:6] + "…", (n.get("coldkey") or "-")[:6] + "…",
             "-" if ax is None else f"{ax['ip']}:{ax['port']}",
         )
-    if as_json:
-        print(json.dumps({**mg, "timelocked_commits": commits, "timelock_outcomes": outcomes}))
-        return
     console.print(t)
-    if not timelocked:
+    if not d["timelocked"]:
         return
+    commits, outcomes = d["commits"], d["outcomes"]
     if commits:
-        ct = Table(title=f"Pending timelocked commits (the chain reveals them; last stored drand round {last_stored})")
+        ct = Table(title=f"Pending timelocked commits (the chain reveals them; last stored drand round "
+                         f"{d['last_stored']})")
         for col in ("uid", "hotkey", "commit epoch", "block", "reveal epoch", "drand round", "bytes"):
             ct.add_column(col, justify="right")
         for x in commits:
-            ct.add_row(str(uid_of_hot.get(x["hotkey"], "-")), _ss58(x["hotkey"]), str(x["epoch"]), str(x["block"]),
+            ct.add_row(str(uid_of_hot.get(x["hotkey"], "-")), short(x["hotkey"]), str(x["epoch"]), str(x["block"]),
                        str(x["reveal_epoch"]), str(x["reveal_round"]), str(x["size"]))
         console.print(ct)
     else:
@@ -599,18 +789,44 @@ def metagraph_cmd(
     if outcomes:
         parts = []
         for o in outcomes:
-            who = f"uid {uid_of_hot.get(o['hotkey'], '?')} ({_ss58(o['hotkey'])})"
+            who = f"uid {uid_of_hot.get(o['hotkey'], '?')} ({short(o['hotkey'])})"
             parts.append(f"  #{o['block']}: {who} " + ("[green]revealed[/green]" if o["revealed"]
                                                        else f"[red]dropped[/red] ({o['reason']})"))
-        console.print(f"Timelocked commits the chain opened in the last {window} blocks:")
+        console.print(f"Timelocked commits the chain opened in the last {d['window']} blocks:")
         console.print("\n".join(parts))
+
+
+def metagraph_cmd(
+    netuid_arg: int | None = NETUID_ARG, netuid: int | None = NETUID_OPT, network: str = NETWORK,
+    as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
+) -> None:
+    """The subnet's neurons: stake, permits, trust, consensus, incentive, dividends, emission.
+
+    Below: the subnet's pending timelocked weight commits (hotkey, commit epoch, reveal epoch, drand round) and the
+    weights the chain revealed (or dropped) in the last blocks."""
+    n = netuid_of(netuid_arg, netuid)
+    with client(network) as c, spinner(f"Reading the metagraph of subnet {n}…", as_json):
+        d = _metagraph_data(c, n)
+    if as_json:
+        print(json.dumps({**d["mg"], "timelocked_commits": d["commits"], "timelock_outcomes": d["outcomes"]}))
+        return
+    _print_metagraph(n, d)
 
 
 metagraph_cmd = guard(metagraph_cmd)
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(subnet_app, name="subnet")
+    from taochain.sudo_cli import register as register_sudo
+
+    app.add_typer(subnet_app, name="subnets")
+    app.add_typer(subnet_app, name="subnet", hidden=True)
+    app.add_typer(subnet_app, name="s", hidden=True)
     app.add_typer(stake_app, name="stake")
+    app.add_typer(stake_app, name="st", hidden=True)
     app.add_typer(weights_app, name="weights")
-    app.command("metagraph")(metagraph_cmd)
+    app.add_typer(weights_app, name="wt", hidden=True)
+    app.command("metagraph", epilog=epilog("taochain metagraph 1", "taochain metagraph --netuid 1 --json"))(
+        metagraph_cmd)
+    subnet_app.command("metagraph", hidden=True)(metagraph_cmd)
+    register_sudo(app)

@@ -38,3 +38,64 @@ def test_console_script_runs_the_demo() -> None:
     )
     assert out.returncode == 0, out.stderr
     assert "#2" in out.stdout and "total issuance" in out.stdout
+
+
+def _commands(group, path=()):
+    """(path, click command) of every visible command under a click group."""
+    for name, cmd in group.commands.items():
+        if getattr(cmd, "hidden", False):
+            continue
+        if hasattr(cmd, "commands"):
+            yield from _commands(cmd, (*path, name))
+        else:
+            yield (*path, name), cmd
+
+
+def test_groups_and_btcli_aliases() -> None:
+    import typer
+
+    root = typer.main.get_command(app)
+    for name in ("subnets", "subnet", "stake", "weights", "wt", "sudo", "wallet", "transfer", "balance", "block",
+                 "metagraph", "node", "testnet", "key", "drand", "yuma", "demo"):
+        assert name in root.commands, name
+    assert root.commands["subnet"].commands.keys() == root.commands["subnets"].commands.keys()
+    assert {"create", "start", "list", "show", "hyperparameters", "register", "pow-register",
+            "burn-cost"} <= set(root.commands["subnets"].commands)
+    assert {"get", "set"} <= set(root.commands["sudo"].commands)
+    assert {"set", "commit", "reveal"} <= set(root.commands["wt"].commands)
+
+
+def test_every_client_command_takes_network_json_and_keys() -> None:
+    import typer
+
+    root = typer.main.get_command(app)
+    offline = {("node",), ("testnet",), ("demo",), ("key", "inspect"), ("yuma", "replay")}
+    mine = ("subnets", "stake", "weights", "sudo", "transfer", "balance", "block", "metagraph")
+    for path, cmd in _commands(root):
+        if path in offline or path[0] not in mine:
+            continue
+        opts = {o for p in cmd.params for o in p.opts}
+        assert {"--network", "--url", "--json"} <= opts, path
+        if "--uri" in opts or "--hotkey-uri" in opts:
+            assert {"--wallet-name", "-w", "--wallet-path"} <= opts, path
+        assert (cmd.help or "").strip(), path  # a one-line summary
+
+
+def test_help_reads_well() -> None:
+    r = runner.invoke(app, ["--help"])
+    assert r.exit_code == 0 and "--network" in r.output and "Examples" in r.output
+    for args in (["subnets", "--help"], ["subnets", "register", "--help"], ["sudo", "set", "--help"],
+                 ["wt", "commit", "--help"], ["transfer", "--help"], ["stake", "add", "--help"]):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 0 and "Usage" in r.output, args
+    assert "Examples" in runner.invoke(app, ["sudo", "set", "--help"]).output
+
+
+def test_network_names() -> None:
+    from taochain.cli_common import network_url
+
+    assert network_url("local") == "ws://127.0.0.1:9944"
+    assert network_url("ws://10.0.0.2:9944") == "ws://10.0.0.2:9944"
+    assert network_url("127.0.0.1:9945") == "ws://127.0.0.1:9945"
+    r = runner.invoke(app, ["subnets", "list", "--network", "finney"])
+    assert r.exit_code == 2 and "--network 'finney'" in r.output
