@@ -14,15 +14,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	@echo "Starting a dev node (Alice authors 1 s blocks; data in a temporary folder; Ctrl-C stops it)."
-	@echo "Query it from another terminal:"
-	@echo "  .venv/bin/taochain balance //Alice"
-	@echo "  .venv/bin/taochain transfer --uri //Alice --dest //Bob --amount 1.5"
-	@echo "  .venv/bin/taochain block --json"
-	@echo "  .venv/bin/taochain subnet create --uri //Alice --hotkey-uri //Alice//owner   (then: subnet list, metagraph 1)"
-	@echo "  curl -s -H 'Content-Type: application/json' -d '{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"chain_getHeader\"}' http://127.0.0.1:9944"
-	@echo "  curl -s http://127.0.0.1:9615/metrics | grep substrate_block_height"
-	$(BIN)/taochain node --dev --tmp
+	@echo "Starting the live demo subnet: 3 authority nodes (Alice, Bob, Charlie; 1 s blocks), subnet 1 with"
+	@echo "4 miners (digits classifiers, weakest to strongest) and 2 validators; watch Yuma reward the best miner."
+	@echo "Ctrl-C stops every process. Options: make run ARGS='--copycat --tempo 14 --miners 6' (see taochain testnet --help)."
+	@echo "From another terminal: .venv/bin/taochain metagraph 1   or   .venv/bin/taochain block --json"
+	$(BIN)/taochain testnet --demo $(ARGS)
 
 demo: $(STAMP)
 	$(BIN)/taochain demo

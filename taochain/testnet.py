@@ -3,6 +3,12 @@
     taochain testnet --nodes 4                      # Alice, Bob, Charlie, Dave; Ctrl-C stops them all
     taochain testnet --config net.toml --keep       # nodes from a TOML file; keep the databases and logs
     taochain testnet --nodes 2 --duration 30 --json # for scripts: JSON plan and status lines, then stop
+    taochain testnet --demo                         # 3 nodes + the live demo subnet (`make run`)
+    taochain testnet --demo --copycat --epochs 4    # ... with a weight-copying validator; stop after 4 epochs
+
+`--demo` (taochain.demo_subnet) also creates subnet 1 with the SDK, runs digit-classifier miners and
+validators on it as processes and shows the metagraph per epoch; --miners, --validators, --copycat,
+--tempo, --epochs, --samples, --axon-port-base and --no-commit-reveal shape it.
 
 Node i is authority i of `runtime.presets.local(n)` (Alice, Bob, Charlie, Dave, Eve, Ferdie, Node6, ...),
 runs as its own `taochain node` process (own session, own log file) on rpc_port_base+i,
@@ -770,7 +776,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("testnet")
     def testnet_cmd(
-        nodes: int = typer.Option(4, "--nodes", "-n", min=1, max=MAX_NODES, help="authorities: Alice, Bob, ..."),
+        nodes: int | None = typer.Option(None, "--nodes", "-n", min=1, max=MAX_NODES,
+                                         help="authorities: Alice, Bob, ... [4; 3 with --demo]"),
         base_dir: str | None = typer.Option(None, "--base-dir", help="databases, logs, chain spec (default: a temp dir)"),
         block_time_ms: int | None = typer.Option(None, "--block-time-ms", help="slot duration (>= 250; default 1000)"),
         rpc_port_base: int | None = typer.Option(None, "--rpc-port-base", help="node i: RPC on base+i [9944]"),
@@ -784,17 +791,42 @@ def register(app: typer.Typer) -> None:
                                                     help="partials a beacon round needs [a majority of the nodes]"),
         duration: float | None = typer.Option(None, "--duration", help="stop after SECONDS (default: Ctrl-C)"),
         as_json: bool = typer.Option(False, "--json", help="print the plan and status lines as JSON"),
+        demo: bool = typer.Option(False, "--demo", help="run the live demo subnet on the testnet (digits "
+                                  "classifiers as miners, validators, Yuma; see taochain.demo_subnet)"),
+        miners: int = typer.Option(4, "--miners", help="--demo: miners, weakest to strongest classifier"),
+        validators: int = typer.Option(2, "--validators", help="--demo: honest validators"),
+        copycat: bool = typer.Option(False, "--copycat", help="--demo: add a validator that copies weights"),
+        tempo: int = typer.Option(19, "--tempo", help="--demo: the subnet's tempo (an epoch is tempo+1 blocks)"),
+        epochs: int | None = typer.Option(None, "--epochs", help="--demo: stop after N epochs of weights"),
+        samples: int = typer.Option(300, "--samples", help="--demo: held-out digits per query (0: all 540)"),
+        axon_port_base: int = typer.Option(8091, "--axon-port-base", help="--demo: miner i serves on base+i"),
+        commit_reveal: bool = typer.Option(True, "--commit-reveal/--no-commit-reveal",
+                                           help="--demo: timelocked commit-reveal (on) or plain set_weights"),
     ) -> None:
-        """Launch a local testnet: one `taochain node` process per authority, watched live; Ctrl-C stops all."""
+        """Launch a local testnet: one `taochain node` process per authority, watched live; Ctrl-C stops all.
+
+        With --demo: also create subnet 1, run miners (digit classifiers) and validators on it and
+        show the metagraph per epoch (what `make run` starts)."""
         from taochain.cli_common import fail  # noqa: PLC0415
 
         if duration is not None and duration <= 0:
             fail("--duration must be positive", 2)
+        demo_opts = None
+        if demo:
+            from taochain.demo_subnet.run import DemoOptions  # noqa: PLC0415
+
+            demo_opts = DemoOptions(miners=miners, validators=validators, copycat=copycat, tempo=tempo,
+                                    epochs=epochs, samples=samples, axon_port_base=axon_port_base,
+                                    commit_reveal=commit_reveal)
+            try:
+                demo_opts.check()
+            except ValueError as exc:
+                fail(str(exc), 2)
         try:
             if config is not None:
                 cfg = load_config(config)
             else:
-                cfg = default_config(nodes)
+                cfg = default_config(nodes if nodes is not None else (3 if demo else 4))
             overrides = {k: v for k, v in (
                 ("block_time_ms", block_time_ms), ("rpc_port_base", rpc_port_base),
                 ("p2p_port_base", p2p_port_base), ("prometheus_port_base", prometheus_port_base),
@@ -812,7 +844,12 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             fail(str(exc), 2)
         net = Testnet(spec, plans, target, keep=keep, node_flags=node_cli_flags(app), owns_base_dir=own_dir)
-        code = run_testnet(net, duration, as_json)
+        if demo_opts is not None:
+            from taochain.demo_subnet.run import run_demo  # noqa: PLC0415
+
+            code = run_demo(net, demo_opts, duration, as_json)
+        else:
+            code = run_testnet(net, duration, as_json)
         if code:
             raise typer.Exit(code)
 
