@@ -645,6 +645,17 @@ def _emit(obj: dict[str, Any]) -> None:
     print(json.dumps(obj), flush=True)
 
 
+def report_start_error(exc: Exception, as_json: bool) -> int:
+    """A launch that failed (a busy port, a bad config): one line (or a JSON error event); exit 1."""
+    from taochain.cli_common import console  # noqa: PLC0415
+
+    if as_json:
+        _emit({"event": "error", "message": str(exc)})
+    else:
+        console.print(f"[red]error:[/red] {exc}")
+    return 1
+
+
 def _launch_table(net: Testnet) -> Any:
     from rich.table import Table  # noqa: PLC0415
 
@@ -693,11 +704,7 @@ def run_testnet(net: Testnet, duration: float | None, as_json: bool) -> int:
         try:
             net.start()
         except (OSError, ValueError) as exc:
-            if as_json:
-                _emit({"event": "error", "message": str(exc)})
-            else:
-                console.print(f"[red]error:[/red] {exc}")
-            return 1
+            return report_start_error(exc, as_json)
         missing = [f for f in NETWORK_FLAGS if net.node_flags is not None and f not in net.node_flags]
         if as_json:
             _emit({"event": "plan", "base_dir": str(net.base_dir), "chain_spec": str(net.spec_path),

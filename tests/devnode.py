@@ -37,9 +37,12 @@ def wait_for(cond: Callable[[], Any], timeout: float, what: str, ignore: tuple[t
 
 
 @contextlib.contextmanager
-def dev_node(tmp_path: Path, *extra: str, chain: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+def dev_node(
+    tmp_path: Path, *extra: str, chain: Path | None = None, prometheus_port: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Start a dev node (temporary database, 250 ms blocks); yield (ws url, process); stop it.
-    `chain`: a chain-spec file instead of the dev preset (Alice authors; p2p on a free loopback port)."""
+    `chain`: a chain-spec file instead of the dev preset (Alice authors; p2p on a free loopback port);
+    `prometheus_port`: serve metrics there (default: none)."""
     from taochain.client import Client, ConnectionFailed
 
     port = free_port()
@@ -50,7 +53,8 @@ def dev_node(tmp_path: Path, *extra: str, chain: Path | None = None) -> Iterator
     ]
     p = subprocess.Popen(
         [sys.executable, "-m", "taochain.cli", "node", *which, "--tmp", "--rpc-port", str(port),
-         "--no-prometheus", "--block-time-ms", "250", *extra],
+         *(["--no-prometheus"] if prometheus_port is None else ["--prometheus-port", str(prometheus_port)]),
+         "--block-time-ms", "250", *extra],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         start_new_session=True,
     )

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -17,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from devnode import free_port, wait_for
+from devnode import dev_node, free_port, wait_for
 
 import taochain
 from runtime.support.keys import keypair_from_uri
-from taochain.client import ConnectionFailed, ExtrinsicResult, netuid_of, resolve_network
+from taochain.client import ExtrinsicResult, netuid_of, resolve_network
 from taochain.metagraph import Metagraph
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,27 +34,9 @@ VALIDATOR_HOT = keypair_from_uri("//Bob//validator")
 @contextlib.contextmanager
 def node_with_metrics(tmp: Path) -> Iterator[tuple[str, int]]:
     """`taochain node --dev --tmp` (250 ms blocks) with its Prometheus endpoint: (ws url, metrics port)."""
-    port, prom = free_port(), free_port()
-    log = open(tmp / "node.log", "wb")
-    p = subprocess.Popen(
-        [sys.executable, "-m", "taochain.cli", "node", "--dev", "--tmp", "--rpc-port", str(port),
-         "--prometheus-port", str(prom), "--block-time-ms", "250"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        start_new_session=True,
-    )
-    url = f"ws://127.0.0.1:{port}"
-    try:
-        with taochain.Client(url, timeout=20) as c:
-            wait_for(lambda: p.poll() is not None or c.header(), 30, "the node's RPC", (ConnectionFailed,))
-        assert p.poll() is None, (tmp / "node.log").read_text()
+    prom = free_port()
+    with dev_node(tmp, prometheus_port=prom) as (url, _proc):
         yield url, prom
-    finally:
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-        log.close()
 
 
 def example(name: str, *args: str) -> list[str]:

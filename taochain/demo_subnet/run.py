@@ -447,7 +447,9 @@ def render(node_table: Any, state: DemoState | None, phase: str) -> Any:
 
 
 def _emit(obj: dict[str, Any]) -> None:
-    print(json.dumps(obj), flush=True)
+    from taochain.testnet import _emit as emit  # noqa: PLC0415
+
+    emit(obj)
 
 
 def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool) -> int:
@@ -493,11 +495,9 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
                 raise OSError(f"axon ports already in use: {', '.join(busy)} (see --axon-port-base)")
             net.start()
         except (OSError, ValueError) as exc:
-            if as_json:
-                _emit({"event": "error", "message": str(exc)})
-            else:
-                console.print(f"[red]error:[/red] {exc}")
-            return 1
+            from taochain.testnet import report_start_error  # noqa: PLC0415
+
+            return report_start_error(exc, as_json)
         urls = [p.rpc_url for p in net.plans]
         if as_json:
             _emit({"event": "plan", "base_dir": str(net.base_dir), "chain_spec": str(net.spec_path),
