@@ -27,6 +27,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/net
 	@echo "Multi-node tests (4 node processes each, one test at a time):"
 	$(BIN)/python -m pytest -q -p no:xdist tests/net
+	@echo "The demo subnet on a 3-node testnet, with a copying validator (processes, one test at a time):"
+	$(BIN)/python -m pytest -q -p no:xdist -m slow tests/test_demo.py
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m '' tests --ignore=tests/net
