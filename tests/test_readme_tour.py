@@ -85,3 +85,27 @@ def test_the_readme_tour_runs(url: str, tmp_path: Path) -> None:
         r = runner.invoke(app, args, env=env)
         assert r.exit_code == 0, f"taochain {' '.join(args)}\n{r.output}"
         assert not re.search(r"Traceback", r.output), r.output
+
+
+def sdk_example(text: str) -> str:
+    """The README's Python SDK example (the first ```python block after '### Python SDK')."""
+    start = text.index("### Python SDK")
+    i = text.index("```python\n", start) + len("```python\n")
+    return text[i : text.index("```", i)]
+
+
+def test_the_readme_sdk_example_runs(url: str) -> None:
+    from runtime.support.keys import keypair_from_uri
+    from taochain.client import Client
+
+    alice = keypair_from_uri("//Alice")
+    with Client(url) as c:  # the example works on subnet 1, as the tour leaves it
+        if c.subnet(1) is None:
+            assert c.register_network(alice, keypair_from_uri("//Alice//owner").public).success
+        if not c.subnet(1)["emission_started"]:
+            assert c.start_call(alice, 1).success
+    code = sdk_example(README.read_text())
+    assert '"ws://127.0.0.1:9944"' in code
+    scope: dict = {}
+    exec(compile(code.replace('"ws://127.0.0.1:9944"', repr(url)), "README.md", "exec"), scope)  # noqa: S102
+    assert scope["ok"] and scope["r"].success and scope["mg"].n >= 2 and scope["blk"]["events"]
