@@ -175,6 +175,17 @@ def _public_from_json(data: dict, where: Path) -> bytes:
         raise WalletError(f"public keyfile {where} is damaged; regenerate it (regen-coldkey / regen-hotkey)") from None
 
 
+def _json_object(data: bytes, damaged: str) -> dict:
+    """A keyfile's (decrypted) bytes as a JSON object; WalletError(`damaged`) otherwise."""
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        raise WalletError(damaged) from None
+    if not isinstance(obj, dict):
+        raise WalletError(damaged)
+    return obj
+
+
 def _read_json(path: Path) -> dict:
     try:
         data = json.loads(path.read_bytes())
@@ -340,13 +351,10 @@ class Wallet:
 
                 pw = getpass.getpass(f"Password for the coldkey of wallet {self.name}: ")
             data = decrypt(data, pw, what)
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            raise WalletError(f"the {what} is damaged; regenerate it with `taochain wallet regen-coldkey`") from None
-        if not isinstance(obj, dict):
-            raise WalletError(f"the {what} is damaged; regenerate it with `taochain wallet regen-coldkey`")
-        key = _keypair_from_json(obj, self.coldkey_file)
+        key = _keypair_from_json(
+            _json_object(data, f"the {what} is damaged; regenerate it with `taochain wallet regen-coldkey`"),
+            self.coldkey_file,
+        )
         if self.coldkeypub_file.is_file() and self.coldkeypub() != key.public:
             raise WalletError(
                 f"coldkeypub.txt of wallet {self.name} does not match its coldkey; regenerate the wallet's coldkey"
@@ -374,13 +382,8 @@ class Wallet:
             if pw is None:
                 raise WalletError(f"hotkey {name} of wallet {self.name} is encrypted; set TAOCHAIN_WALLET_PASSWORD")
             data = decrypt(data, pw, f"hotkey {name} of wallet {self.name}")
-        try:
-            obj = json.loads(data)
-        except ValueError:
-            raise WalletError(f"hotkey file {path} is damaged; regenerate it with `taochain wallet regen-hotkey`") from None
-        if not isinstance(obj, dict):
-            raise WalletError(f"hotkey file {path} is damaged; regenerate it with `taochain wallet regen-hotkey`")
-        return _keypair_from_json(obj, path)
+        damaged = f"hotkey file {path} is damaged; regenerate it with `taochain wallet regen-hotkey`"
+        return _keypair_from_json(_json_object(data, damaged), path)
 
     def hotkey_public(self, name: str = "default") -> bytes:
         """The hotkey's public key, from `hotkeys/<name>pub.txt`, else from the keyfile."""
