@@ -19,8 +19,15 @@ Frames after the handshake: 4-byte big-endian length of the ciphertext, then the
 (ChaCha20-Poly1305 of the plaintext, 16-byte tag, no associated data); at most MAX_FRAME bytes of
 ciphertext. Each direction has its own key and nonce counter (Noise Split).
 
+Deadlines: the whole handshake, from the TCP connect (or accept) to the last message, must finish
+within HANDSHAKE_TIMEOUT. After it, waiting for the next frame's length has no deadline (an idle
+peer), but once a length has arrived its body must follow within `frame_timeout(n)`: FRAME_TIMEOUT
+plus the time to receive n bytes at FRAME_MIN_RATE (5 s + 16 s for a 16 MiB frame). A frame that
+stalls raises FrameTimeout and closes the connection, so a length prefix followed by silence
+cannot hold a connection (and the peer slot behind it).
+
 Errors: HandshakeError for any refusal or malformed input during the handshake, FrameError for a bad
-frame afterwards; a closed socket shows as asyncio.IncompleteReadError or ConnectionError. Every
+frame afterwards (FrameTimeout, a FrameError, for a stalled one); a closed socket shows as asyncio.IncompleteReadError or ConnectionError. Every
 failure closes the socket.
 """
 
@@ -38,6 +45,8 @@ from runtime.support.keys import InvalidKey, Keypair, b58decode, b58encode, veri
 PROTOCOL_VERSION = 1
 MAX_FRAME = 16 * 1024 * 1024  # ciphertext bytes of one frame
 HANDSHAKE_TIMEOUT = 5.0
+FRAME_TIMEOUT = 5.0  # seconds a frame's body may take on top of its transfer time at FRAME_MIN_RATE
+FRAME_MIN_RATE = 1024 * 1024  # bytes/s: the slowest link a full-size frame is waited for (8 Mbit/s)
 PROLOGUE = b"taochain/1"
 STATIC_KEY_DOMAIN = b"taochain-noise-static-key:"
 MAX_HANDSHAKE_MESSAGE = 65535
@@ -71,6 +80,15 @@ class HandshakeError(Exception):
 
 class FrameError(Exception):
     """A bad frame after the handshake: oversize, malformed length or failed decryption."""
+
+
+class FrameTimeout(FrameError):
+    """A frame's length arrived but its body did not follow within `frame_timeout`."""
+
+
+def frame_timeout(n: int) -> float:
+    """Seconds the body of an n-byte frame may take once its length has been read."""
+    return FRAME_TIMEOUT + n / FRAME_MIN_RATE
 
 
 # --------------------------------------------------------------------------- peer ids and addresses
@@ -210,7 +228,8 @@ class SecureConnection:
 
     async def recv(self) -> bytes:
         """The plaintext of the next frame. FrameError (and the connection closed) on a length over
-        MAX_FRAME, checked before the body is read, or a failed decryption;
+        MAX_FRAME, checked before the body is read, or a failed decryption; FrameTimeout when the
+        body does not arrive within `frame_timeout` of its length;
         asyncio.IncompleteReadError or ConnectionError when the peer has gone."""
         async with self._recv_lock:
             mid_frame = False
@@ -222,7 +241,13 @@ class SecureConnection:
                     raise FrameError(f"frame of {n} bytes exceeds the {MAX_FRAME}-byte limit")
                 if n < noise.TAGLEN:
                     raise FrameError(f"malformed frame length {n}")
-                body = await self._reader.readexactly(n)
+                limit = frame_timeout(n)
+                try:
+                    async with asyncio.timeout(limit):
+                        body = await self._reader.readexactly(n)
+                except TimeoutError:
+                    msg = f"frame of {n} bytes stalled: its body did not arrive within {limit:.1f} s"
+                    raise FrameTimeout(msg) from None
                 try:
                     data = self._recv_cs.decrypt_with_ad(b"", body)
                 except noise.NoiseError as exc:
@@ -390,14 +415,16 @@ async def connect(
     hello: Hello,
     timeout: float = HANDSHAKE_TIMEOUT,
     expect_peer_id: str | None = None,
+    local_addr: tuple[str, int] | None = None,
 ) -> SecureConnection:
-    """Dial host:port and run the handshake as the initiator. HandshakeError on a refusal (with the
-    reason) or a timeout (the TCP connect counts); OSError/ConnectionError when the dial fails."""
+    """Dial host:port (from `local_addr` when given) and run the handshake as the initiator.
+    HandshakeError on a refusal (with the reason) or a timeout (the TCP connect counts);
+    OSError/ConnectionError when the dial fails."""
     _check_local_hello(hello)
     deadline = asyncio.get_running_loop().time() + timeout
     try:
         async with asyncio.timeout_at(deadline):
-            reader, writer = await asyncio.open_connection(host, port)
+            reader, writer = await asyncio.open_connection(host, port, local_addr=local_addr)
     except TimeoutError:
         raise HandshakeError("timed out") from None
     return await _handshake(reader, writer, identity, hello, deadline, True, expect_peer_id, (host, port))
