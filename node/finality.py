@@ -377,6 +377,19 @@ class FinalityGadget:
         self._progress(self._now)
         return outcome
 
+    def missing_blocks(self) -> list[tuple[int, bytes]]:
+        """The blocks (number, hash) that kept votes and commits reference and this node lacks,
+        highest first: the node fetches them (by hash, from the voters) so the votes can count."""
+        out: dict[bytes, int] = {}
+        for votes in self._unknown.values():
+            for v in votes:
+                out[v.target_hash] = v.target_number
+        for c in self._pending_commits:
+            out[c.target_hash] = c.target_number
+            for p in c.precommits:
+                out[p.target_hash] = p.target_number
+        return sorted(((n, h) for h, n in out.items() if self.chain.number_of(h) is None), reverse=True)
+
     def take_finalized(self) -> list[tuple[int, bytes, Commit]]:
         """Blocks finalized since the last call, ascending, each with its justification."""
         out, self._newly_final = self._newly_final, []

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import logging
 import time
@@ -32,11 +33,13 @@ from node.beacon import ACCEPTED as PARTIAL_ACCEPTED
 from node.beacon import INVALID as INVALID_PARTIAL
 from node.finality import FinalityGadget, verify_justification
 from node.precheck import ParallelPrecheck
+from node.service import FutureBlock
 from p2p import transport
 from p2p.messages import (
     MAX_BLOCKS_PER_REQUEST,
     MAX_MESSAGE,
     MAX_TXS_PER_MESSAGE,
+    AncestryRequest,
     BeaconPartial,
     BlockAnnounce,
     BlockRequest,
@@ -63,6 +66,15 @@ TX_BATCH_SECONDS = 0.05
 FINALITY_TICK = 0.1
 REQUEST_TIMEOUT = 10.0
 MAJOR_SYNC_BLOCKS = 8  # further behind a peer than this, the node reports itself syncing
+SYNC_STALLED_SECONDS = 3.0  # a range sync that delivered nothing for this long is not "syncing"
+NEAR_BLOCKS = 64  # an announced block at most this far above our best is fetched by hash
+ANCESTRY_BLOCKS = 64  # blocks asked for per AncestryRequest
+MAX_ANCESTRY_REQUESTS = 4  # chained for one block; deeper forks are left to the range sync
+MAX_FETCHES = 8  # by-hash fetches in flight (one per block, one per peer)
+FETCH_RETRY_SECONDS = 1.0  # a block that votes need is asked for again (of another peer) after this
+MAX_TRACKED = 4096  # bound of the per-block bookkeeping (fetch attempts, who voted for what)
+UNDELIVERED = -50  # a peer that announced or claimed blocks and served none of them: twice bans
+FUTURE_HEADER = -20  # an announced header from a slot further ahead than clock drift explains
 ROLE_FULL, ROLE_AUTHORITY = 1, 4
 
 
@@ -102,7 +114,10 @@ class NetworkService:
     def __init__(self, node: Node, identity: Keypair, config: PeerConfig) -> None:
         self.node = node
         self.identity = identity
-        self.peers = PeerSet(identity, self._hello, self._on_message, config, on_connect=self._on_connect)
+        self.peers = PeerSet(
+            identity, self._hello, self._on_message, config, on_connect=self._on_connect,
+            on_disconnect=self._on_disconnect,
+        )
         self.seen_txs = SeenCache()
         self.seen_votes = SeenCache()
         self._tx_queue: list[tuple[bytes, bytes]] = []
@@ -111,6 +126,11 @@ class NetworkService:
         self._requests: dict[int, tuple[str, asyncio.Future]] = {}
         self._syncing: asyncio.Task | None = None
         self._sync_target = 0
+        self._sync_delivered_at = 0.0  # monotonic time the range sync last imported blocks
+        self._fetching: dict[bytes, asyncio.Task] = {}  # block hash -> its by-hash fetch
+        self._fetch_peers: set[str] = set()  # peers a by-hash fetch is waiting on
+        self._fetch_tries: dict[bytes, tuple[float, int]] = {}  # block hash -> (last try, tries)
+        self._vote_source: dict[bytes, str] = {}  # block hash -> a peer that sent votes for it
         self._tasks: list[asyncio.Task] = []
         self.chain = ChainAdapter(node)
         auths = node.authorities()
@@ -148,6 +168,8 @@ class NetworkService:
         """Catching up from far behind (not the one-block fetch that follows each announcement)."""
         if self._syncing is None or self._syncing.done():
             return False
+        if time.monotonic() - self._sync_delivered_at > SYNC_STALLED_SECONDS:
+            return False  # a far-ahead claim that is not being delivered: business as usual
         return self._sync_target - self.node.best.number > MAJOR_SYNC_BLOCKS
 
     def _hello(self) -> transport.Hello:
@@ -174,6 +196,8 @@ class NetworkService:
             return self._on_announce(peer, msg)
         if isinstance(msg, BlockRequest):
             return await self._on_block_request(peer, msg)
+        if isinstance(msg, AncestryRequest):
+            return await self._on_ancestry_request(peer, msg)
         if isinstance(msg, BlockResponse):
             pending = self._requests.pop(msg.request_id, None)
             if pending is None or pending[0] != peer.peer_id:
@@ -196,11 +220,30 @@ class NetworkService:
         return 0
 
     # ------------------------------------------------------------------ blocks
+    #
+    # Two ways in, so that no single peer decides what this node follows:
+    # - by hash (AncestryRequest): a validly sealed announcement of a block near our best, or a
+    #   block that finality votes reference, is fetched with its missing ancestors from the peer
+    #   that announced it (or, for votes, from the voters' side), whatever fork it is on;
+    # - by range (BlockRequest): a peer far ahead is followed number by number; a peer that claims
+    #   blocks and serves none loses reputation and its claim, and the next peer is tried.
     def _on_new_head(self, header: Header) -> None:
-        if self.is_syncing:
+        if self.is_syncing and not self._is_own(header):
             return  # catching up: the head is announced once the sync ends
         msg = BlockAnnounce(header.encode(), True)
         asyncio.get_running_loop().create_task(self.peers.broadcast(msg))
+
+    def _is_own(self, header: Header) -> bool:
+        key = self.node.key
+        slot = header.slot()
+        return key is not None and slot is not None and self.authorities[slot % len(self.authorities)] == key.public
+
+    def _on_disconnect(self, peer: Peer) -> None:
+        for rid, (pid, fut) in list(self._requests.items()):
+            if pid == peer.peer_id:
+                del self._requests[rid]
+                if not fut.done():
+                    fut.set_result(None)
 
     def _on_announce(self, peer: Peer, msg: BlockAnnounce) -> int:
         try:
@@ -208,23 +251,61 @@ class NetworkService:
         except (CodecError, ValueError):
             return BAD_MESSAGE
         h = header.hash()
+        db = self.node.db
+        if not db.has_block(h):
+            # checked before anything is fetched for it or its height believed: a forged header
+            # costs the peer its connection, and an honest one is fetched from that very peer
+            try:
+                self.node.check_seal(header, self.authorities)
+            except FutureBlock:
+                return FUTURE_HEADER
+            except BlockError as exc:
+                self.peers.report(peer, BAD_MESSAGE, f"announced header: {exc}")
+                return 0
         if header.number >= peer.best_number:
             peer.best_number, peer.best_hash = header.number, h
-        if self.node.db.has_block(h):
+        if db.has_block(h) or header.number <= self.node.finalized.number:
             return 0
-        if header.number > self.node.best.number or not self.node.db.has_block(header.parent_hash):
+        if db.has_block(header.parent_hash) or header.number <= self.node.best.number + NEAR_BLOCKS:
+            self._fetch(h, header.number, peer, announced=True)
+        else:
             self._start_sync(peer)
         return 0
 
     async def _on_block_request(self, peer: Peer, msg: BlockRequest) -> int:
         db = self.node.db
+        hashes = []
+        for number in range(msg.from_number, msg.from_number + min(msg.max_blocks, MAX_BLOCKS_PER_REQUEST)):
+            h = db.hash_at(number)
+            if h is None:
+                break
+            hashes.append(h)
+        await self._respond(peer, msg.request_id, hashes)
+        return 0
+
+    async def _on_ancestry_request(self, peer: Peer, msg: AncestryRequest) -> int:
+        db = self.node.db
+        hashes: list[bytes] = []
+        h = msg.block_hash
+        while len(hashes) < min(msg.max_blocks, MAX_BLOCKS_PER_REQUEST):
+            header = db.header(h)
+            if header is None or header.number == 0:
+                break
+            hashes.append(h)
+            h = header.parent_hash
+        hashes.reverse()
+        await self._respond(peer, msg.request_id, hashes)
+        return 0
+
+    async def _respond(self, peer: Peer, request_id: int, hashes: list[bytes]) -> None:
+        """A BlockResponse with the blocks of `hashes` (ascending) and their justifications, cut
+        where the message would pass half the size limit."""
+        db = self.node.db
         blocks: list[bytes] = []
         justs: list[bytes] = []
         size = 0
-        count = min(msg.max_blocks, MAX_BLOCKS_PER_REQUEST)
-        for number in range(msg.from_number, msg.from_number + count):
-            h = db.hash_at(number)
-            blk = db.block(h) if h is not None else None
+        for h in hashes:
+            blk = db.block(h)
             if blk is None:
                 break
             data = blk.encode()
@@ -234,8 +315,7 @@ class NetworkService:
                 break
             blocks.append(data)
             justs.append(j)
-        await self.peers.send(peer, BlockResponse(msg.request_id, tuple(blocks), tuple(justs)))
-        return 0
+        await self.peers.send(peer, BlockResponse(request_id, tuple(blocks), tuple(justs)))
 
     def _start_sync(self, peer: Peer) -> None:
         if self._syncing is not None and not self._syncing.done():
@@ -243,11 +323,14 @@ class NetworkService:
         self._sync_target = peer.best_number
         self._syncing = asyncio.get_running_loop().create_task(self._sync_from(peer), name="sync")
 
-    async def _request(self, peer: Peer, from_number: int, count: int) -> BlockResponse | None:
+    async def _request(self, peer: Peer, msg: BlockRequest | AncestryRequest) -> BlockResponse | None:
+        """Send a request (its id is set here) and wait for the answer; None when the peer is gone
+        or too slow (which costs it reputation)."""
         rid = next(self._request_ids)
+        msg = dataclasses.replace(msg, request_id=rid)
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
         self._requests[rid] = (peer.peer_id, fut)
-        if not await self.peers.send(peer, BlockRequest(rid, from_number, count)):
+        if not await self.peers.send(peer, msg):
             self._requests.pop(rid, None)
             return None
         try:
@@ -257,65 +340,176 @@ class NetworkService:
             self.peers.report(peer, -20, "block request timed out")
             return None
 
+    def _decode_blocks(self, peer: Peer, resp: BlockResponse) -> list[Block] | None:
+        if len(resp.justifications) != len(resp.blocks):
+            self.peers.report(peer, BAD_MESSAGE, "block response: justifications do not match blocks")
+            return None
+        try:
+            blocks = [Block.decode(data) for data in resp.blocks]
+        except (CodecError, ValueError):
+            self.peers.report(peer, BAD_MESSAGE, "undecodable block")
+            return None
+        for a, b in zip(blocks, blocks[1:], strict=False):
+            if b.header.parent_hash != a.hash():
+                self.peers.report(peer, BAD_MESSAGE, "block response: blocks do not form a chain")
+                return None
+        return blocks
+
+    async def _import_blocks(self, peer: Peer, blocks: list[Block], justs: list[bytes]) -> int:
+        """Import a chain of blocks (oldest first, the first one's parent known) with their
+        justifications; the number imported or already known before one failed."""
+        node = self.node
+        # every signature of the batch is checked in the worker process while blocks execute
+        pre = ParallelPrecheck([x for b in blocks for x in b.extrinsics]) if len(blocks) > 1 else None
+        last = len(blocks) - 1
+        for i, (block, just) in enumerate(zip(blocks, justs, strict=True)):
+            try:
+                await node.import_block(block, durable=i == last, prechecked=pre)
+            except BlockError as exc:
+                # blocks on a fork we finalized against come from honest peers that have not
+                # seen that finality yet (as with Commits, not the sender's fault alone)
+                if "does not descend from the finalized block" not in str(exc):
+                    self.peers.report(peer, BAD_MESSAGE, f"bad block #{block.header.number}: {exc}")
+                return i
+            if just:
+                await self._apply_justification(peer, just)
+        return len(blocks)
+
+    def _fetch(self, block_hash: bytes, number: int, peer: Peer, announced: bool) -> None:
+        """Fetch a block (and its missing ancestors) by hash from `peer`, once at a time per block
+        and per peer."""
+        if block_hash in self._fetching or peer.peer_id in self._fetch_peers or len(self._fetching) >= MAX_FETCHES:
+            return
+        task = asyncio.get_running_loop().create_task(self._fetch_ancestry(block_hash, number, peer, announced))
+        self._fetching[block_hash] = task
+        self._fetch_peers.add(peer.peer_id)
+
+        def done(_t: asyncio.Task) -> None:
+            self._fetching.pop(block_hash, None)
+            self._fetch_peers.discard(peer.peer_id)
+
+        task.add_done_callback(done)
+
+    async def _fetch_ancestry(self, block_hash: bytes, number: int, peer: Peer, announced: bool) -> None:
+        db = self.node.db
+        chain: list[tuple[list[Block], tuple[bytes, ...]]] = []  # newest segment first
+        want = block_hash
+        for _ in range(MAX_ANCESTRY_REQUESTS):
+            resp = await self._request(peer, AncestryRequest(0, want, ANCESTRY_BLOCKS))
+            if resp is None:
+                return
+            if not resp.blocks:
+                if announced:  # it announced the block: it must be able to serve it
+                    self.peers.report(peer, UNDELIVERED, f"announced block #{number} and served none of it")
+                return
+            blocks = self._decode_blocks(peer, resp)
+            if blocks is None:
+                return
+            if blocks[-1].hash() != want:
+                self.peers.report(peer, BAD_MESSAGE, "ancestry response: not the block asked for")
+                return
+            known = [db.has_block(b.hash()) for b in blocks]
+            start = known.index(False) if False in known else len(blocks)
+            chain.append((blocks[start:], resp.justifications[start:]))
+            first = blocks[start] if start < len(blocks) else None
+            if first is None or db.has_block(first.header.parent_hash):
+                for seg, justs in reversed(chain):
+                    if seg and await self._import_blocks(peer, seg, list(justs)) < len(seg):
+                        return
+                return
+            if first.header.number <= self.node.finalized.number + 1:
+                return  # a fork below our finalized block: nothing to import
+            want = first.header.parent_hash
+        self._start_sync(peer)  # a long way down to a common ancestor: the range sync's job
+
+    async def _fetch_missing(self) -> None:
+        """Ask for the blocks that kept finality votes reference (so they count): first of the
+        peer that sent the votes, then of every peer that may have them, in turn."""
+        assert self.gadget is not None
+        now = time.monotonic()
+        if len(self._fetch_tries) > MAX_TRACKED:
+            self._fetch_tries.clear()
+        if len(self._vote_source) > MAX_TRACKED:
+            self._vote_source.clear()
+        for number, h in self.gadget.missing_blocks()[:MAX_FETCHES]:
+            last, tries = self._fetch_tries.get(h, (0.0, 0))
+            if h in self._fetching or now - last < FETCH_RETRY_SECONDS:
+                continue
+            source = self.peers.peers.get(self._vote_source.get(h, ""))
+            others = sorted(
+                (p for p in self.peers.peers.values() if p is not source and p.best_number >= number),
+                key=lambda p: p.peer_id,
+            )
+            candidates = ([source] if source is not None else []) + others
+            if not candidates:
+                continue
+            self._fetch_tries[h] = (now, tries + 1)
+            self._fetch(h, number, candidates[tries % len(candidates)], announced=False)
+
     async def _sync_from(self, peer: Peer) -> None:
-        """Download and import blocks from `peer` until we reach its best (or it fails us); the
-        next range is requested while the current one is imported."""
+        """Download and import blocks from `peer` until we reach its best (or it fails us); then
+        go on with the peer furthest ahead, if any."""
         try:
             await self._sync_loop(peer)
         finally:
             best = self.node.best
             await self.peers.broadcast(BlockAnnounce(best.encode(), True))
+            ahead = [p for p in self.peers.peers.values() if p.best_number > best.number + NEAR_BLOCKS]
+            if ahead and not self.peers.stopping:
+                nxt = max(ahead, key=lambda p: (p.best_number, p.peer_id))
+                self._sync_target = nxt.best_number
+                self._syncing = asyncio.get_running_loop().create_task(self._sync_from(nxt), name="sync")
 
     async def _sync_loop(self, peer: Peer) -> None:
+        """The next range is requested while the current one is imported."""
         node = self.node
         from_number = node.best.number + 1
         loop = asyncio.get_running_loop()
         prefetch: asyncio.Task | None = None
-        while peer.peer_id in self.peers.peers and peer.best_number >= from_number:
-            if prefetch is not None and prefetch.get_name() == str(from_number):
-                resp = await prefetch
-            else:
-                if prefetch is not None:
-                    prefetch.cancel()
-                resp = await self._request(peer, from_number, MAX_BLOCKS_PER_REQUEST)
-            prefetch = None
-            if resp is None or not resp.blocks:
-                return
-            if len(resp.justifications) != len(resp.blocks):
-                self.peers.report(peer, BAD_MESSAGE, "block response: justifications do not match blocks")
-                return
-            next_from = from_number + len(resp.blocks)
-            if peer.best_number >= next_from:
-                prefetch = loop.create_task(self._request(peer, next_from, MAX_BLOCKS_PER_REQUEST), name=str(next_from))
-            try:
-                blocks = [Block.decode(data) for data in resp.blocks]
-            except (CodecError, ValueError):
-                self.peers.report(peer, BAD_MESSAGE, "undecodable block")
-                return
-            # every signature of the batch is checked in the worker process while blocks execute
-            pre = ParallelPrecheck([x for b in blocks for x in b.extrinsics])
-            last = len(blocks) - 1
-            for i, (block, just) in enumerate(zip(blocks, resp.justifications, strict=True)):
-                if not node.db.has_block(block.header.parent_hash):
+        try:
+            while peer.peer_id in self.peers.peers and peer.best_number >= from_number:
+                if prefetch is not None and prefetch.get_name() == str(from_number):
+                    resp = await prefetch
+                else:
+                    if prefetch is not None:
+                        prefetch.cancel()
+                    resp = await self._request(peer, BlockRequest(0, from_number, MAX_BLOCKS_PER_REQUEST))
+                prefetch = None
+                if resp is None or not resp.blocks:
+                    if resp is not None and peer.best_number >= from_number:
+                        # a few blocks short: an honest peer whose best moved to a shorter fork
+                        # since it said so; far short: a claim it never meant to back
+                        far = peer.best_number > from_number + NEAR_BLOCKS
+                        self.peers.report(
+                            peer, BAD_MESSAGE if far else UNDELIVERED,
+                            f"claimed best #{peer.best_number} and served no block #{from_number}",
+                        )
+                    # its claim is not believed any more (a new announcement renews it)
+                    peer.best_number = min(peer.best_number, from_number - 1)
+                    return
+                blocks = self._decode_blocks(peer, resp)
+                if blocks is None:
+                    return
+                next_from = from_number + len(blocks)
+                if peer.best_number >= next_from:
+                    req = BlockRequest(0, next_from, MAX_BLOCKS_PER_REQUEST)
+                    prefetch = loop.create_task(self._request(peer, req), name=str(next_from))
+                if not node.db.has_block(blocks[0].header.parent_hash):
                     # the peer's chain forks below our best: fetch from our finalized block on
                     if from_number > node.finalized.number + 1:
                         from_number = node.finalized.number + 1
-                        break
-                    # a fork we finalized against: an honest peer that has not seen that finality
-                    # yet sends such blocks (as with Commits, not the sender's fault alone)
+                        continue
                     log.debug("peer %s is on a fork below our finalized block", peer.peer_id)
                     return
-                try:
-                    await node.import_block(block, durable=i == last, prechecked=pre)
-                except BlockError as exc:
-                    if "does not descend from the finalized block" not in str(exc):
-                        self.peers.report(peer, BAD_MESSAGE, f"bad block #{block.header.number}: {exc}")
+                done = await self._import_blocks(peer, blocks, list(resp.justifications))
+                if done:
+                    self._sync_delivered_at = time.monotonic()
+                if done < len(blocks):
                     return
-                if just:
-                    await self._apply_justification(peer, just)
-                from_number = block.header.number + 1
-        if prefetch is not None:
-            prefetch.cancel()
+                from_number = blocks[-1].header.number + 1
+        finally:
+            if prefetch is not None:
+                prefetch.cancel()
 
     # ------------------------------------------------------------------ transactions
     def _on_tx_accepted(self, h: bytes, data: bytes) -> None:
@@ -380,6 +574,7 @@ class NetworkService:
             await asyncio.sleep(FINALITY_TICK)
             now = time.monotonic()
             gadget.retry_pending(now)
+            await self._fetch_missing()
             for vote in gadget.on_tick(now):
                 self._first_seen(vote)
                 await self.peers.broadcast(vote)
@@ -398,6 +593,8 @@ class NetworkService:
         outcome = self.gadget.on_vote(vote, time.monotonic())
         if outcome in ("bad-signature", "unknown-voter", "wrong-set", "malformed"):
             return BAD_MESSAGE
+        if outcome == "unknown-block":  # fetched by the finality loop, from this peer first
+            self._vote_source.setdefault(vote.target_hash, peer.peer_id)
         if outcome in ("accepted", "future-round", "unknown-block", "equivocation"):
             await self.peers.broadcast(vote, exclude=peer.peer_id)
         await self._apply_finalized()

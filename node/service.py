@@ -48,6 +48,10 @@ FULL_REVALIDATION_EVERY = 16  # blocks; in between only senders whose account ch
 PROPOSAL_SHARE = 0.7  # share of the slot a block's building, finalizing and committing may take
 
 
+class FutureBlock(BlockError):
+    """The block's slot is further ahead than clock drift explains (it may become valid later)."""
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class NodeConfig:
     chain: str = "dev"  # dev | local | path to a chain-spec JSON
@@ -322,11 +326,19 @@ class Node:
             raise BlockError(f"block #{header.number} does not descend from the finalized block #{fin.number}")
         if parent.number > 0 and slot <= (parent.slot() or 0):
             raise BlockError("slot does not increase")
+        self.check_seal(header, self.authorities(header.parent_hash))
+
+    def check_seal(self, header: Header, authorities: tuple[bytes, ...] | None = None) -> None:
+        """The checks a header passes without its parent (so an announced header is checked before
+        anything is fetched for it): an Aura slot, not in the future, sealed by that slot's author
+        (of `authorities`, default the best block's). Raises BlockError."""
+        slot = header.slot()
+        if slot is None:
+            raise BlockError("the header has no Aura slot digest")
         if slot > self.current_slot() + MAX_FUTURE_SLOTS:
-            raise BlockError(f"block from the future (slot {slot}, now {self.current_slot()})")
-        auths = self.authorities(header.parent_hash)
-        author = auths[slot % len(auths)]
-        if not verify(author, header.hash(), header.seal):
+            raise FutureBlock(f"block from the future (slot {slot}, now {self.current_slot()})")
+        auths = authorities if authorities is not None else self.authorities()
+        if not auths or not verify(auths[slot % len(auths)], header.hash(), header.seal):
             raise BlockError("bad seal: not signed by the slot's author")
 
     async def import_block(self, block: Block, durable: bool = True, prechecked: Any = None) -> bool:

@@ -16,6 +16,9 @@ Kinds (stable numbers):
  8 PeerAddrs        peer exchange: addresses (multiaddrs) of peers the sender knows
  9 GetPeers         peer exchange: ask for PeerAddrs
 10 BeaconPartial    local beacon: an authority's partial BLS signature of a beacon round
+11 AncestryRequest  sync: ask for the block `block_hash` and up to `max_blocks - 1` of its ancestors
+                    (any fork: how a node fetches an announced block or one that votes reference);
+                    answered by a BlockResponse, oldest first, ending at `block_hash`
 """
 
 from __future__ import annotations
@@ -62,6 +65,13 @@ class BlockAnnounce:
 class BlockRequest:
     request_id: U64
     from_number: U64
+    max_blocks: U32
+
+
+@wire
+class AncestryRequest:
+    request_id: U64
+    block_hash: Hash
     max_blocks: U32
 
 
@@ -144,6 +154,7 @@ KINDS: dict[int, type] = {
     8: PeerAddrs,
     9: GetPeers,
     10: BeaconPartial,
+    11: AncestryRequest,
 }
 KIND_OF: dict[type, int] = {v: k for k, v in KINDS.items()}
 
