@@ -138,13 +138,32 @@ class KV(KVView, Protocol):
     def close(self) -> None: ...
 
 
+class DatabaseUnavailable(OSError):
+    """The LevelDB directory cannot be opened (held by another node, unreadable, corrupt); the
+    message says which and what to do."""
+
+
+def _open_error(path: str | Path, exc: Exception) -> str:
+    """What a failed LevelDB open means for the user (plyvel's message is bytes such as
+    b'IO error: lock .../LOCK: Resource temporarily unavailable')."""
+    raw = exc.args[0] if exc.args else exc
+    text = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+    if "lock" in text.lower() and "LOCK" in text:
+        return (f"the database at {path} is in use by another taochain node (its LOCK is held); "
+                "stop that node or pick another --base-path")
+    return f"cannot open the database at {path}: {text}"
+
+
 class LevelDBKV:
     """`KV` over a LevelDB directory (plyvel), created if missing."""
 
     def __init__(self, path: str | Path) -> None:
         import plyvel
 
-        self._db = plyvel.DB(str(path), create_if_missing=True)
+        try:
+            self._db = plyvel.DB(str(path), create_if_missing=True)
+        except plyvel.Error as exc:
+            raise DatabaseUnavailable(_open_error(path, exc)) from None
 
     def get(self, key: bytes) -> bytes | None:
         return self._db.get(key)

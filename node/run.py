@@ -69,19 +69,54 @@ class RunningNode:
         await self.node.stop()
 
 
+def parse_node_key(data: bytes) -> bytes | None:
+    """The 32-byte ed25519 seed in a node key file, as Substrate reads one: hex (64 digits; what
+    `subkey generate-node-key` writes; a 0x prefix and surrounding white space are allowed) or the
+    raw 32 bytes (`--bin`); None when it is neither."""
+    text = data.strip()
+    text = text[2:] if text[:2] in (b"0x", b"0X") else text
+    if len(text) == 64:
+        try:
+            return bytes.fromhex(text.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            pass
+    return data if len(data) == 32 else None
+
+
+def load_node_key_file(path: str | Path) -> bytes:
+    """The seed in the node key file `path` (--node-key-file, or the default secret_ed25519); a
+    missing file is created with a fresh key (hex, mode 0600), as Substrate does. ValueError says
+    what is wrong with the file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        seed = os.urandom(32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never readable by others
+        with os.fdopen(fd, "w") as f:
+            f.write(seed.hex() + "\n")
+        log.info("🔑 Created a new node key in %s", path)
+        return seed
+    except OSError as exc:
+        raise ValueError(f"cannot read the node key file {path}: {exc.strerror or exc}") from None
+    seed = parse_node_key(data)
+    if seed is None:
+        raise ValueError(f"the node key file {path} holds neither an ed25519 secret in hex (64 digits) "
+                         "nor the raw 32 bytes; write one with `subkey generate-node-key --file PATH`")
+    mode = path.stat().st_mode & 0o777
+    if os.name == "posix" and mode & 0o077:
+        log.warning("the node key file %s is readable by others (mode %04o): chmod 600 it", path, mode)
+    return seed
+
+
 def node_identity(node: Node) -> Keypair:
-    """The network identity: --node-key, else a key kept in <base>/chains/<id>/network/secret_ed25519
-    (created on first start), else (temporary database) a fresh one."""
+    """The network identity: --node-key / --node-key-file, else a key kept in
+    <base>/chains/<id>/network/secret_ed25519 (created on first start), else (temporary database) a
+    fresh one."""
     seed = node.config.node_key
     if seed is None and node.config.base_path is not None and not node.config.in_memory:
-        path = Path(node.base_path) / "chains" / node.spec.id / "network" / "secret_ed25519"
-        if path.exists():
-            seed = bytes.fromhex(path.read_text().strip())
-        else:
-            seed = os.urandom(32)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(seed.hex())
-            path.chmod(0o600)
+        seed = load_node_key_file(Path(node.base_path) / "chains" / node.spec.id / "network" / "secret_ed25519")
     return keypair_from_seed(seed if seed is not None else os.urandom(32))
 
 

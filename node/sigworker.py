@@ -4,6 +4,9 @@ Threads did not help: the worker needs the GIL for a few microseconds after each
 and waits for the busy executing thread to drop it (CPython's switch interval), so checks only
 progressed while the executor waited. A process has its own interpreter; `multiprocessing.Queue`
 has a feeder thread, so handing a chunk over never blocks the caller.
+
+The worker dies with the node, however the node dies (node/lifeline.py: PR_SET_PDEATHSIG, tied to
+the thread that started it; `get_verifier` starts another if that thread has gone).
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ CHUNK = 256  # signatures per message to the worker
 def _serve(requests: mp.Queue, results: mp.Queue, parent: int) -> None:
     from nacl.bindings import crypto_sign_open
 
+    from node.lifeline import die_with_parent
+
+    die_with_parent(parent)  # SIGKILL when the node dies, however it dies (Linux); else the poll below
     while True:
         try:
             item = requests.get(timeout=2.0)

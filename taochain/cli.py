@@ -111,7 +111,13 @@ def node_cmd(
         None, "--port", help="p2p port (default 30333 on multi-authority chains; a --dev chain has no networking unless given)"
     ),
     bootnodes: list[str] = BOOTNODES,
-    node_key: str | None = typer.Option(None, "--node-key", help="network identity: a 32-byte ed25519 seed in hex"),
+    node_key: str | None = typer.Option(
+        None, "--node-key", help="network identity: a 32-byte ed25519 seed in hex (visible in `ps`: prefer --node-key-file)"
+    ),
+    node_key_file: str | None = typer.Option(
+        None, "--node-key-file",
+        help="network identity from a file: the ed25519 secret in hex or raw 32 bytes (created, mode 0600, if missing)",
+    ),
     listen_host: str = typer.Option("0.0.0.0", "--listen-host", help="interface the p2p port listens on"),
     prometheus_port: int = typer.Option(9615, "--prometheus-port"),
     no_prometheus: bool = typer.Option(False, "--no-prometheus"),
@@ -155,6 +161,15 @@ def node_cmd(
     if yuma_backend not in ("auto", "numpy", "cupy", "reference"):
         _fail("--yuma-backend takes auto, numpy or cupy", 2)
     nk = None
+    if node_key is not None and node_key_file is not None:
+        _fail("give one of --node-key and --node-key-file", 2)
+    if node_key_file is not None:
+        from node.run import load_node_key_file
+
+        try:
+            nk = load_node_key_file(Path(node_key_file).expanduser())
+        except (ValueError, OSError) as exc:
+            _fail(f"--node-key-file: {exc}", 2)
     if node_key is not None:
         try:
             nk = bytes.fromhex(node_key[2:] if node_key.startswith("0x") else node_key)

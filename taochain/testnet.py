@@ -56,6 +56,7 @@ from typing import Any
 
 import typer
 
+from node.lifeline import parent_death_preexec
 from runtime.presets import ChainSpec, DrandSpec, default_threshold, local
 from runtime.support import bls
 from runtime.support.hashing import blake2_256
@@ -64,7 +65,7 @@ from runtime.support.keys import DEV_ACCOUNTS, InvalidKey, b58encode, keypair_fr
 NODE_KEY_DOMAIN = b"taochain-testnet-node-key"
 MAX_NODES = 32
 MIN_BLOCK_TIME_MS = 250  # what `taochain node --block-time-ms` accepts
-NETWORK_FLAGS = ("--port", "--bootnodes", "--node-key")
+NETWORK_FLAGS = ("--port", "--bootnodes", "--node-key-file")
 # libp2p PeerId of an ed25519 key: identity multihash (0x00, 36 bytes) of the protobuf PublicKey
 # {Type: Ed25519 (0x08 0x01), Data: 32 bytes (0x12 0x20)}.
 _ED25519_PEER_ID_PREFIX = bytes([0x00, 0x24, 0x08, 0x01, 0x12, 0x20])
@@ -99,6 +100,11 @@ class NodePlan:
         return self.base_path / "beacon-share.json"
 
     @property
+    def node_key_path(self) -> Path:
+        """The network identity's secret, hex (as `subkey generate-node-key` writes it), mode 0600."""
+        return self.base_path / "node-key"
+
+    @property
     def multiaddr(self) -> str:
         return f"/ip4/127.0.0.1/tcp/{self.p2p_port}/p2p/{self.peer_id}"
 
@@ -117,6 +123,7 @@ class NodePlan:
             "rpc_url": self.rpc_url, "metrics_url": self.metrics_url,
             "base_path": str(self.base_path), "log_path": str(self.log_path), "bootnodes": list(self.bootnodes),
             "beacon_share": str(self.beacon_share_path) if self.beacon_secret is not None else None,
+            "node_key_file": str(self.node_key_path),
         }
 
 
@@ -364,15 +371,29 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def busy_ports(plans: Iterable[NodePlan]) -> list[str]:
-    """'PORT (node's what)' for each planned port that is already taken."""
+def busy_ports(plans: Iterable[NodePlan]) -> list[tuple[int, str]]:
+    """(port, "node's what") for each planned port that is already taken."""
     out = []
     for p in plans:
         for what in ("rpc_port", "p2p_port", "prometheus_port"):
             port = getattr(p, what)
             if not port_is_free(port):
-                out.append(f"{port} ({p.name}'s {what.replace('_', ' ')})")
+                out.append((port, f"{p.name}'s {what.replace('_', ' ')}"))
     return out
+
+
+def busy_ports_message(busy: Sequence[tuple[int, str]], fix: str) -> str:
+    """'port P (what) is in use; see what holds it: `ss ...` (or `lsof ...`); <fix>' for busy ports."""
+    ports = [port for port, _ in busy]
+    listed = ", ".join(f"{port} ({what})" for port, what in busy)
+    if len(ports) == 1:
+        ss = f"ss -ltnp 'sport = :{ports[0]}'"
+        head = f"port {listed} is in use; see what holds it"
+    else:
+        ss = "ss -ltnp '( " + " or ".join(f"sport = :{port}" for port in ports) + " )'"
+        head = f"ports {listed} are in use; see what holds them"
+    lsof = "lsof " + " ".join(f"-i :{port}" for port in ports)
+    return f"{head}: `{ss}` (or `{lsof}`); {fix}"
 
 
 def node_cli_flags(app: typer.Typer | None = None) -> frozenset[str]:
@@ -400,14 +421,23 @@ def node_command(plan: NodePlan, spec_path: Path, flags: frozenset[str] | None =
         argv += ["--port", str(plan.p2p_port)]
     if flags is not None and "--listen-host" in flags:  # a local testnet: loopback only
         argv += ["--listen-host", "127.0.0.1"]
-    if has("--node-key"):
-        argv += ["--node-key", plan.node_key_hex]
+    if has("--node-key-file"):  # by file: a secret on the command line is in every local user's `ps`
+        argv += ["--node-key-file", str(plan.node_key_path)]
     if has("--bootnodes"):
         for addr in plan.bootnodes:
             argv += ["--bootnodes", addr]
     if plan.beacon_secret is not None and has("--beacon-share"):
         argv += ["--beacon-share", str(plan.beacon_share_path)]
     return argv
+
+
+def write_node_key(plan: NodePlan) -> None:
+    """Write `plan`'s network-identity secret (hex) to its node-key file, mode 0600."""
+    plan.base_path.mkdir(parents=True, exist_ok=True)
+    fd = os.open(plan.node_key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        os.fchmod(f.fileno(), 0o600)  # also when the file was there with another mode
+        f.write(plan.node_key_hex + "\n")
 
 
 def write_beacon_share(plan: NodePlan) -> None:
@@ -528,7 +558,8 @@ class Testnet:
         """Check the ports, write the chain spec, start every node; OSError/ValueError when it cannot."""
         busy = busy_ports(self.plans)
         if busy:
-            raise OSError("ports already in use: " + ", ".join(busy))
+            raise OSError(busy_ports_message(busy, "stop it (a testnet left running?) or pick other ports "
+                                             "(--rpc-port-base, --p2p-port-base, --prometheus-port-base)"))
         if not self.base_dir.exists():
             self._created_base_dir = True
         self.base_dir.mkdir(parents=True, exist_ok=True)
@@ -536,12 +567,16 @@ class Testnet:
         try:
             for p in self.plans:
                 p.base_path.mkdir(parents=True, exist_ok=True)
+                write_node_key(p)
                 write_beacon_share(p)
                 log = open(p.log_path, "ab")
                 self._logs.append(log)
+                # own session (a terminal's Ctrl-C reaches the launcher only, which stops the nodes
+                # in order), yet killed by the kernel when the launcher dies, even by SIGKILL
                 self.procs[p.name] = subprocess.Popen(
                     node_command(p, self.spec_path, self.node_flags), stdin=subprocess.DEVNULL,
                     stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+                    preexec_fn=parent_death_preexec(),  # noqa: PLW1509 - only prctl and getppid run there
                 )
         except BaseException:
             self.stop()

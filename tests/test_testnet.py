@@ -100,13 +100,39 @@ def test_node_command_passes_network_flags_only_when_known(tmp_path: Path) -> No
     opts = dict(zip(argv[4::2], argv[5::2], strict=False))
     assert opts["--chain"] == str(spec_path) and opts["--key-uri"] == "//Alice" and opts["--name"] == "Alice"
     assert opts["--rpc-port"] == "20000" and opts["--prometheus-port"] == "22000" and opts["--port"] == "21000"
-    assert opts["--node-key"] == plans[0].node_key_seed.hex()
+    assert opts["--node-key-file"] == str(plans[0].node_key_path)  # by file (0600), never the secret itself
+    assert "--node-key" not in opts and not any(plans[0].node_key_hex in a for a in argv)
     assert opts["--bootnodes"] == plans[1].multiaddr
     old = node_command(plans[0], spec_path, frozenset({"--chain", "--rpc-port"}))
-    assert not {"--port", "--node-key", "--bootnodes"} & set(old)
+    assert not {"--port", "--node-key-file", "--bootnodes"} & set(old)
     # every flag the testnet always passes is one `taochain node` knows
     known = node_cli_flags()
     assert {"--chain", "--name", "--key-uri", "--base-path", "--rpc-port", "--prometheus-port"} <= known
+    assert {"--port", "--bootnodes", "--node-key-file", "--listen-host", "--beacon-share"} <= known
+
+
+def test_node_key_file_is_written_0600(tmp_path: Path) -> None:
+    from taochain.testnet import write_node_key
+
+    _, plans = plan_testnet(1, tmp_path)
+    plans[0].base_path.mkdir(parents=True)
+    plans[0].node_key_path.write_text("old")
+    plans[0].node_key_path.chmod(0o644)
+    write_node_key(plans[0])
+    assert plans[0].node_key_path.stat().st_mode & 0o777 == 0o600
+    assert plans[0].node_key_path.read_text().strip() == plans[0].node_key_hex
+    assert plans[0].to_json()["node_key_file"] == str(plans[0].node_key_path)
+
+
+def test_busy_ports_message_names_the_command_that_shows_the_holder() -> None:
+    from taochain.testnet import busy_ports_message
+
+    one = busy_ports_message([(9944, "Alice's rpc port")], "stop it")
+    assert one == ("port 9944 (Alice's rpc port) is in use; see what holds it: `ss -ltnp 'sport = :9944'` "
+                   "(or `lsof -i :9944`); stop it")
+    two = busy_ports_message([(9615, "Alice's prometheus port"), (9616, "Bob's prometheus port")], "stop it")
+    assert two.startswith("ports 9615 (Alice's prometheus port), 9616 (Bob's prometheus port) are in use")
+    assert "`ss -ltnp '( sport = :9615 or sport = :9616 )'` (or `lsof -i :9615 -i :9616`)" in two
 
 
 # --- config files --------------------------------------------------------------------------------

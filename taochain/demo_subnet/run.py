@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from node.lifeline import parent_death_preexec
 from taochain.demo_subnet.models import LADDER, MAX_MINERS, miner_levels
 
 TAO = 10**9
@@ -203,8 +204,9 @@ class DemoProcesses:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.work_dir / f"{name}.log", "ab")
         self._logs.append(log)
+        # own session (Ctrl-C reaches the demo only, which stops them), killed with the demo however it dies
         p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                             start_new_session=True)
+                             start_new_session=True, preexec_fn=parent_death_preexec())  # noqa: PLW1509
         self.procs[name] = p
         return p
 
@@ -488,11 +490,11 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
     live_cm: Any = contextlib.nullcontext() if as_json else Live(console=console, refresh_per_second=4)
     try:
         try:
-            from taochain.testnet import port_is_free  # noqa: PLC0415
+            from taochain.testnet import busy_ports_message, port_is_free  # noqa: PLC0415
 
-            busy = [str(r.port) for r in roles if r.port is not None and not port_is_free(r.port)]
+            busy = [(r.port, f"{r.name}'s axon") for r in roles if r.port is not None and not port_is_free(r.port)]
             if busy:
-                raise OSError(f"axon ports already in use: {', '.join(busy)} (see --axon-port-base)")
+                raise OSError(busy_ports_message(busy, "stop it or pick other ports (--axon-port-base)"))
             net.start()
         except (OSError, ValueError) as exc:
             from taochain.testnet import report_start_error  # noqa: PLC0415

@@ -24,7 +24,7 @@ from typing import Any
 
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import keypair_from_seed
-from taochain.testnet import NodePlan, peer_id_of, plan_testnet, rpc_call, write_beacon_share
+from taochain.testnet import NodePlan, peer_id_of, plan_testnet, rpc_call, write_beacon_share, write_node_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,7 +110,7 @@ class LocalNet:
             sys.executable, "-m", "taochain.cli", "node", "--chain", str(self.spec_path), "--name", plan.name,
             "--key-uri", plan.key_uri, "--base-path", str(plan.base_path), "--rpc-port", str(plan.rpc_port),
             "--no-prometheus", "--port", str(plan.p2p_port), "--listen-host", "127.0.0.1",
-            "--node-key", plan.node_key_hex,
+            "--node-key-file", str(plan.node_key_path),
         ]
         for addr in plan.bootnodes:
             argv += ["--bootnodes", addr]
@@ -123,6 +123,7 @@ class LocalNet:
             assert not self.running(name), f"{name} is already running"
             plan = self.plans[name]
             plan.base_path.mkdir(parents=True, exist_ok=True)
+            write_node_key(plan)
             write_beacon_share(plan)
             if name not in self._logs:
                 self._logs[name] = open(plan.log_path, "ab")  # noqa: SIM115 - closed by close()
