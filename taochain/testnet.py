@@ -13,7 +13,10 @@ validators on it as processes and shows the metagraph per epoch; --miners, --val
 Node i is authority i of `runtime.presets.local(n)` (Alice, Bob, Charlie, Dave, Eve, Ferdie, Node6, ...),
 runs as its own `taochain node` process (own session, own log file) on rpc_port_base+i,
 p2p_port_base+i and prometheus_port_base+i, with a deterministic network identity
-(blake2b-256(b"taochain-testnet-node-key" + name)) and every other node as a bootnode.
+(blake2b-256(b"taochain-testnet-node-key" + name); its secret in <its base path>/node-key, mode 0600,
+passed with --node-key-file, never on a command line) and every other node as a bootnode. Every
+node dies with the launcher, however the launcher dies (node/lifeline.py); a busy port is refused
+with the command that shows what holds it.
 
 The chain's randomness beacon is a local t-of-n threshold beacon (node/beacon.py) dealt afresh for
 each launch: random polynomial coefficients (t = a majority of the nodes unless --beacon-threshold),
