@@ -27,11 +27,13 @@ Registration
 
 Errors (the server keeps serving after every one of them)
   Standard errors carry the standard message, the detail in `data` (as jsonrpsee does):
-    -32700 "Parse error"       malformed JSON (id null)
+    -32700 "Parse error"       malformed JSON, or arrays/objects nested deeper than `max_depth` (128,
+                               serde_json's limit) (id null)
     -32600 "Invalid Request"   not an object/array, missing/wrong "jsonrpc", non-string method, bad id,
                                empty batch, batch over `max_batch` (one error object, not an array)
     -32601 "Method not found"  unknown method
-    -32602 "Invalid params"    wrong count or types; `data` names the parameter
+    -32602 "Invalid params"    wrong count or types; `data` names the parameter (also a handler's
+                               RecursionError on a hostile parameter: answered, not logged)
     -32603 "Internal error"    a handler raised something other than RpcError (logged with traceback),
                                or returned something that is not JSON-serialisable
   Other errors:
@@ -40,19 +42,45 @@ Errors (the server keeps serving after every one of them)
            (Substrate's answer; unsafe methods are also left out of `rpc_methods`)
     -32601 "subscriptions need a WebSocket connection"   (un)subscribe over HTTP
     -32006 "Too many subscriptions on the connection"    (jsonrpsee's code), data = the limit
+    -32008 "Response is too big"   an answer over `max_response_bytes` (jsonrpsee's code and message),
+           data "Exceeded max limit of N"; the other answers of its batch are kept
+    -32011 "The batch response was too large"   a batch whose answers together pass the limit
+    -32999 "RPC rate limit exceeded"   (Substrate's) a call that found no free slot of its connection's
+           `rate_limit_per_minute` after 10 waits (each the time to the next slot, plus up to 50 ms)
   HTTP: body over `max_body_bytes` -> HTTP 413 with a -32600 error body; GET without upgrade -> 405;
-  an Origin not allowed by `cors` -> 403; a WebSocket beyond `max_connections` -> HTTP 429 before
-  the upgrade. A WebSocket message over `max_body_bytes` closes that connection with code 1009.
+  an Origin not allowed by `cors` -> 403 (WebSocket upgrades and POSTs alike); a WebSocket beyond
+  `max_connections`, or an HTTP request beyond `max_connections` being read or served at once -> HTTP
+  429 (before the upgrade). A WebSocket message over `max_body_bytes` closes that connection (1009).
   Notifications (requests without "id") get no response (HTTP: 204, empty body); an invalid request is
   answered with id null even without an id, as JSON-RPC 2.0 says. Batches answer with an array in
   request order (entries run concurrently: async handlers interleave); a batch of notifications only gets no answer.
 
+Bounded work (`RpcLimits`; the node's flags in parentheses, defaults as Substrate's but where noted)
+  * request size `max_body_bytes` (--rpc-max-request-size, 10 MiB) and answer size
+    `max_response_bytes` (--rpc-max-response-size, 10 MiB); handlers bound their list parameters
+    themselves so that no answer over the limit is ever computed (node/rpc_api.py: 10,000 items);
+  * `max_connections` WebSockets (--rpc-max-connections, 100) and as many HTTP requests in flight;
+    `max_subscriptions_per_connection` (--rpc-max-subscriptions-per-connection, 1024); at most 256
+    requests of one WebSocket handled at once (its reader waits);
+  * `rate_limit_per_minute` calls per connection (--rpc-rate-limit, off): a token bucket with a burst
+    of one minute's calls, as governor's quota in Substrate; each call of a batch counts; an HTTP
+    connection is its TCP connection (keep-alive), as in Substrate;
+  * `ping_interval` (30 s): a WebSocket that answers no ping within half the interval is closed;
+    `idle_timeout` (--rpc-idle-timeout, 60 s, taochain's own): a WebSocket with no request in flight
+    and no subscription for that long is closed (code 1000), which frees its slot;
+  * JSON nested deeper than `max_depth` is refused before any handler sees it.
+  Slow handlers belong off the event loop (an executor) so block authoring never waits on a client.
+
 CORS: `cors=None` adds no headers and checks no origin; a list allows those origins exactly (an entry
-ending in ":*" matches any port), "all" (or "*") any. Allowed origins get Access-Control-Allow-Origin
-on responses and preflights (OPTIONS).
+ending in ":*" matches any port; an empty list: none), "all" (or "*") any. A request without an Origin
+header (a CLI, an SDK, curl) is always served. Allowed origins get Access-Control-Allow-Origin on
+responses and preflights (OPTIONS). `DEFAULT_CORS` is Substrate's default off --dev (http(s)://
+localhost:*, http(s)://127.0.0.1:*, https://polkadot.js.org); `taochain node --dev` allows all, as
+Substrate does.
 
 methods_policy: "unsafe" serves everything, "safe" refuses methods registered unsafe, "auto" (as
-Substrate) is safe unless the host is a loopback address.
+Substrate) is safe unless the host is a loopback address. The node warns (UNSAFE_EXTERNAL_WARNING,
+Substrate's words) when it serves unsafe methods on a non-loopback address.
 """
 
 from __future__ import annotations
@@ -62,8 +90,10 @@ import inspect
 import ipaddress
 import json
 import logging
+import random
 import secrets
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,12 +107,18 @@ __all__ = [
     "INVALID_PARAMS",
     "INTERNAL_ERROR",
     "TOO_MANY_SUBSCRIPTIONS",
+    "OVERSIZED_RESPONSE",
+    "TOO_BIG_BATCH_RESPONSE",
+    "RATE_LIMITED",
+    "DEFAULT_CORS",
+    "UNSAFE_EXTERNAL_WARNING",
     "Param",
     "RpcError",
     "RpcLimits",
     "RpcMethods",
     "RpcServer",
     "is_any",
+    "is_loopback",
     "is_bool",
     "is_hash",
     "is_hex",
@@ -102,6 +138,9 @@ METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
 TOO_MANY_SUBSCRIPTIONS = -32006  # jsonrpsee's TOO_MANY_SUBSCRIPTIONS_CODE
+OVERSIZED_RESPONSE = -32008  # jsonrpsee's OVERSIZED_RESPONSE_CODE
+TOO_BIG_BATCH_RESPONSE = -32011  # jsonrpsee's TOO_BIG_BATCH_RESPONSE_CODE
+RATE_LIMITED = -32999  # Substrate's rate-limit middleware (sc-rpc-server)
 
 _STANDARD_MESSAGES = {
     PARSE_ERROR: "Parse error",
@@ -112,6 +151,22 @@ _STANDARD_MESSAGES = {
 }
 UNSAFE_MESSAGE = "RPC call is unsafe to be called externally"
 NEED_WS_MESSAGE = "subscriptions need a WebSocket connection"
+OVERSIZED_RESPONSE_MESSAGE = "Response is too big"
+TOO_BIG_BATCH_RESPONSE_MESSAGE = "The batch response was too large"
+RATE_LIMITED_MESSAGE = "RPC rate limit exceeded"
+RATE_LIMIT_RETRIES = 10  # waits for a free call before refusing (Substrate's MAX_RETRIES)
+RATE_LIMIT_JITTER = 0.05  # seconds of random delay added to each wait (Substrate's MAX_JITTER)
+# Substrate's `--rpc-cors` default off --dev: browser pages on this machine and polkadot.js apps
+DEFAULT_CORS = (
+    "http://localhost:*",
+    "http://127.0.0.1:*",
+    "https://localhost:*",
+    "https://127.0.0.1:*",
+    "https://polkadot.js.org",
+)
+UNSAFE_EXTERNAL_WARNING = (
+    "It isn't safe to expose RPC publicly without a proxy server that filters available set of RPC methods."
+)
 MAX_INFLIGHT_PER_CONNECTION = 256  # WebSocket requests handled at once per connection (reader waits)
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
@@ -144,20 +199,86 @@ def _std_error(code: int, data: Any = None) -> RpcError:
     return RpcError(code, _STANDARD_MESSAGES[code], data)
 
 
+def _too_deep(obj: Any, limit: int) -> bool:
+    """Whether arrays/objects nest deeper than `limit` (iterative: no recursion on hostile input)."""
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        v, depth = stack.pop()
+        children = v.values() if isinstance(v, dict) else v
+        for c in children:
+            if isinstance(c, list | dict):
+                if depth >= limit:
+                    return True
+                if c:
+                    stack.append((c, depth + 1))
+    return False
+
+
+class _RateLimiter:
+    """`per_minute` calls a minute, in bursts of up to `per_minute` (a token bucket, as governor's
+    `Quota::per_minute` in Substrate's middleware)."""
+
+    __slots__ = ("rate", "capacity", "tokens", "stamp")
+
+    def __init__(self, per_minute: int) -> None:
+        self.rate = per_minute / 60.0  # tokens per second
+        self.capacity = float(per_minute)
+        self.tokens = float(per_minute)
+        self.stamp = time.monotonic()
+
+    def wait_time(self) -> float:
+        """Take one call and answer 0, or answer how long until one is free (taking nothing)."""
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    async def acquire(self) -> bool:
+        """Wait for a free call (at most RATE_LIMIT_RETRIES waits, as Substrate); False: refuse it."""
+        for _ in range(RATE_LIMIT_RETRIES):
+            wait = self.wait_time()
+            if wait == 0.0:
+                return True
+            await asyncio.sleep(wait + random.uniform(0, RATE_LIMIT_JITTER))
+        return self.wait_time() == 0.0
+
+
 # --------------------------------------------------------------------------------------------------
 # boundary data
 
 
 @dataclass(frozen=True)
 class RpcLimits:
-    """Server limits. Defaults are Substrate's (`--rpc-max-request-size 10`, `--rpc-max-connections 100`,
-    `--rpc-max-subscriptions-per-connection 1024`, batches capped at 100 here)."""
+    """Server limits, as Substrate's flags: `--rpc-max-request-size` / `--rpc-max-response-size` (10 MiB
+    each here), `--rpc-max-connections 100`, `--rpc-max-subscriptions-per-connection 1024`,
+    `--rpc-rate-limit` (calls per minute per connection, off by default); batches capped at 100."""
 
-    max_body_bytes: int = 10 * 1024 * 1024
+    max_body_bytes: int = 10 * 1024 * 1024  # a request (HTTP body or WebSocket message)
+    max_response_bytes: int = 10 * 1024 * 1024  # one answer (a batch: all its answers together)
     max_batch: int = 100
-    max_connections: int = 100
+    max_connections: int = 100  # WebSockets open at once
     max_subscriptions_per_connection: int = 1024
     max_pending_messages: int = 4096  # queued outgoing WS messages before a subscription is dropped
+    rate_limit_per_minute: int | None = None  # calls per minute per connection; None: no limit
+    max_depth: int = 128  # nesting of arrays/objects in a request (serde_json's recursion limit)
+    ping_interval: float | None = 30.0  # WebSocket ping every this many seconds; no pong: closed
+    idle_timeout: float | None = 60.0  # a WebSocket with no request and no subscription this long: closed
+
+    def __post_init__(self) -> None:
+        for name in ("max_body_bytes", "max_response_bytes", "max_batch", "max_connections", "max_depth"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
+        if self.max_subscriptions_per_connection < 0:
+            raise ValueError("max_subscriptions_per_connection must not be negative")
+        if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:
+            raise ValueError("rate_limit_per_minute must be at least 1 (or None: no limit)")
+        for name in ("ping_interval", "idle_timeout"):
+            v = getattr(self, name)
+            if v is not None and v <= 0:
+                raise ValueError(f"{name} must be positive (or None: off)")
 
 
 @dataclass(frozen=True)
@@ -482,7 +603,14 @@ class _Connection:
         self.closed = False
         self.tasks: set[asyncio.Task[None]] = set()
         self.inflight = asyncio.Semaphore(MAX_INFLIGHT_PER_CONNECTION)
+        per_minute = server.limits.rate_limit_per_minute
+        self.limiter = _RateLimiter(per_minute) if per_minute is not None else None
+        self.last_active = time.monotonic()  # the last request received (for the idle timeout)
         self.writer = asyncio.get_running_loop().create_task(self._write_loop())
+
+    def is_idle(self, now: float, timeout: float) -> bool:
+        """No request for `timeout` seconds, none in flight, no subscription: holding a slot for nothing."""
+        return not self.subs and not self.tasks and now - self.last_active >= timeout
 
     def send(self, msg: str, droppable: bool = False) -> bool:
         if self.closed:
@@ -544,7 +672,7 @@ def _origin_matches(pattern: str, origin: str) -> bool:
     return False
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
@@ -572,11 +700,14 @@ class RpcServer:
         self.methods = methods if methods is not None else RpcMethods()
         self.limits = limits or RpcLimits()
         self.cors = list(cors) if cors is not None else None
-        self.allow_unsafe = methods_policy == "unsafe" or (methods_policy == "auto" and _is_loopback(host))
+        self.allow_unsafe = methods_policy == "unsafe" or (methods_policy == "auto" and is_loopback(host))
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._conns: set[_Connection] = set()
         self._ws_count = 0
+        self._http_count = 0  # HTTP requests being read or served
+        self._http_limiters: dict[Any, _RateLimiter] = {}  # by peer (ip, port): one per TCP connection
+        self._reaper: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop = None  # type: ignore[assignment]
         self._thread_id = 0
 
@@ -609,6 +740,8 @@ class RpcServer:
         server = site._server
         socks = getattr(server, "sockets", None) or ()
         self._port = socks[0].getsockname()[1] if socks else self._requested_port
+        if self.limits.idle_timeout is not None:
+            self._reaper = self._loop.create_task(self._reap_idle(self.limits.idle_timeout))
         log.info(
             "rpc: listening on %s:%d (%s methods)",
             self.host,
@@ -617,6 +750,9 @@ class RpcServer:
         )
 
     async def stop(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
         conns = list(self._conns)
         for conn in conns:
             await conn.close()
@@ -684,29 +820,65 @@ class RpcServer:
         length = request.content_length
         if length is not None and length > self.limits.max_body_bytes:
             return self._too_large(str(length), cors)
+        # requests read and served at once are bounded as WebSockets are (memory: bodies in flight)
+        if self._http_count >= self.limits.max_connections:
+            return web.Response(status=429, text="Too many connections. Please try again later.\n", headers=cors)
+        self._http_count += 1
         try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return self._too_large("more than that", cors)
-        out = await self.handle_raw(body, None)
+            try:
+                body = await request.read()
+            except web.HTTPRequestEntityTooLarge:
+                return self._too_large("more than that", cors)
+            out = await self.handle_raw(body, None, limiter=self._http_limiter(request))
+        finally:
+            self._http_count -= 1
         if out is None:
             return web.Response(status=204, headers=cors)
         return web.Response(body=out.encode(), content_type="application/json", headers=cors)
 
+    def _http_limiter(self, request: web.Request) -> _RateLimiter | None:
+        per_minute = self.limits.rate_limit_per_minute
+        if per_minute is None:
+            return None
+        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        limiter = self._http_limiters.get(peer)
+        if limiter is None:
+            if len(self._http_limiters) >= 4096:  # forget the oldest connections' buckets
+                for key in list(self._http_limiters)[:1024]:
+                    del self._http_limiters[key]
+            limiter = self._http_limiters[peer] = _RateLimiter(per_minute)
+        return limiter
+
     # ---- WebSocket ----
+
+    async def _reap_idle(self, timeout: float) -> None:
+        """Close WebSockets that hold a slot without using it (no request, no subscription)."""
+        period = min(timeout / 4, 5.0)
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for conn in [c for c in self._conns if c.is_idle(now, timeout)]:
+                log.info("rpc: closing a WebSocket idle for %.0f s", now - conn.last_active)
+                try:
+                    await asyncio.wait_for(conn.ws.close(code=1000, message=b"idle timeout"), 1.0)
+                except (TimeoutError, ConnectionError, RuntimeError):
+                    pass
 
     async def _handle_ws(self, request: web.Request) -> web.StreamResponse:
         if self._ws_count >= self.limits.max_connections:
             return web.Response(status=429, text="Too many connections. Please try again later.\n")
         self._ws_count += 1
         try:
-            ws = web.WebSocketResponse(max_msg_size=self.limits.max_body_bytes, autoping=True)
+            ws = web.WebSocketResponse(
+                max_msg_size=self.limits.max_body_bytes, autoping=True, heartbeat=self.limits.ping_interval
+            )
             await ws.prepare(request)
             conn = _Connection(self, ws)
             self._conns.add(conn)
             try:
                 async for msg in ws:
                     if msg.type == WSMsgType.TEXT or msg.type == WSMsgType.BINARY:
+                        conn.last_active = time.monotonic()
                         await conn.inflight.acquire()
                         task = asyncio.get_running_loop().create_task(self._ws_request(conn, msg.data))
                         conn.tasks.add(task)
@@ -724,7 +896,7 @@ class RpcServer:
     async def _ws_request(self, conn: _Connection, data: str | bytes) -> None:
         try:
             activations: list[_Subscription] = []
-            out = await self.handle_raw(data, conn, activations)
+            out = await self.handle_raw(data, conn, activations, conn.limiter)
             if out is not None:
                 conn.send(out)
             for sub in activations:
@@ -733,6 +905,7 @@ class RpcServer:
         except Exception:
             log.exception("rpc: websocket request failed")
         finally:
+            conn.last_active = time.monotonic()
             conn.inflight.release()
 
     # ---- dispatch ----
@@ -742,16 +915,27 @@ class RpcServer:
         data: str | bytes,
         conn: _Connection | None,
         activations: list[_Subscription] | None = None,
+        limiter: _RateLimiter | None = None,
     ) -> str | None:
-        """Answer one HTTP body / WebSocket message; None when nothing is to be sent."""
+        """Answer one HTTP body / WebSocket message; None when nothing is to be sent. `limiter`: the
+        connection's rate limit (each call of a batch counts)."""
         try:
-            req = _loads(data if isinstance(data, str) else data.decode())
+            text = data if isinstance(data, str) else data.decode()
+            req = _loads(text)
         except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError, too deep
             return _dumps({"jsonrpc": "2.0", "error": _std_error(PARSE_ERROR, str(e)).to_json(), "id": None})
+        max_depth = self.limits.max_depth
+        if (
+            isinstance(req, list | dict)
+            and text.count("[") + text.count("{") > max_depth
+            and _too_deep(req, max_depth)
+        ):
+            err = _std_error(PARSE_ERROR, f"arrays and objects nest deeper than {max_depth} levels")
+            return _dumps({"jsonrpc": "2.0", "error": err.to_json(), "id": None})
         if activations is None:
             activations = []
         if isinstance(req, dict):
-            resp = await self._handle_one(req, conn, activations)
+            resp = await self._handle_one(req, conn, activations, limiter)
             return None if resp is None else self._encode(resp)
         if isinstance(req, list):
             if not req:
@@ -763,32 +947,48 @@ class RpcServer:
                 )
                 return self._encode(_error_response(None, err))
             # entries run concurrently (async handlers interleave; answers keep request order)
-            answers = await asyncio.gather(*[self._handle_one(item, conn, activations) for item in req])
+            answers = await asyncio.gather(
+                *[self._handle_one(item, conn, activations, limiter) for item in req]
+            )
             out = [resp for resp in answers if resp is not None]
-            return self._encode(out) if out else None
+            return self._encode_batch(out) if out else None
         return self._encode(
             _error_response(None, _std_error(INVALID_REQUEST, "request must be an object or an array"))
         )
 
-    def _encode(self, resp: Any) -> str:
+    def _over_limit(self, out: str) -> bool:
+        limit = self.limits.max_response_bytes
+        return len(out) > limit or (len(out) * 4 > limit and len(out.encode()) > limit)
+
+    def _encode(self, resp: dict[str, Any]) -> str:
+        """One response as JSON: a result that is not JSON becomes an internal error, one over
+        `max_response_bytes` a -32008 "Response is too big" (as jsonrpsee)."""
         try:
-            return _dumps(resp)
-        except (TypeError, ValueError):
-            pass
-        # a result that is not JSON: replace the offending responses by internal errors
-        items = resp if isinstance(resp, list) else [resp]
-        fixed = []
-        for r in items:
-            try:
-                _dumps(r)
-                fixed.append(r)
-            except (TypeError, ValueError) as e:
-                log.error("rpc: result of request id %r is not JSON-serialisable: %s", r.get("id"), e)
-                fixed.append(_error_response(r.get("id"), _std_error(INTERNAL_ERROR, "result is not JSON")))
-        return _dumps(fixed if isinstance(resp, list) else fixed[0])
+            out = _dumps(resp)
+        except (TypeError, ValueError, RecursionError) as e:
+            log.error("rpc: result of request id %r is not JSON-serialisable: %s", resp.get("id"), e)
+            return _dumps(_error_response(resp.get("id"), _std_error(INTERNAL_ERROR, "result is not JSON")))
+        if self._over_limit(out):
+            limit = self.limits.max_response_bytes
+            log.info("rpc: answer to request id %r refused: over %d bytes", resp.get("id"), limit)
+            err = RpcError(OVERSIZED_RESPONSE, OVERSIZED_RESPONSE_MESSAGE, f"Exceeded max limit of {limit}")
+            return _dumps(_error_response(resp.get("id"), err))
+        return out
+
+    def _encode_batch(self, resps: list[dict[str, Any]]) -> str:
+        out = "[" + ",".join(self._encode(r) for r in resps) + "]"
+        if self._over_limit(out):
+            limit = self.limits.max_response_bytes
+            err = RpcError(TOO_BIG_BATCH_RESPONSE, TOO_BIG_BATCH_RESPONSE_MESSAGE, f"Exceeded max limit of {limit}")
+            return _dumps(_error_response(None, err))
+        return out
 
     async def _handle_one(
-        self, req: Any, conn: _Connection | None, activations: list[_Subscription]
+        self,
+        req: Any,
+        conn: _Connection | None,
+        activations: list[_Subscription],
+        limiter: _RateLimiter | None = None,
     ) -> dict[str, Any] | None:
         if not isinstance(req, dict):
             return _error_response(None, _std_error(INVALID_REQUEST, "request must be an object"))
@@ -805,6 +1005,8 @@ class RpcServer:
             return _error_response(rid, _std_error(INVALID_REQUEST, '"method" must be a string'))
         params = req.get("params")
         try:
+            if limiter is not None and not await limiter.acquire():
+                raise RpcError(RATE_LIMITED, RATE_LIMITED_MESSAGE)
             if params is not None and not isinstance(params, list | dict):
                 raise _std_error(INVALID_PARAMS, "params must be an array or an object")
             result = await self._call(name, params, conn, activations, has_id)
@@ -812,6 +1014,9 @@ class RpcServer:
             return _error_response(rid, e) if has_id else None
         except asyncio.CancelledError:
             raise
+        except RecursionError:  # a parameter nested too deep for a handler: the client's fault
+            err = _std_error(INVALID_PARAMS, "parameters nest too deep")
+            return _error_response(rid, err) if has_id else None
         except Exception:
             log.exception("rpc: method %s failed", name)
             return _error_response(rid, _std_error(INTERNAL_ERROR)) if has_id else None

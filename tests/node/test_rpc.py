@@ -521,3 +521,173 @@ def test_stop_closes_websockets_and_cancels_subscriptions() -> None:
             await ws.close()
 
     run(main())
+
+
+# ------------------------------------------------------------------------------------------------
+# bounded work (hardening issue #13): response size, nesting, rate limit, idle and dead WebSockets
+
+
+def big_methods() -> RpcMethods:
+    m = make_methods()
+    m.register("test_big", lambda n: "x" * n, params=[("n", is_uint)])
+
+    def recurse(_v: Any) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    m.register("test_recurse", recurse, params=[("v", lambda _v: True)])
+    return m
+
+
+def test_response_over_the_limit_is_refused_as_jsonrpsee_does() -> None:
+    async def main() -> None:
+        async with served(big_methods(), limits=RpcLimits(max_response_bytes=1000)) as (server, s):
+            r = await call(s, server, "test_big", [2000])
+            assert r == {
+                "jsonrpc": "2.0",
+                "error": {"code": -32008, "message": "Response is too big", "data": "Exceeded max limit of 1000"},
+                "id": 1,
+            }
+            assert (await call(s, server, "test_big", [10]))["result"] == "x" * 10
+            # a batch: each answer fits, together they do not
+            batch = [{"jsonrpc": "2.0", "id": i, "method": "test_big", "params": [400]} for i in range(3)]
+            r = await post(s, server, batch)
+            assert error_of(r) == (-32011, "The batch response was too large") and r["id"] is None
+            # one answer too big in a batch that otherwise fits: only that one is refused
+            batch = [{"jsonrpc": "2.0", "id": 1, "method": "test_big", "params": [2000]},
+                     {"jsonrpc": "2.0", "id": 2, "method": "system_name"}]
+            r = await post(s, server, batch)
+            assert [x.get("error", {}).get("code") for x in r] == [-32008, None] and r[1]["result"] == "taochain"
+            async with s.ws_connect(server.ws_url) as ws:
+                assert (await ws_call(ws, 7, "test_big", [2000]))["error"]["code"] == -32008
+                assert (await ws_call(ws, 8, "system_name"))["result"] == "taochain"
+            await still_serving(s, server)
+
+    run(main())
+
+
+def test_deep_nesting_is_a_parse_error_and_logs_no_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    # the request of the issue: 900 nested arrays in chain_getBlockHash's params, 1,866 bytes
+    body = '{"jsonrpc":"2.0","id":1,"method":"test_recurse","params":[' + "[" * 900 + "]" * 900 + "]}"
+    assert len(body) < 1900
+
+    async def main() -> None:
+        async with served(big_methods()) as (server, s):
+            with caplog.at_level(logging.INFO, logger="taochain.rpc"):
+                r = await post(s, server, body, raw=True)
+                assert error_of(r) == (-32700, "Parse error") and "128" in r["error"]["data"]
+                # 128 levels are served (and a handler's own RecursionError is Invalid params, quietly)
+                ok = '{"jsonrpc":"2.0","id":1,"method":"test_recurse","params":[' + "[" * 126 + "]" * 126 + "]}"
+                r = await post(s, server, ok, raw=True)
+                assert error_of(r) == (-32602, "Invalid params")
+                async with s.ws_connect(server.ws_url) as ws:
+                    await ws.send_str(body)
+                    assert (await ws.receive_json(timeout=TIMEOUT))["error"]["code"] == -32700
+            assert not [rec for rec in caplog.records if rec.exc_info or rec.levelno >= logging.ERROR]
+            assert sum(len(rec.getMessage()) for rec in caplog.records) < 2000
+            await still_serving(s, server)
+
+    run(main())
+
+
+def test_rate_limit_per_connection_waits_then_refuses() -> None:
+    async def main() -> None:
+        # 600 calls a minute: a burst of 600, then one every 0.1 s; a call waits up to 10 times
+        limits = RpcLimits(rate_limit_per_minute=600, max_batch=1000)
+        async with served(limits=limits) as (server, s), s.ws_connect(server.ws_url) as ws:
+            batch = [{"jsonrpc": "2.0", "id": i, "method": "system_name"} for i in range(650)]
+            await ws.send_str(json.dumps(batch))
+            answers = await ws.receive_json(timeout=20)
+            codes = [a.get("error", {}).get("code") for a in answers]
+            assert codes.count(None) >= 600
+            refused = [a for a in answers if "error" in a]
+            assert refused and {(a["error"]["code"], a["error"]["message"]) for a in refused} == {
+                (-32999, "RPC rate limit exceeded")
+            }
+            # a new connection has its own allowance; this one gets calls again once refilled
+            await still_serving(s, server)
+            for _ in range(100):
+                r = await ws_call(ws, 1, "system_name")
+                if "result" in r:
+                    break
+            assert r["result"] == "taochain"
+
+    run(main())
+
+
+def test_idle_websockets_are_closed_and_their_slots_freed() -> None:
+    async def main() -> None:
+        limits = RpcLimits(max_connections=2, idle_timeout=0.5)
+        async with served(limits=limits) as (server, s):
+            subscribed = await s.ws_connect(server.ws_url)
+            assert isinstance((await ws_call(subscribed, 1, "test_subscribeTicks", [0]))["result"], str)
+            idle = await s.ws_connect(server.ws_url)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as e:
+                await s.ws_connect(server.ws_url)
+            assert e.value.status == 429
+            msg = await idle.receive(timeout=10)  # closed by the server after 0.5 s without a request
+            assert msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED), msg
+            for _ in range(200):
+                if server.connection_count < 2:
+                    break
+                await asyncio.sleep(0.01)
+            fresh = await s.ws_connect(server.ws_url)  # the slot is free again
+            assert (await ws_call(fresh, 2, "system_name"))["result"] == "taochain"
+            # the subscribed one was idle as long, but it holds a subscription: still served
+            assert (await ws_call(subscribed, 3, "system_name"))["result"] == "taochain"
+            await fresh.close()
+            await subscribed.close()
+
+    run(main())
+
+
+def test_websocket_that_answers_no_ping_is_closed() -> None:
+    async def main() -> None:
+        limits = RpcLimits(ping_interval=0.2, idle_timeout=None)
+        async with served(limits=limits) as (server, s):
+            ws = await s.ws_connect(server.ws_url, autoping=False)
+            kinds = []
+            for _ in range(50):  # pings arrive and go unanswered; then the server closes
+                msg = await ws.receive(timeout=10)
+                kinds.append(msg.type)
+                if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+                    break
+            assert aiohttp.WSMsgType.PING in kinds and kinds[-1] != aiohttp.WSMsgType.PING, kinds
+            await ws.close()
+            for _ in range(200):
+                if server.connection_count == 0:
+                    break
+                await asyncio.sleep(0.01)
+            assert server.connection_count == 0
+
+    run(main())
+
+
+def test_origins_checked_on_websocket_upgrades_and_posts() -> None:
+    req = {"jsonrpc": "2.0", "id": 1, "method": "system_name"}
+
+    async def main() -> None:
+        async with served(cors=["http://localhost:*", "https://polkadot.js.org"]) as (server, s):
+            # a cross-origin "simple" request (text/plain, no preflight) is refused, not executed
+            hdr = {"Origin": "https://evil.example", "Content-Type": "text/plain"}
+            async with s.post(server.url, data=json.dumps(req), headers=hdr) as r:
+                assert r.status == 403
+            async with s.ws_connect(server.ws_url, origin="http://localhost:3000") as ws:
+                assert (await ws_call(ws, 1, "system_name"))["result"] == "taochain"
+            async with s.ws_connect(server.ws_url) as ws:  # no Origin (a CLI, an SDK): served
+                assert (await ws_call(ws, 1, "system_name"))["result"] == "taochain"
+            for bad in ("https://evil.example", "http://localhost.evil.example:80", "null"):
+                with pytest.raises(aiohttp.WSServerHandshakeError) as e:
+                    await s.ws_connect(server.ws_url, origin=bad)
+                assert e.value.status == 403, bad
+        async with served(cors=[]) as (server, s):  # --rpc-cors none: no browser page at all
+            with pytest.raises(aiohttp.WSServerHandshakeError):
+                await s.ws_connect(server.ws_url, origin="http://localhost:3000")
+            await still_serving(s, server)
+
+    run(main())
+
+
+def test_limits_refuse_nonsense() -> None:
+    for bad in ({"max_response_bytes": 0}, {"rate_limit_per_minute": 0}, {"idle_timeout": -1}, {"max_depth": 0}):
+        with pytest.raises(ValueError):
+            RpcLimits(**bad)
