@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from node.chain_db import StatePrunedError
 from node.precheck import ParallelPrecheck, precheck_one
-from node.rpc import RpcError, RpcMethods, _named, is_any, is_hex, is_str, is_uint
+from node.rpc import RpcError, RpcMethods, _named, _short, is_any, is_hex, is_number_or_hex, is_str, is_uint
 from node.txpool import PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
 from runtime.support import codec
@@ -32,7 +32,10 @@ if TYPE_CHECKING:
 
 VERSION = "0.1.0"
 _VERIFIER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-verify")
-MAX_KEYS_PAGE = 1000
+MAX_KEYS_PAGE = 1000  # state_getKeysPaged's largest `count` (Substrate's STORAGE_KEYS_PAGED_MAX_COUNT)
+MAX_LIST_PARAM = 10_000  # items in a list parameter (block numbers, storage keys): ~690 KB of hashes
+_HEAVY = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="rpc-heavy")
+_HEAVY_ITEMS = 64  # list parameters longer than this are served off the event loop
 UNKNOWN_BLOCK = 4003  # taochain's code for a block hash the node does not have
 
 
@@ -366,6 +369,11 @@ def is_u16(v: Any) -> bool:
     return is_uint(v) and v <= 0xFFFF
 
 
+@_named("u64 (unsigned int below 2^64)")
+def is_u64(v: Any) -> bool:
+    return is_uint(v) and v < 1 << 64
+
+
 class NodeRpc:
     """Binds the RPC methods to a Node."""
 
@@ -474,18 +482,34 @@ class NodeRpc:
             "justifications": None if just is None else [["FRNK", hx(just)]],
         }
 
-    def chain_get_block_hash(self, n: Any = None) -> Any:
-        if isinstance(n, list):
-            return [self.chain_get_block_hash(x) for x in n]
+    async def chain_get_block_hash(self, n: Any = None) -> Any:
+        """A number (or 0x hex), a flat list of them (Substrate's ListOrValue<NumberOrHex>), or
+        nothing (the best block). Long lists are looked up off the event loop."""
         if n is None:
             return hx(self.node.db.best_hash)
-        if isinstance(n, str):
-            try:
-                n = int(n, 16)
-            except ValueError:
-                raise RpcError(-32602, "Invalid params", "block number must be an integer or hex") from None
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise RpcError(-32602, "Invalid params", "block number must be a non-negative integer")
+        if not isinstance(n, list):
+            return self._block_hash_at(self._block_number(n))
+        if len(n) > MAX_LIST_PARAM:
+            raise RpcError(
+                -32602, "Invalid params", f"at most {MAX_LIST_PARAM} block numbers in one call, got {len(n)}"
+            )
+        numbers = [self._block_number(x) for x in n]
+        if len(numbers) <= _HEAVY_ITEMS:
+            return [self._block_hash_at(x) for x in numbers]
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_HEAVY, lambda: [self._block_hash_at(x) for x in numbers])
+
+    @staticmethod
+    def _block_number(n: Any) -> int:
+        if isinstance(n, str) and is_number_or_hex(n) and len(n) <= 66:  # at most U256, as Substrate's
+            return int(n[2:], 16)
+        if not is_uint(n):
+            raise RpcError(
+                -32602, "Invalid params", f"block number must be a non-negative integer or 0x hex, got {_short(n)}"
+            )
+        return n
+
+    def _block_hash_at(self, n: int) -> str | None:
         h = self.node.db.hash_at(n)
         return None if h is None else hx(h)
 
@@ -508,11 +532,14 @@ class NodeRpc:
 
     def state_get_keys_paged(self, prefix: str, count: int, start: str | None = None, at: str | None = None) -> list[str]:
         if count > MAX_KEYS_PAGE:
-            raise RpcError(-32602, "Invalid params", f"count must be at most {MAX_KEYS_PAGE}")
+            raise RpcError(-32602, "Invalid params", f"count must be at most {MAX_KEYS_PAGE}, got {count}")
         p = unhex(prefix, "prefix")
         s = unhex(start, "start key") if start else b""
-        out = []
-        for k, _ in self.state(at).iter_prefix(p):
+        state = self.state(at)  # an unknown block is refused even for count 0
+        out: list[str] = []
+        if count == 0:
+            return out
+        for k, _ in state.iter_prefix(p):
             if k <= s:
                 continue
             out.append(hx(k))
@@ -521,6 +548,8 @@ class NodeRpc:
         return out
 
     def state_get_read_proof(self, keys: list, at: str | None = None) -> dict[str, Any]:
+        if len(keys) > MAX_LIST_PARAM:
+            raise RpcError(-32602, "Invalid params", f"at most {MAX_LIST_PARAM} keys in one proof, got {len(keys)}")
         b = self.block_hash_param(at)
         root = self.node.db.header(b).state_root
         ks = [unhex(k, "storage key") for k in keys]
@@ -640,8 +669,18 @@ class NodeRpc:
             [("prefix", is_hex), ("count", is_uint), ("startKey", is_hex, True), opt_hash],
         )
         m.register("state_getReadProof", self.state_get_read_proof, [("keys", lambda v: isinstance(v, list) and all(is_hex(x) for x in v)), opt_hash])
-        m.register("state_getRuntimeVersion", lambda at=None: n.runtime.VERSION.to_json(), [opt_hash])
-        m.register("state_getMetadata", lambda at=None: n.runtime.metadata(), [opt_hash])
+        # the runtime is the same at every block this node has; an unknown `at` is refused (4003)
+        def runtime_version(at: str | None = None) -> dict[str, Any]:
+            self.block_hash_param(at)
+            return n.runtime.VERSION.to_json()
+
+        def metadata(at: str | None = None) -> Any:
+            self.block_hash_param(at)
+            return n.runtime.metadata()
+
+        m.register("state_getRuntimeVersion", runtime_version, [opt_hash])
+        m.register("chain_getRuntimeVersion", runtime_version, [opt_hash])  # Substrate's alias
+        m.register("state_getMetadata", metadata, [opt_hash])
         m.register("author_submitExtrinsic", self.author_submit, [("extrinsic", is_hex)])
         m.register("author_pendingExtrinsics", lambda: [hx(x) for x in n.pool.pending()])
         m.register("payment_queryInfo", self.payment_query_info, [("extrinsic", is_hex), opt_hash])
@@ -667,7 +706,7 @@ class NodeRpc:
             [net, opt_hash],
         )
         m.register("drand_status", lambda at=None: drand_status_json(n, v(at)), [opt_hash])
-        m.register("drand_getPulse", lambda round, at=None: pulse_json(rt, v(at), round), [("round", is_uint), opt_hash])
+        m.register("drand_getPulse", lambda round, at=None: pulse_json(rt, v(at), round), [("round", is_u64), opt_hash])
         m.register("neuronInfo_getNeuronsLite", lambda netuid, at=None: neurons_lite_json(rt, v(at), netuid),
                    [net, opt_hash])
         m.register("neuronInfo_getNeurons", lambda netuid, at=None: neurons_json(rt, v(at), netuid),

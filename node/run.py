@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 
 from node.metrics import NodeMetrics
-from node.rpc import RpcLimits, RpcServer
+from node.rpc import DEFAULT_CORS, UNSAFE_EXTERNAL_WARNING, RpcLimits, RpcServer, is_loopback
 from node.rpc_api import VERSION, NodeRpc
 from node.service import Node, NodeConfig
 from runtime.support.keys import Keypair, keypair_from_seed
@@ -23,11 +23,11 @@ class RunConfig:
     node: NodeConfig
     rpc_host: str = "127.0.0.1"
     rpc_port: int = 9944
-    rpc_cors: tuple[str, ...] | None = None
+    rpc_cors: tuple[str, ...] | None = DEFAULT_CORS  # allowed browser origins; ("all",): any; None: no check
     rpc_methods: str = "auto"
     prometheus_host: str = "127.0.0.1"
     prometheus_port: int | None = 9615  # None: no metrics endpoint
-    rpc_max_connections: int = 100
+    rpc_limits: RpcLimits = RpcLimits()
 
 
 class RunningNode:
@@ -40,9 +40,10 @@ class RunningNode:
         self.node.import_listeners.append(self.metrics.import_seconds.observe)
         self.rpc = RpcServer(
             cfg.rpc_host, cfg.rpc_port, NodeRpc(self.node).methods(),
-            RpcLimits(max_connections=cfg.rpc_max_connections),
-            list(cfg.rpc_cors) if cfg.rpc_cors is not None else None, cfg.rpc_methods,
+            cfg.rpc_limits, list(cfg.rpc_cors) if cfg.rpc_cors is not None else None, cfg.rpc_methods,
         )
+        if not is_loopback(cfg.rpc_host) and cfg.rpc_methods == "unsafe":
+            log.warning(UNSAFE_EXTERNAL_WARNING)
 
     async def start(self) -> None:
         await self.node.start()

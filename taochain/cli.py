@@ -105,8 +105,22 @@ def node_cmd(
     key_uri: str | None = typer.Option(None, "--key-uri", help="authority key as a secret URI"),
     rpc_port: int = typer.Option(9944, "--rpc-port"),
     rpc_external: bool = typer.Option(False, "--rpc-external", help="listen on all interfaces"),
-    rpc_cors: str | None = typer.Option(None, "--rpc-cors", help="'all' or comma-separated origins"),
+    rpc_cors: str | None = typer.Option(
+        None, "--rpc-cors",
+        help="browser origins allowed: 'all', 'none' or comma-separated origins (an entry ending in ':*' "
+        "matches any port); default localhost/127.0.0.1 and https://polkadot.js.org, 'all' with --dev",
+    ),
     rpc_methods: str = typer.Option("auto", "--rpc-methods", help="safe | unsafe | auto"),
+    rpc_max_request_size: int = typer.Option(10, "--rpc-max-request-size", help="MiB, a request's largest size"),
+    rpc_max_response_size: int = typer.Option(10, "--rpc-max-response-size", help="MiB, an answer's largest size"),
+    rpc_max_connections: int = typer.Option(100, "--rpc-max-connections", help="WebSockets served at once"),
+    rpc_max_subscriptions_per_connection: int = typer.Option(1024, "--rpc-max-subscriptions-per-connection"),
+    rpc_rate_limit: int | None = typer.Option(
+        None, "--rpc-rate-limit", help="calls per minute per connection (default: no limit)"
+    ),
+    rpc_idle_timeout: float = typer.Option(
+        60.0, "--rpc-idle-timeout", help="seconds a WebSocket with no request and no subscription stays open (0: forever)"
+    ),
     port: int | None = typer.Option(
         None, "--port", help="p2p port (default 30333 on multi-authority chains; a --dev chain has no networking unless given)"
     ),
@@ -137,6 +151,7 @@ def node_cmd(
 ) -> None:
     """Run a taochain node: author blocks, keep them in LevelDB, serve JSON-RPC and metrics."""
     import asyncio
+    import logging
     from pathlib import Path
 
     from node.run import RunConfig, serve, setup_logging
@@ -198,8 +213,35 @@ def node_cmd(
         _fail(str(exc), 2)
     if drand_url is not None and not drand_url.startswith(("http://", "https://")):
         _fail("--drand-url must be an http:// or https:// URL", 2)
-    cors = None if rpc_cors is None else (("all",) if rpc_cors == "all" else tuple(c.strip() for c in rpc_cors.split(",")))
+    from node.rpc import DEFAULT_CORS, RpcLimits
+
+    if rpc_cors is None:
+        cors = ("all",) if dev else DEFAULT_CORS
+    elif rpc_cors.strip() in ("all", "*"):
+        cors = ("all",)
+    elif rpc_cors.strip() == "none":
+        cors = ()
+    else:
+        cors = tuple(c.strip() for c in rpc_cors.split(",") if c.strip())
+    for flag, value in (
+        ("--rpc-max-request-size", rpc_max_request_size), ("--rpc-max-response-size", rpc_max_response_size),
+        ("--rpc-max-connections", rpc_max_connections), ("--rpc-rate-limit", 1 if rpc_rate_limit is None else rpc_rate_limit),
+    ):
+        if value < 1:
+            _fail(f"{flag} must be at least 1", 2)
+    if rpc_max_subscriptions_per_connection < 0 or rpc_idle_timeout < 0:
+        _fail("--rpc-max-subscriptions-per-connection and --rpc-idle-timeout must not be negative", 2)
+    limits = RpcLimits(
+        max_body_bytes=rpc_max_request_size * 1024 * 1024,
+        max_response_bytes=rpc_max_response_size * 1024 * 1024,
+        max_connections=rpc_max_connections,
+        max_subscriptions_per_connection=rpc_max_subscriptions_per_connection,
+        rate_limit_per_minute=rpc_rate_limit,
+        idle_timeout=rpc_idle_timeout or None,
+    )
     setup_logging()
+    if dev and rpc_cors is None:
+        logging.getLogger("taochain").warning("Running in --dev mode, RPC CORS has been disabled.")
     try:
         cfg = RunConfig(
             node=NodeConfig(
@@ -211,7 +253,7 @@ def node_cmd(
                 drand_pulses=Path(drand_pulses) if drand_pulses else None, drand_url=drand_url,
             ),
             rpc_host="0.0.0.0" if rpc_external else "127.0.0.1",
-            rpc_port=rpc_port, rpc_cors=cors, rpc_methods=rpc_methods,
+            rpc_port=rpc_port, rpc_cors=cors, rpc_methods=rpc_methods, rpc_limits=limits,
             prometheus_port=None if no_prometheus else prometheus_port,
         )
         asyncio.run(serve(cfg))

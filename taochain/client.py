@@ -57,7 +57,16 @@ class RpcError(Exception):
 
 
 class ConnectionFailed(Exception):
-    """The node could not be reached."""
+    """The node could not be reached, or refused the connection."""
+
+
+_REFUSALS = {429: "too many connections", 403: "origin not allowed", 413: "request too large"}
+
+
+def _refused(url: str, status: int) -> ConnectionFailed:
+    """A node that is up but turned the connection away: say so, not "start a node"."""
+    why = _REFUSALS.get(status, "HTTP error")
+    return ConnectionFailed(f"the node at {url} refused the connection: {why} ({status})")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -330,6 +339,8 @@ class AsyncClient:
         try:
             async with self._sess().post(http_url(self.url), json=body) as resp:
                 text = await resp.text()
+                if resp.status in (403, 429):
+                    raise _refused(self.url, resp.status)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise ConnectionFailed(
                 f"cannot reach a taochain node at {self.url} ({exc.__class__.__name__}); "
@@ -349,6 +360,8 @@ class AsyncClient:
         sess = self._sess()
         try:
             ws = await sess.ws_connect(ws_url(self.url), heartbeat=20)
+        except aiohttp.WSServerHandshakeError as exc:  # the node answered, with a refusal
+            raise _refused(self.url, exc.status) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise ConnectionFailed(
                 f"cannot open a WebSocket to {self.url} ({exc}); start a node with `taochain node --dev` or pass --url"
