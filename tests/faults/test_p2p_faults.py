@@ -409,3 +409,65 @@ def test_decay_matches_substrates_peerset() -> None:
         v -= int(v / 50) or (-1 if v < 0 else 1)
     assert decay(-1000, 30) == v
     assert decay(-1_000_000, 10_000) == 0 and decay(1_000_000, 10_000) == 0
+
+
+# --------------------------------------------------------------------------- against a real node
+
+
+@pytest.mark.integration
+def test_a_node_process_limits_fresh_keys_per_address_and_refuses_a_banned_endpoint(tmp_path) -> None:
+    from netutil import LocalNet, wait_for
+
+    with LocalNet(tmp_path, 2, 1000) as net:
+        net.start()
+        net.wait_up()
+        net.wait_finalized(["Alice", "Bob"], 2, 30)
+        port = net.plans["Alice"].p2p_port
+        genesis = bytes.fromhex(net.hash_at("Alice", 0)[2:])
+
+        def node_hello(listen_port: int) -> transport.Hello:
+            return transport.Hello(
+                genesis, transport.PROTOCOL_VERSION, 1, 0, genesis, 0, genesis, listen_port, "mallory"
+            )
+
+        async def attempt(source: str, listen_port: int, keep: list) -> None:
+            try:
+                conn = await transport.connect(
+                    "127.0.0.1", port, keypair_from_seed(os.urandom(32)), node_hello(listen_port),
+                    local_addr=(source, 0),
+                )
+            except REFUSED:
+                return
+            keep.append(conn)
+
+        def listed(name: str = "mallory") -> int:
+            return sum(p["name"] == name for p in net.peers("Alice"))
+
+        async def main() -> None:
+            held: list = []
+            await asyncio.gather(*(attempt("127.0.0.2", 1, held) for _ in range(16)))
+            await asyncio.sleep(1.0)
+            n = await asyncio.to_thread(listed)
+            assert n == PeerConfig().max_inbound_per_ip  # 16 fresh keys, 8 slots for their address
+            # Bob (127.0.0.1) is still a peer; a newcomer from another address gets in
+            assert any(p["name"] == "Bob" for p in net.peers("Alice"))
+            other: list = []
+            await attempt("127.0.0.3", 2, other)
+            assert other
+            await asyncio.to_thread(wait_for, lambda: listed() == n + 1, 5, "the newcomer to be listed")
+            # a ban covers the endpoint: a fresh key that claims it is not admitted
+            await other[0].send(b"\x00not a message")
+            await closed_within(other[0], 10)
+            again: list = []
+            await attempt("127.0.0.3", 2, again)
+            if again:  # the handshake may finish; then the node closes at once
+                await closed_within(again[0], 5)
+            assert await asyncio.to_thread(listed) == n
+            for conn in held:
+                conn.close()
+            await asyncio.to_thread(wait_for, lambda: listed() == 0, 10, "the attackers to leave")
+
+        asyncio.run(main())
+        fin = net.finalized("Alice")[0]
+        net.wait_finalized(["Alice", "Bob"], fin + 2, 20)  # the honest nodes kept going
+        net.check_alive()

@@ -524,6 +524,37 @@ def test_largest_frame_passes() -> None:
     run(main())
 
 
+def test_a_stalled_frame_times_out_and_a_slow_one_within_its_deadline_passes(monkeypatch) -> None:
+    monkeypatch.setattr(transport, "FRAME_TIMEOUT", 0.3)
+    monkeypatch.setattr(transport, "FRAME_MIN_RATE", 1024 * 1024)
+
+    async def main() -> None:
+        async with Server() as srv:
+            client, server_side = await connected_pair(srv)
+            client._writer.write((1000).to_bytes(4, "big") + b"\x01" * 500)  # half a body, then silence
+            t0 = time.monotonic()
+            with pytest.raises(transport.FrameTimeout, match="stalled"):
+                await asyncio.wait_for(server_side.recv(), 5)
+            assert time.monotonic() - t0 < transport.frame_timeout(1000) + 0.5
+            assert server_side.closed
+            # a frame whose body trickles in, but within its deadline, is fine
+            client2, server2 = await connected_pair(srv)
+            ct = client2._send_cs.encrypt_with_ad(b"", b"slow")
+            client2._writer.write(len(ct).to_bytes(4, "big") + ct[:3])
+            recv = asyncio.create_task(server2.recv())
+            await asyncio.sleep(0.15)
+            client2._writer.write(ct[3:])
+            assert await recv == b"slow"
+            # waiting for the next length is not a stall: an idle peer keeps its connection
+            idle = asyncio.create_task(server2.recv())
+            await asyncio.sleep(0.6)
+            assert not idle.done() and not server2.closed
+            await client2.send(b"later")
+            assert await idle == b"later"
+
+    run(main())
+
+
 def test_silent_peers_time_out() -> None:
     async def main() -> None:
         async with Server(timeout=0.3) as srv:
