@@ -530,7 +530,8 @@ class Testnet:
     """Run the planned nodes as separate processes; `status()` polls them, `stop()` ends them.
 
     `base_dir` is removed by `stop()` unless `keep`: wholly when this object created it, otherwise
-    only what it put there (the chain spec, the nodes' base paths and logs).
+    only what it put there (the chain spec, the nodes' base paths and logs). The nodes die with the
+    thread that ran `start()` (PR_SET_PDEATHSIG): run it from the main thread.
     """
 
     __test__ = False  # not a pytest test class

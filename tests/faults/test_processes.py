@@ -208,6 +208,7 @@ def test_signature_worker_dies_with_its_node() -> None:
     code = ("import sys, time\n"
             "from node.sigworker import ProcessVerifier\n"
             "v = ProcessVerifier()\n"
+            "assert v.result(v.submit([(bytes(32), b'm', bytes(64))]), timeout=60) == bytes(1)  # serving\n"
             "print(v.proc.pid, flush=True)\n"
             "time.sleep(60)\n")
     p = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
