@@ -51,7 +51,7 @@ from p2p.messages import (
 )
 from p2p.peers import BAD_MESSAGE, Peer, PeerConfig, PeerSet, SeenCache
 from runtime.block import Block, Header
-from runtime.executive import BlockError
+from runtime.executive import BlockError, InvalidReason
 from runtime.support.codec import CodecError, decode_obj, encode_obj
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import Keypair
@@ -61,7 +61,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("taochain.net")
 
-INVALID_TX = -20  # a transaction that fails validity for a reason the sender should have seen
+INVALID_TX = -20  # a transaction no honest pool accepts (bad signature, undecodable, an inherent)
+OUTDATED_TX = -1  # one that was valid elsewhere a moment ago (nonce, balance): adds up only in a flood
+MAX_TX_PENALTY = -100  # of one Transactions message (small penalties stay small: see _tx_penalty)
 TX_BATCH_SECONDS = 0.05
 FINALITY_TICK = 0.1
 REQUEST_TIMEOUT = 10.0
@@ -518,9 +520,11 @@ class NetworkService:
             self._tx_queue.append((h, data))
 
     def _on_transactions(self, peer: Peer, msg: Transactions) -> int:
-        from node.txpool import POOL_INVALID_TX, PoolError
+        """Peers' transactions enter the pool (and are gossiped on only once it accepts them); each
+        one the pool refuses costs the sender by its reason (see _tx_penalty)."""
+        from node.txpool import PoolError
 
-        delta = 0
+        bad = outdated = 0
         for data in msg.txs[:MAX_TXS_PER_MESSAGE]:
             h = blake2_256(data)
             if h in self.seen_txs:
@@ -531,11 +535,13 @@ class NetworkService:
             try:
                 self.node.submit(data)
             except PoolError as exc:
-                if exc.code == POOL_INVALID_TX and "signature" in str(exc.data or exc).lower():
-                    delta += INVALID_TX
+                penalty = _tx_penalty(exc)
+                bad += penalty == INVALID_TX
+                outdated += penalty == OUTDATED_TX
             finally:
                 self.seen_txs.first_seen(h)
-        return delta
+        # outdated ones count for at most a tenth of a ban per message, however many it held
+        return max(MAX_TX_PENALTY, bad * INVALID_TX + max(outdated * OUTDATED_TX, MAX_TX_PENALTY // 10))
 
     async def _tx_gossip_loop(self) -> None:
         while True:
@@ -641,3 +647,19 @@ class NetworkService:
             if await self.node.finalize(block_hash, encode_obj(commit)):
                 self._first_seen(commit)
                 await self.peers.broadcast(commit)
+
+
+def _tx_penalty(exc: Exception) -> int:
+    """What a transaction the pool refused costs the peer that sent it: nothing for the pool's own
+    policy (already known, banned for a while, priority, limits); OUTDATED_TX where an honest node
+    may have accepted it a moment ago (nonce, fees, resources, call-specific validity: our state
+    moved on); INVALID_TX where no honest pool would have (signature, chain, undecodable, inherent)."""
+    from node.txpool import POOL_INVALID_TX
+
+    if getattr(exc, "code", None) != POOL_INVALID_TX:
+        return 0
+    reason = getattr(exc, "reason", None)
+    if reason in (InvalidReason.Stale, InvalidReason.Future, InvalidReason.Payment, InvalidReason.ExhaustsResources,
+                  InvalidReason.Custom, InvalidReason.AncientBirthBlock):
+        return OUTDATED_TX
+    return INVALID_TX

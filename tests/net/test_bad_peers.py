@@ -1,6 +1,7 @@
 """Misbehaving peers against a running 2-node testnet, from the test process with p2p.transport:
 garbage instead of a handshake, another chain, oversize and tampered frames, undecodable
-messages, blocks with a bad seal or a wrong state root, a vote with a bad signature.
+messages, an announced header with a bad seal, a block with a wrong state root, a claimed best it
+never serves, a vote with a bad signature.
 
 For each offence after a handshake the node drops the connection and bans the peer id: a reconnect
 with the same identity is closed at once, `system_peers` does not list it; and the honest nodes
@@ -21,6 +22,7 @@ from node.rpc_api import header_from_json
 from p2p import noise, transport
 from p2p.messages import (
     PREVOTE,
+    AncestryRequest,
     BlockAnnounce,
     BlockRequest,
     BlockResponse,
@@ -218,21 +220,23 @@ async def test_undecodable_message(net: LocalNet) -> None:
 # --------------------------------------------------------------------------- bad blocks and votes
 
 
-async def _serve_bad_block(a: Attacker, block: Block, announce: bool) -> transport.SecureConnection:
-    """Get the node to ask us for blocks and answer with `block`."""
-    conn = await a.connect(best_bump=0 if announce else 1)
-    if announce:
-        await conn.send(encode_message(BlockAnnounce(block.header.encode(), True)))
-    req = await a.next_of(conn, BlockRequest)
+async def _serve_bad_block(a: Attacker, block: Block) -> transport.SecureConnection:
+    """Announce `block`, get the node to ask us for it (by hash) and answer with it."""
+    conn = await a.connect()
+    await conn.send(encode_message(BlockAnnounce(block.header.encode(), True)))
+    req = await a.next_of(conn, AncestryRequest)
+    assert req.block_hash == block.hash()
     await conn.send(encode_message(BlockResponse(req.request_id, (block.encode(),), (b"",))))
     return conn
 
 
 @aio
 async def test_block_announce_with_a_bad_seal(net: LocalNet) -> None:
+    """Refused at the announcement: nothing is fetched for a header its slot's author did not seal."""
     a = Attacker(net)
     block = await asyncio.to_thread(_child_of_best, net, TARGET, None, None)
-    conn = await _serve_bad_block(a, block, announce=True)
+    conn = await a.connect()
+    await conn.send(encode_message(BlockAnnounce(block.header.encode(), True)))
     await a.assert_dropped_and_banned(conn, "bad seal")
     await asyncio.to_thread(_honest_progress, net)
 
@@ -245,8 +249,19 @@ async def test_block_response_with_a_wrong_state_root(net: LocalNet) -> None:
         return _child_of_best(net, TARGET, _author_of_next_slot(net), os.urandom(32))
 
     block = await asyncio.to_thread(make)
-    conn = await _serve_bad_block(a, block, announce=False)
+    conn = await _serve_bad_block(a, block)
     await a.assert_dropped_and_banned(conn, "state root mismatch")
+    await asyncio.to_thread(_honest_progress, net)
+
+
+@aio
+async def test_a_claimed_best_never_served_costs_the_peer(net: LocalNet) -> None:
+    """A Hello claiming blocks far ahead, then an empty answer to the range request: banned."""
+    a = Attacker(net)
+    conn = await a.connect(best_bump=10_000)
+    req = await a.next_of(conn, BlockRequest)
+    await conn.send(encode_message(BlockResponse(req.request_id, (), ())))
+    await a.assert_dropped_and_banned(conn, "served no block")
     await asyncio.to_thread(_honest_progress, net)
 
 

@@ -543,3 +543,61 @@ def test_observer_follows_without_voting() -> None:
         assert obs.on_tick(net.now) == []
     assert obs.finalized_block == (3, blocks[-1])
     assert obs.take_finalized()[0][:2] == (3, blocks[-1])
+
+
+def _split(net: Net, left_voters: tuple[int, ...], right_voters: tuple[int, ...]) -> tuple[list[bytes], list[bytes]]:
+    """Finalize a common base, then give each side a fork the other side has never seen."""
+    common = net.tree.extend(net.tree.genesis, 3)
+    net.set_head(common[-1])
+    net.run(10, until=lambda: all(g.finalized_block == (3, common[-1]) for g in net.gadgets))
+    left = net.tree.extend(common[-1], 2, b"L")
+    right = net.tree.extend(common[-1], 2, b"R")
+    for side, own, other in ((left_voters, left, right), (right_voters, right, left)):
+        for i in side:
+            net.views[i].known = set(net.tree.blocks) - set(other)
+            net.views[i].head = own[-1]
+    return left, right
+
+
+def _fetch_all(net: Net) -> None:
+    """What the node does with missing_blocks(): fetch them by hash (the best block stays)."""
+    for v, g in zip(net.views, net.gadgets, strict=True):
+        v.learn_all()
+        g.retry_pending(net.now)
+    net.collect()
+
+
+def test_split_vote_where_each_half_lacks_the_others_fork_resumes_once_blocks_are_fetched() -> None:
+    """The wedge of the hardening issue: two voters prevoted blocks only they have; the other two
+    cannot count those votes, so no prevote supermajority forms and the round never completes.
+    The gadget names the blocks it lacks; once fetched, the round completes on the common ancestor
+    and finality goes on where the fork choice converges."""
+    net = Net()
+    left, right = _split(net, (0, 1), (2, 3))
+    net.run(50)
+    assert all(g.finalized_block[0] == 3 for g in net.gadgets)
+    stuck = [g.round for g in net.gadgets]
+    net.run(30)
+    assert [g.round for g in net.gadgets] == stuck, "rounds moved without a prevote supermajority"
+    assert (5, left[-1]) in net.gadgets[2].missing_blocks() and (5, right[-1]) in net.gadgets[0].missing_blocks()
+    _fetch_all(net)
+    assert all(not g.missing_blocks() for g in net.gadgets)
+    net.run(30, until=lambda: all(g.round > r for g, r in zip(net.gadgets, stuck, strict=True)))
+    assert all(g.round > r for g, r in zip(net.gadgets, stuck, strict=True)), "the round never completed"
+    assert all(g.finalized_block[0] == 3 for g in net.gadgets)  # neither fork has a supermajority
+    net.set_head(right[-1])  # fork choice converges
+    net.run(40, until=lambda: all(g.finalized_block == (5, right[-1]) for g in net.gadgets))
+    assert all(g.finalized_block == (5, right[-1]) for g in net.gadgets)
+
+
+def test_three_of_four_finalize_their_fork_and_the_fourth_follows_once_it_has_the_blocks() -> None:
+    net = Net()
+    left, right = _split(net, (0,), (1, 2, 3))
+    net.run(40, until=lambda: all(net.gadgets[i].finalized_block == (5, right[-1]) for i in (1, 2, 3)))
+    assert [g.finalized_block for g in net.gadgets[1:]] == [(5, right[-1])] * 3
+    assert net.gadgets[0].finalized_block[0] == 3  # it cannot check votes for blocks it lacks
+    assert (5, right[-1]) in net.gadgets[0].missing_blocks()
+    _fetch_all(net)
+    net.run(20, until=lambda: net.gadgets[0].finalized_block == (5, right[-1]))
+    assert net.gadgets[0].finalized_block == (5, right[-1])
+    assert all(h not in {x for _, x in f} for f in net.finals for h in left)
