@@ -436,6 +436,31 @@ class NodeRpc:
         net = self.node.network
         return [] if net is None else net.peers.peer_info()
 
+    def system_ban_peer(self, peer_id: str, seconds: int) -> bool:
+        """Unsafe: refuse a peer for `seconds` (0 lifts the ban), dropping it if connected; whether
+        it was connected."""
+        net = self.node.network
+        if net is None:
+            raise RpcError(-32602, "Invalid params", "this node has no networking")
+        if seconds > 86_400:
+            raise RpcError(-32602, "Invalid params", "seconds: at most 86400 (a day)")
+        return net.peers.ban(peer_id, seconds, "by the operator (system_banPeer)")
+
+    def grandpa_round_state(self) -> dict[str, Any]:
+        """Substrate's grandpa_roundState: the finality gadget's current (best) round and the one
+        before (background), with the weight of the votes seen and the authorities missing."""
+        net = self.node.network
+        gadget = None if net is None else net.gadget
+        if gadget is None:
+            # Substrate's answer before its voter runs (code 1); here: a chain of one authority
+            raise RpcError(1, "GRANDPA RPC endpoint not ready", "no finality gadget runs on this node")
+
+        state = gadget.round_state()
+        for r in [state["best"], *state["background"]]:
+            for kind in ("prevotes", "precommits"):
+                r[kind]["missing"] = [ss58_encode(a) for a in r[kind]["missing"]]
+        return state
+
     def system_local_peer_id(self) -> str | None:
         net = self.node.network
         return None if net is None else net.peers.peer_id
@@ -547,14 +572,19 @@ class NodeRpc:
                 break
         return out
 
-    def state_get_read_proof(self, keys: list, at: str | None = None) -> dict[str, Any]:
+    async def state_get_read_proof(self, keys: list, at: str | None = None) -> dict[str, Any]:
+        """Long key lists are proved off the event loop (trie nodes are immutable: reads only)."""
         if len(keys) > MAX_LIST_PARAM:
             raise RpcError(-32602, "Invalid params", f"at most {MAX_LIST_PARAM} keys in one proof, got {len(keys)}")
         b = self.block_hash_param(at)
         root = self.node.db.header(b).state_root
         ks = [unhex(k, "storage key") for k in keys]
+        trie = Trie(self.node.db, root)
         try:
-            proof = Trie(self.node.db, root).prove(ks)
+            if len(ks) <= _HEAVY_ITEMS:
+                proof = trie.prove(ks)
+            else:
+                proof = await asyncio.get_running_loop().run_in_executor(_HEAVY, trie.prove, ks)
         except LookupError as exc:
             raise RpcError(4003, "State already discarded", str(exc)) from None
         return {"at": hx(b), "proof": [hx(n) for n in proof]}
@@ -654,6 +684,8 @@ class NodeRpc:
         m.register("system_health", self.system_health)
         m.register("system_peers", self.system_peers)
         m.register("system_localPeerId", self.system_local_peer_id)
+        m.register("system_banPeer", self.system_ban_peer, [("peerId", is_str), ("seconds", is_uint)], unsafe=True)
+        m.register("grandpa_roundState", self.grandpa_round_state)
         m.register("system_localListenAddresses", self.system_local_listen_addresses)
         m.register("system_accountNextIndex", self.system_account_next_index, [("account", is_str)])
         m.register("system_account", self.system_account, [("account", is_str), opt_hash])

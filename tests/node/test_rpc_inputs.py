@@ -183,3 +183,12 @@ def test_node_command_rpc_defaults_and_flags(monkeypatch: pytest.MonkeyPatch, ca
     assert (lim.max_subscriptions_per_connection, lim.rate_limit_per_minute, lim.idle_timeout) == (7, 60, None)
     for flag in ("--rpc-max-request-size", "--rpc-max-response-size", "--rpc-max-connections", "--rpc-rate-limit"):
         assert f"{flag} must be at least 1" in run("node", "--dev", flag, "0", code=2)
+
+
+def test_read_proof_key_lists_are_bounded(node: BackgroundNode, quiet: None) -> None:
+    keys = rpc(node.url, "state_getKeysPaged", "0x", 100)["result"]
+    code, message, data = error(rpc(node.url, "state_getReadProof", ["0x00"] * (MAX_LIST_PARAM + 1)))
+    assert (code, message) == (-32602, "Invalid params") and str(MAX_LIST_PARAM) in data
+    few = rpc(node.url, "state_getReadProof", keys[:3])["result"]
+    many = rpc(node.url, "state_getReadProof", keys * 2)["result"]  # 200 keys: proved off the loop
+    assert few["proof"][0] == many["proof"][0] and set(few["proof"]) <= set(many["proof"])
