@@ -192,3 +192,25 @@ def test_read_proof_key_lists_are_bounded(node: BackgroundNode, quiet: None) -> 
     few = rpc(node.url, "state_getReadProof", keys[:3])["result"]
     many = rpc(node.url, "state_getReadProof", keys * 2)["result"]  # 200 keys: proved off the loop
     assert few["proof"][0] == many["proof"][0] and set(few["proof"]) <= set(many["proof"])
+
+
+HOSTILE = [None, 0, -1, 2**64, 2**300, 1.5, True, "", "0x", "0xzz", "0x" + "00" * 32, "0x" + "ff" * 33, "x" * 1000,
+           [], [1], [[[]]], {}, {"a": 1}, "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"]
+
+
+def test_every_method_answers_hostile_params_with_a_clear_error(node: BackgroundNode, quiet: None) -> None:
+    """Each method, each of its first three positions given each hostile value: an answer or an error
+    that is not -32603, and nothing logged at ERROR (the `quiet` fixture)."""
+    methods = rpc(node.url, "rpc_methods")["result"]["methods"]
+    plain = [m for m in methods if not any(w in m for w in ("subscribe", "Subscribe", "unwatch", "AndWatch"))]
+    assert "chain_getBlockHash" in plain and "drand_getPulse" in plain
+    for m in plain:
+        batch = []
+        for pos in range(3):
+            for v in HOSTILE:
+                params = [None] * pos + [v]
+                batch.append({"jsonrpc": "2.0", "id": len(batch), "method": m, "params": params})
+        answers = post(node.url, json.dumps(batch))
+        assert len(answers) == len(batch), m
+        internal = [batch[a["id"]]["params"] for a in answers if a.get("error", {}).get("code") == -32603]
+        assert not internal, (m, internal)
