@@ -51,8 +51,8 @@ def node() -> Iterator[BackgroundNode]:
         n.stop()
 
 
-def post(url: str, body: str) -> dict[str, Any]:
-    async def go() -> dict[str, Any]:
+def post(url: str, body: str) -> Any:
+    async def go() -> Any:
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as s, s.post(
             url, data=body, headers={"Content-Type": "application/json"}
         ) as r:
