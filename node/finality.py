@@ -38,7 +38,7 @@ t = floor(2n/3) + 1 (more than 2/3), f = n - t tolerated faults:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from p2p.messages import PRECOMMIT, PREVOTE, Commit, Neighbor, SignedPrecommit, Vote
 from runtime.support import codec
@@ -376,6 +376,22 @@ class FinalityGadget:
                     self._record(st, v)
         self._progress(self._now)
         return outcome
+
+    def round_state(self) -> dict[str, Any]:
+        """The current round as Substrate's `grandpa_roundState` shows it (authorities as raw keys:
+        the RPC layer writes them as addresses)."""
+
+        def tally(vs: _Votes) -> dict[str, Any]:
+            return {"currentWeight": vs.voters(), "missing": [a for a in self.authorities if a not in vs.first]}
+
+        def of(st: _Round) -> dict[str, Any]:
+            return {
+                "round": st.number, "totalWeight": len(self.authorities), "thresholdWeight": self.threshold,
+                "prevotes": tally(st.prevotes), "precommits": tally(st.precommits),
+            }
+
+        prev = self._rounds.get(self.round - 1)
+        return {"setId": self.set_id, "best": of(self._state(self.round)), "background": [of(prev)] if prev else []}
 
     def missing_blocks(self) -> list[tuple[int, bytes]]:
         """The blocks (number, hash) that kept votes and commits reference and this node lacks,

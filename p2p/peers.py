@@ -216,6 +216,7 @@ class PeerSet:
         self.on_disconnect = on_disconnect
         self.peers: dict[str, Peer] = {}
         self.banned: dict[str, float] = {}  # peer id or endpoint "host:port" -> until (clock)
+        self._operator_bans: dict[str, str] = {}  # peer id -> the endpoint its operator's ban covers
         self.banned_addresses: dict[str, float] = {}  # address group -> until (clock)
         self.reputations: OrderedDict[str, tuple[int, float]] = OrderedDict()  # id -> (value, as of)
         self.clock: Callable[[], float] = time.monotonic  # bans and reputation decay (tests replace it)
@@ -312,6 +313,30 @@ class PeerSet:
             self._ban(peer, reason)
         if value <= BAN_THRESHOLD and current is not None:
             self._drop(current, f"banned: {reason}")
+
+    def ban(self, peer_id: str, seconds: float, reason: str) -> bool:
+        """An operator's ban: refuse `peer_id` (and, while it is connected, its endpoint) for
+        `seconds`, dropping it if connected; `seconds` = 0 lifts a ban of the peer id. True when
+        the peer was connected."""
+        if seconds <= 0:
+            self.banned.pop(peer_id, None)
+            endpoint = self._operator_bans.pop(peer_id, None)
+            if endpoint is not None:
+                self.banned.pop(endpoint, None)
+            return False
+        until = self.clock() + seconds
+        self.banned[peer_id] = until
+        peer = self.peers.get(peer_id)
+        if peer is None:
+            return False
+        endpoint = f"{peer.conn.remote_addr[0]}:{peer.hello.listen_port}"
+        self.banned[endpoint] = until
+        self._operator_bans[peer_id] = endpoint
+        if len(self._operator_bans) > MAX_REMEMBERED:
+            self._operator_bans.pop(next(iter(self._operator_bans)))
+        log.warning("🚫 Banning peer %s for %.0f s: %s", peer_id, seconds, reason)
+        self._drop(peer, f"banned: {reason}")
+        return True
 
     def _ban(self, peer: Peer, reason: str) -> None:
         host = peer.conn.remote_addr[0]
