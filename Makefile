@@ -24,15 +24,15 @@ demo: $(STAMP)
 	$(BIN)/taochain demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/net
-	@echo "Multi-node tests (4 node processes each, one test at a time):"
-	$(BIN)/python -m pytest -q -p no:xdist tests/net
+	$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/net --ignore=tests/faults
+	@echo "Multi-node and fault tests (node processes, attackers, a seeded fault schedule; one test at a time):"
+	$(BIN)/python -m pytest -q -p no:xdist tests/net tests/faults
 	@echo "The demo subnet on a 3-node testnet, with a copying validator (processes, one test at a time):"
 	$(BIN)/python -m pytest -q -p no:xdist -m slow tests/test_demo.py
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m '' tests --ignore=tests/net
-	$(BIN)/python -m pytest -q -p no:xdist -m '' tests/net
+	$(BIN)/python -m pytest -q -n 2 -m '' tests --ignore=tests/net --ignore=tests/faults
+	$(BIN)/python -m pytest -q -p no:xdist -m '' tests/net tests/faults
 
 bench: $(STAMP)
 	$(BIN)/taochain bench all
