@@ -53,7 +53,7 @@ import time
 import tomllib
 import urllib.error
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -728,17 +728,32 @@ def _status_table(statuses: Sequence[NodeStatus], elapsed: float) -> Any:
     return t
 
 
+def stop_signals_interrupt() -> Callable[[], None]:
+    """Make SIGTERM and SIGINT raise KeyboardInterrupt (Ctrl-C's path: the launcher stops its
+    processes in order); returns what puts the old handlers back. SIGINT too, as the node does: a
+    launcher started in the background of a script inherits SIGINT ignored, and would otherwise
+    leave its nodes running when told to stop."""
+    old = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    for sig in old:
+        signal.signal(sig, on_signal)
+
+    def restore() -> None:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+
+    return restore
+
+
 def run_testnet(net: Testnet, duration: float | None, as_json: bool) -> int:
     """Start `net`, show it until `duration` s have passed or Ctrl-C, stop it; the exit code."""
     from taochain.cli_common import console  # noqa: PLC0415
 
     interrupted = False
-    old_term = signal.getsignal(signal.SIGTERM)
-
-    def on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, on_term)
+    restore = stop_signals_interrupt()
     try:
         try:
             net.start()
@@ -763,7 +778,7 @@ def run_testnet(net: Testnet, duration: float | None, as_json: bool) -> int:
         try:
             codes = net.stop()
         finally:
-            signal.signal(signal.SIGTERM, old_term)
+            restore()
     failed = sorted(net.exits)
     if as_json:
         _emit({"event": "stopped", "interrupted": interrupted, "returncodes": codes, "failed": failed,

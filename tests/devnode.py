@@ -1,4 +1,6 @@
-"""A real dev node process for tests: `taochain node --dev --tmp` on free ports, 250 ms blocks."""
+"""Dev nodes for tests, 250 ms blocks: a real process (`dev_node`: `taochain node --dev --tmp` on free
+ports) or one in this process on its own event loop (`BackgroundNode`: memory database, real RPC
+socket)."""
 
 from __future__ import annotations
 
@@ -36,21 +38,55 @@ def wait_for(cond: Callable[[], Any], timeout: float, what: str, ignore: tuple[t
     raise AssertionError(f"timed out waiting for {what}")
 
 
+class BackgroundNode:
+    """A RunningNode (dev chain, Alice authoring, memory database) on its own event loop in a daemon
+    thread; `url` is its RPC endpoint, `stop()` ends it."""
+
+    def __init__(self, prometheus_port: int | None = None) -> None:
+        import asyncio
+        import threading
+
+        from node.run import RunConfig, RunningNode
+        from node.service import NodeConfig
+
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        cfg = RunConfig(
+            node=NodeConfig(chain="dev", key_uri="//Alice", in_memory=True, block_time_ms=250),
+            rpc_port=0,
+            prometheus_port=prometheus_port,
+        )
+        self.rn = RunningNode(cfg)
+        asyncio.run_coroutine_threadsafe(self.rn.start(), self.loop).result(30)
+        self.url = self.rn.rpc.url
+
+    def stop(self) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.rn.stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
 @contextlib.contextmanager
 def dev_node(
-    tmp_path: Path, *extra: str, chain: Path | None = None, prometheus_port: int | None = None
+    tmp_path: Path, *extra: str, chain: Path | None = None, prometheus_port: int | None = None, dev: bool = True
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Start a dev node (temporary database, 250 ms blocks); yield (ws url, process); stop it.
     `chain`: a chain-spec file instead of the dev preset (Alice authors; p2p on a free loopback port);
-    `prometheus_port`: serve metrics there (default: none)."""
+    `prometheus_port`: serve metrics there (default: none); `dev=False`: the dev chain without
+    `--dev` (`--chain dev --alice`), so with a plain node's defaults (RPC origins...)."""
     from taochain.client import Client, ConnectionFailed
 
     port = free_port()
+    tmp_path.mkdir(parents=True, exist_ok=True)
     log_path = tmp_path / "node.log"
     log = open(log_path, "wb")
-    which = ["--dev"] if chain is None else [
-        "--chain", str(chain), "--alice", "--port", str(free_port()), "--listen-host", "127.0.0.1"
-    ]
+    if chain is not None:
+        which = ["--chain", str(chain), "--alice", "--port", str(free_port()), "--listen-host", "127.0.0.1"]
+    else:
+        which = ["--dev"] if dev else ["--chain", "dev", "--alice"]
     p = subprocess.Popen(
         [sys.executable, "-m", "taochain.cli", "node", *which, "--tmp", "--rpc-port", str(port),
          *(["--no-prometheus"] if prometheus_port is None else ["--prometheus-port", str(prometheus_port)]),

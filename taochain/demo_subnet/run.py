@@ -460,7 +460,7 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
     from rich.live import Live  # noqa: PLC0415
 
     from taochain.cli_common import console  # noqa: PLC0415
-    from taochain.testnet import _launch_table, _status_table  # noqa: PLC0415
+    from taochain.testnet import _launch_table, _status_table, stop_signals_interrupt  # noqa: PLC0415
 
     opts.check()
     roles = plan_roles(opts)
@@ -470,11 +470,6 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
     interrupted = False
     failure: str | None = None
     reached = False
-    old_term = signal.getsignal(signal.SIGTERM)
-
-    def on_term(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
     def say(msg: str) -> None:
         if as_json:
             _emit({"event": "note", "msg": msg})
@@ -484,7 +479,7 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
             setup_notes.append(msg)
 
     setup_notes: collections.deque[str] = collections.deque(maxlen=6)
-    signal.signal(signal.SIGTERM, on_term)
+    restore_signals = stop_signals_interrupt()
     start = time.monotonic()
     deadline = None if duration is None else start + duration
     live_cm: Any = contextlib.nullcontext() if as_json else Live(console=console, refresh_per_second=4)
@@ -609,7 +604,7 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
                 state.close()
             codes = net.stop()
         finally:
-            signal.signal(signal.SIGTERM, old_term)
+            restore_signals()
     final = state.epoch_rows if state is not None else []
     if as_json:
         _emit({"event": "stopped", "interrupted": interrupted, "failure": failure, "epochs_reached": reached,

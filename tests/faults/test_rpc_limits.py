@@ -6,20 +6,14 @@ the CLI and SDK say the node refused the connection rather than "start a node". 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from devnode import cli_runner, dev_node, free_port, wait_for
+from devnode import cli_runner, dev_node, wait_for
 
 from node.rpc_api import MAX_LIST_PARAM
 from taochain.client import AsyncClient, Client, ConnectionFailed
@@ -32,34 +26,6 @@ pytestmark = pytest.mark.integration
 
 def http_url(ws: str) -> str:
     return "http" + ws[2:]
-
-
-@contextlib.contextmanager
-def plain_node(tmp_path: Path, *extra: str) -> Iterator[str]:
-    """`taochain node --chain dev --alice --tmp` without --dev (so with the non-dev RPC defaults);
-    yield its ws url."""
-    port = free_port()
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    log_path = tmp_path / "node.log"
-    with open(log_path, "wb") as log:
-        p = subprocess.Popen(
-            [sys.executable, "-m", "taochain.cli", "node", "--chain", "dev", "--alice", "--tmp", "--rpc-port",
-             str(port), "--no-prometheus", "--block-time-ms", "250", *extra],
-            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            start_new_session=True,
-        )
-        url = f"ws://127.0.0.1:{port}"
-        try:
-            with Client(url, timeout=20) as c:
-                wait_for(lambda: p.poll() is not None or c.header(), 30, "the node's RPC", (ConnectionFailed,))
-            assert p.poll() is None, log_path.read_text()
-            yield url
-        finally:
-            p.send_signal(signal.SIGINT)
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
 
 
 # --- item 2: one request must not stop block production -------------------------------------------
@@ -149,7 +115,7 @@ def test_default_origins_are_substrates_and_dev_allows_all(tmp_path: Path) -> No
     origins: list[str | None] = [
         "https://evil.example", "http://localhost:3000", "https://127.0.0.1:8080", "https://polkadot.js.org", None,
     ]
-    with plain_node(tmp_path / "plain") as url:
+    with dev_node(tmp_path / "plain", dev=False) as (url, _):
         got = asyncio.run(origin_outcomes(url, origins))
     assert got == {
         "https://evil.example": (403, 403),  # before: accepted and executed

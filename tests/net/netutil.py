@@ -2,7 +2,8 @@
 
 `LocalNet(tmp_path, n)` plans n authorities (Alice, Bob, ...) with `taochain.testnet.plan_testnet`;
 each node can be started, killed (-9), interrupted (SIGINT) and restarted with the same base path,
-key and network identity, and polled over its JSON-RPC (HTTP). Extra nodes (for example a second
+key and network identity, and polled over its JSON-RPC (HTTP). Nodes die with the test process
+(node/lifeline.py), so start them from the main thread. Extra nodes (for example a second
 process with an authority's key) can be added with `add_node`. As with `taochain testnet`, the
 chain's local beacon is dealt afresh (t = a majority, `beacon_period` seconds per round) and each
 authority node gets its share file (--beacon-share).
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from node.lifeline import parent_death_preexec
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import keypair_from_seed
 from taochain.testnet import NodePlan, peer_id_of, plan_testnet, rpc_call, write_beacon_share, write_node_key
@@ -130,6 +132,7 @@ class LocalNet:
             self.procs[name] = subprocess.Popen(
                 self.command(plan), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=self._logs[name],
                 stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+                preexec_fn=parent_death_preexec(),  # a killed test run leaves no node behind
             )
 
     def running(self, name: str) -> bool:

@@ -8,38 +8,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import pytest
+from devnode import BackgroundNode
 
 from node.rpc_api import MAX_KEYS_PAGE, MAX_LIST_PARAM
 from node.run import RunConfig, RunningNode
 from node.service import NodeConfig
-
-
-class BackgroundNode:
-    """A RunningNode on its own event loop in a daemon thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        cfg = RunConfig(
-            node=NodeConfig(chain="dev", key_uri="//Alice", in_memory=True, block_time_ms=250),
-            rpc_port=0,
-            prometheus_port=None,
-        )
-        self.rn = RunningNode(cfg)
-        asyncio.run_coroutine_threadsafe(self.rn.start(), self.loop).result(30)
-        self.url = self.rn.rpc.url
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.rn.stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
 
 
 @pytest.fixture(scope="module")

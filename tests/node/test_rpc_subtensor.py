@@ -7,14 +7,11 @@ key as a second neuron, stakes on it, serves an axon and commits weights, so eve
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Iterator
 
 import pytest
+from devnode import BackgroundNode
 
-from node.run import RunConfig, RunningNode
-from node.service import NodeConfig
 from runtime.support.keys import dev_keypair, ss58_decode
 from taochain.client import Client, RpcError, netuid_of, parse_ip, uid_of, weights_to_u16
 
@@ -22,31 +19,9 @@ TAO = 10**9
 ALICE, BOB, CHARLIE, DAVE = (dev_keypair(n) for n in ("Alice", "Bob", "Charlie", "Dave"))
 
 
-class BackgroundNode:
-    """A RunningNode on its own event loop in a daemon thread."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        cfg = RunConfig(
-            node=NodeConfig(chain="dev", key_uri="//Alice", in_memory=True, block_time_ms=250),
-            rpc_port=0,
-            prometheus_port=0,
-        )
-        self.rn = RunningNode(cfg)
-        asyncio.run_coroutine_threadsafe(self.rn.start(), self.loop).result(30)
-        self.url = self.rn.rpc.url
-
-    def stop(self) -> None:
-        asyncio.run_coroutine_threadsafe(self.rn.stop(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def net() -> Iterator[tuple[Client, dict]]:
-    node = BackgroundNode()
+    node = BackgroundNode(prometheus_port=0)
     c = Client(node.url, timeout=20)
     try:
         r = c.register_network(ALICE, BOB)
