@@ -73,6 +73,7 @@ NEAR_BLOCKS = 64  # an announced block at most this far above our best is fetche
 ANCESTRY_BLOCKS = 64  # blocks asked for per AncestryRequest
 MAX_ANCESTRY_REQUESTS = 4  # chained for one block; deeper forks are left to the range sync
 MAX_FETCHES = 8  # by-hash fetches in flight (one per block, one per peer)
+FETCH_GRACE_SECONDS = 0.5  # a block that votes reference is left this long to its announcement
 FETCH_RETRY_SECONDS = 1.0  # a block that votes need is asked for again (of another peer) after this
 MAX_TRACKED = 4096  # bound of the per-block bookkeeping (fetch attempts, who voted for what)
 UNDELIVERED = -50  # a peer that announced or claimed blocks and served none of them: twice bans
@@ -396,8 +397,10 @@ class NetworkService:
         db = self.node.db
         chain: list[tuple[list[Block], tuple[bytes, ...]]] = []  # newest segment first
         want = block_hash
+        # as many as can be missing: down to our finalized block (one, for the usual next block)
+        count = max(1, min(ANCESTRY_BLOCKS, number - self.node.finalized.number))
         for _ in range(MAX_ANCESTRY_REQUESTS):
-            resp = await self._request(peer, AncestryRequest(0, want, ANCESTRY_BLOCKS))
+            resp = await self._request(peer, AncestryRequest(0, want, count))
             if resp is None:
                 return
             if not resp.blocks:
@@ -421,7 +424,7 @@ class NetworkService:
                 return
             if first.header.number <= self.node.finalized.number + 1:
                 return  # a fork below our finalized block: nothing to import
-            want = first.header.parent_hash
+            want, count = first.header.parent_hash, ANCESTRY_BLOCKS
         self._start_sync(peer)  # a long way down to a common ancestor: the range sync's job
 
     async def _fetch_missing(self) -> None:
@@ -434,7 +437,10 @@ class NetworkService:
         if len(self._vote_source) > MAX_TRACKED:
             self._vote_source.clear()
         for number, h in self.gadget.missing_blocks()[:MAX_FETCHES]:
-            last, tries = self._fetch_tries.get(h, (0.0, 0))
+            if h not in self._fetch_tries:  # votes often come before the block's announcement
+                self._fetch_tries[h] = (now - FETCH_RETRY_SECONDS + FETCH_GRACE_SECONDS, 0)
+                continue
+            last, tries = self._fetch_tries[h]
             if h in self._fetching or now - last < FETCH_RETRY_SECONDS:
                 continue
             source = self.peers.peers.get(self._vote_source.get(h, ""))
