@@ -12,17 +12,8 @@ from runtime.yuma.types import EpochOutput
 from taochain.yuma_cli import compute_epoch_input, compute_state
 
 REPO = Path(__file__).resolve().parents[2]
-VECTORS = REPO.parent / "shared" / "vectors" / "yuma_rust_tests.json"
-
-
-def _load() -> list[dict]:
-    if not VECTORS.exists():
-        return []
-    return json.loads(VECTORS.read_text())["scenarios"]
-
-
-SCENARIOS = _load()
-pytestmark = pytest.mark.skipif(not VECTORS.exists(), reason=f"vector file {VECTORS} does not exist")
+VECTORS = REPO / "tests" / "vectors" / "yuma_rust_tests.json"
+SCENARIOS = json.loads(VECTORS.read_text())["scenarios"]
 
 
 def _check(expect: dict, out: EpochOutput, where: str) -> None:

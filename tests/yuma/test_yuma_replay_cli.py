@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from taochain.yuma_cli import app
 
 REPO = Path(__file__).resolve().parents[2]
-VECTORS = REPO.parent / "shared" / "vectors" / "yuma_rust_tests.json"
+VECTORS = REPO / "tests" / "vectors" / "yuma_rust_tests.json"
 STATE = {
     "n": 3, "current_block": 100, "stake": [10, 20, 0], "weights": [[[2, 65535]], [[2, 100], [0, 0]], []],
     "last_update": [99, 99, 99], "block_at_registration": [1, 1, 1], "validator_permit": [True, True, False],
@@ -90,7 +90,6 @@ def test_cupy_forced_without_cupy_is_a_clear_error(tmp_path: Path) -> None:
     assert code == 1 and "cupy" in out.lower()
 
 
-@pytest.mark.skipif(not VECTORS.exists(), reason=f"vector file {VECTORS} does not exist")
 def test_module_entry_point_on_a_vector(tmp_path: Path) -> None:
     scenario = json.loads(VECTORS.read_text())["scenarios"][1]
     epoch = scenario["epochs"][1]
@@ -106,7 +105,6 @@ def test_module_entry_point_on_a_vector(tmp_path: Path) -> None:
     assert {str(k): v for k, v in enumerate(result["emission"])} == epoch["expect"]["emission"]
 
 
-@pytest.mark.skipif(not VECTORS.exists(), reason=f"vector file {VECTORS} does not exist")
 def test_a_vector_epoch_entry_replays_as_is(tmp_path: Path) -> None:
     """An epoch entry of the vectors file ({"input": STATE, "expect": ...}) is accepted directly."""
     scenario = json.loads(VECTORS.read_text())["scenarios"][1]
