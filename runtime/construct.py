@@ -20,7 +20,7 @@ from pallets.system import System
 from pallets.timestamp import Timestamp
 from pallets.transaction_payment import EXTRINSIC_BASE_WEIGHT, TransactionPayment
 from runtime.support.codec import CodecError, fields_of
-from runtime.support.dispatch import Call, CallDef, Ctx, DispatchError, Origin, Pallet, set_registry
+from runtime.support.dispatch import Call, CallDef, Ctx, DispatchError, Origin, Pallet, decode_call_args
 from runtime.yuma.backend import Backend, get_backend, run_epochs_arrays
 
 
@@ -101,7 +101,6 @@ class Runtime:
                 self._event_ids[ev] = (p.INDEX, i, f"{p.NAME}.{ev.__name__}")
         self.INHERENT_CALLS: tuple[tuple[int, int], ...] = ((Timestamp.INDEX, 0), (Drand.INDEX, 0))
         self.genesis_hash = b"\0" * 32
-        set_registry(self)
 
     # ------------------------------------------------------------------ calls
     def call_def(self, pallet: int, index: int) -> CallDef:
@@ -114,20 +113,19 @@ class Runtime:
         return cdef
 
     def decode_call(self, w: Any, depth: int = 0) -> Call:
-        """A call from its wire form `[pallet, index, [args...]]`; raises CodecError."""
+        """A call from its wire form `[pallet, index, [args...]]`, `depth` calls deep; raises CodecError.
+
+        The call table is this runtime's own: two runtimes in one process decode independently."""
         if type(w) is not list or len(w) != 3 or type(w[0]) is not int or type(w[1]) is not int:
             raise CodecError("call: expected [pallet_index, call_index, [args...]]")
         cdef = self.call_def(w[0], w[1])
-        args = w[2]
-        if type(args) is not list or len(args) != len(cdef.args):
-            raise CodecError(f"{cdef.name}: expected {len(cdef.args)} arguments")
         try:
-            values = tuple(t.from_wire(a) for (_, t), a in zip(cdef.args, args, strict=True))
+            values = decode_call_args(self, cdef, w[2], depth)
         except CodecError as exc:
             raise CodecError(f"{cdef.name}: {exc}") from None
         except ValueError as exc:
             raise CodecError(f"{cdef.name}: {exc}") from None
-        return Call(w[0], w[1], values)
+        return Call(w[0], w[1], values, cdef)
 
     def call(self, pallet: str, name: str, *args: Any) -> Call:
         """Build a call by names, e.g. `rt.call("Balances", "transfer_keep_alive", dest, 10)`."""

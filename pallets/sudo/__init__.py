@@ -19,7 +19,6 @@ from runtime.support.dispatch import (
     call,
     ensure,
     ensure_signed,
-    get_registry,
 )
 from runtime.support.storage import StorageValue
 
@@ -77,4 +76,4 @@ class Sudo(Pallet):
 
 
 def _inner_weight(inner: Call) -> int:
-    return get_registry().call_def(inner.pallet, inner.index).compute_weight(inner.args)
+    return inner.compute_weight()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from enum import IntEnum
 from typing import Any
 
-from .codec import CodecError, WireType, wire_type_of
+from .codec import CodecError, ListT, OptionT, WireType, wire_type_of
 from .storage import Overlay
 
 # --------------------------------------------------------------------------- origins
@@ -148,47 +148,54 @@ def call(index: int, weight: int | Callable[..., int], pays_fee: bool = True) ->
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Call:
-    """A decoded call: pallet index, call index and typed argument values."""
+    """A decoded call: pallet index, call index and typed argument values.
+
+    `cdef` is the declaration the call was built or decoded from (`Pallet.call`, `Runtime.call`,
+    `Runtime.decode_call`); it types the arguments for encoding, so a call encodes without any
+    process-wide registry. It takes no part in equality."""
 
     pallet: int
     index: int
     args: tuple
+    cdef: CallDef | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    def declaration(self) -> CallDef:
+        if self.cdef is None:
+            raise CodecError(
+                f"call ({self.pallet}, {self.index}) carries no declaration: build it with"
+                " runtime.call(pallet, name, ...) or Pallet.call(name, ...)"
+            )
+        return self.cdef
 
     def to_wire(self) -> list:
-        cdef = get_registry().call_def(self.pallet, self.index)
+        cdef = self.declaration()
         if len(self.args) != len(cdef.args):
             raise CodecError(f"{cdef.name}: expected {len(cdef.args)} arguments, got {len(self.args)}")
         return [self.pallet, self.index, [t.to_wire(a) for (_, t), a in zip(cdef.args, self.args, strict=True)]]
 
+    def compute_weight(self) -> int:
+        return self.declaration().compute_weight(self.args)
+
 
 class CallRegistry(typing.Protocol):
+    """A runtime's call table (the Runtime itself): resolves indices, decodes calls."""
+
     def call_def(self, pallet: int, index: int) -> CallDef: ...
 
     def decode_call(self, w: Any, depth: int = 0) -> Call: ...
-
-
-_REGISTRY: list[CallRegistry] = []
-
-
-def set_registry(reg: CallRegistry) -> None:
-    """Installed by runtime.construct: resolves call indices to declarations."""
-    _REGISTRY[:] = [reg]
-
-
-def get_registry() -> CallRegistry:
-    if not _REGISTRY:
-        raise RuntimeError("no runtime has been constructed")
-    return _REGISTRY[0]
 
 
 MAX_CALL_DEPTH = 8  # sudo(sudo(...)) nesting limit
 
 
 class CallT(WireType):
-    """The wire type of a (possibly nested) runtime call; nesting is bounded."""
+    """The wire type of a (possibly nested) runtime call.
+
+    It has no table of its own: a call's arguments decode through `decode_call_args`, which hands each
+    nested call back to the runtime decoding the outer one, one level deeper (bounded by
+    MAX_CALL_DEPTH). No state is shared between runtimes or between threads."""
 
     name = "RuntimeCall"
-    depth = 0
 
     def to_wire(self, v: Any) -> Any:
         if not isinstance(v, Call):
@@ -196,13 +203,39 @@ class CallT(WireType):
         return v.to_wire()
 
     def from_wire(self, w: Any) -> Call:
-        if CallT.depth >= MAX_CALL_DEPTH:
-            raise CodecError(f"calls nested deeper than {MAX_CALL_DEPTH}")
-        CallT.depth += 1
-        try:
-            return get_registry().decode_call(w)
-        finally:
-            CallT.depth -= 1
+        raise CodecError("RuntimeCall: a nested call decodes only as a call argument, through its runtime")
+
+
+def decode_call_args(table: CallRegistry, cdef: CallDef, args: Any, depth: int) -> tuple:
+    """The typed arguments of a call at nesting `depth` (0: the extrinsic's call) from their wire form.
+
+    Nested calls (a RuntimeCall argument, or one inside an option or a list) decode through `table`
+    at `depth + 1`; deeper than MAX_CALL_DEPTH is a CodecError."""
+    if type(args) is not list or len(args) != len(cdef.args):
+        raise CodecError(f"{cdef.name}: expected {len(cdef.args)} arguments")
+
+    def arg(t: WireType, w: Any) -> Any:
+        if isinstance(t, CallT):
+            if depth >= MAX_CALL_DEPTH:
+                raise CodecError(f"calls nested deeper than {MAX_CALL_DEPTH}")
+            return table.decode_call(w, depth + 1)
+        if isinstance(t, OptionT) and _holds_call(t):
+            return None if w is None else arg(t.item, w)
+        if isinstance(t, ListT) and _holds_call(t):
+            if type(w) is not list:
+                raise CodecError(f"{t.name}: expected an array")
+            if len(w) > t.max_len:
+                raise CodecError(f"{t.name}: {len(w)} items is over the limit {t.max_len}")
+            return tuple(arg(t.item, x) for x in w)
+        return t.from_wire(w)
+
+    return tuple(arg(t, a) for (_, t), a in zip(cdef.args, args, strict=True))
+
+
+def _holds_call(t: WireType) -> bool:
+    while isinstance(t, OptionT | ListT):
+        t = t.item
+    return isinstance(t, CallT)
 
 
 RuntimeCall = typing.Annotated[Call, CallT()]
@@ -293,5 +326,5 @@ class Pallet:
         """Build a Call of this pallet by method name (for clients, tests, genesis scripts)."""
         for cdef in self.CALLS.values():
             if cdef.name == name:
-                return Call(self.INDEX, cdef.index, tuple(args))
+                return Call(self.INDEX, cdef.index, tuple(args), cdef)
         raise KeyError(f"{self.NAME} has no call {name!r}")
