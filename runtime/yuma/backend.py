@@ -70,10 +70,10 @@ def run_epochs(inputs: list[EpochInput], backend: str | Backend = "auto") -> lis
         from runtime.yuma.reference import compute_epoch  # noqa: PLC0415
 
         return [compute_epoch(inp) for inp in inputs]
-    from runtime.yuma.kernel import run_epochs as run_kernel  # noqa: PLC0415
+    from runtime.yuma.kernel import compute_epochs  # noqa: PLC0415
 
     xp: Any = be.xp
-    return run_kernel(inputs, xp=xp)
+    return compute_epochs(inputs, xp=xp)
 
 
 def run_epochs_arrays(batch: list[EpochArrays], backend: str | Backend = "auto") -> list[EpochArraysOutput]:
@@ -83,7 +83,7 @@ def run_epochs_arrays(batch: list[EpochArrays], backend: str | Backend = "auto")
         from runtime.yuma.reference import compute_epoch  # noqa: PLC0415
 
         return [EpochArraysOutput.from_output(compute_epoch(arr.to_input())) for arr in batch]
-    from runtime.yuma.kernel import run_epochs_arrays as run_kernel  # noqa: PLC0415
+    from runtime.yuma.kernel import compute_epochs_arrays  # noqa: PLC0415
 
     xp: Any = be.xp
-    return run_kernel(batch, xp=xp)
+    return compute_epochs_arrays(batch, xp=xp)

@@ -1,10 +1,11 @@
 """Array-native epoch inputs and outputs: what the emission pallet gathers and writes back in bulk.
 
-`EpochArrays` is one subnet's state as NumPy arrays (the scalar fields, names and defaults of
-`EpochInput`); `EpochArraysOutput` is the epoch's result as arrays. `run_epochs_arrays` runs a
-batch through the same kernel math as `kernel.run_epochs` (`compute_epochs_packed`), without any
-per-entry Python: validation, packing and unpacking are vectorized. Results equal the EpochInput
-path bit for bit (`EpochArrays.from_input`, `EpochArraysOutput.to_output` convert).
+`EpochArrays` is one subnet's state as NumPy arrays: the scalars of `types.EpochParams` (which
+`EpochInput` extends too) plus per-uid arrays; `EpochArraysOutput` is the epoch's result as arrays.
+`backend.run_epochs_arrays` runs a batch on any backend (on NumPy/CuPy through
+`kernel.compute_epochs_arrays`) without any per-entry Python: validation, packing and unpacking are
+vectorized. Results equal the EpochInput path bit for bit (`EpochArrays.from_input`,
+`EpochArraysOutput.to_output` convert). This module does not import the kernel (the kernel imports it).
 
 Layout (the same conventions as `EpochInput`, enforced on construction with `EpochInputError`):
 - `stake`, `last_update`, `block_at_registration`, `commit_blocks`: int64[n] (`last_update` padded
@@ -32,6 +33,7 @@ from runtime.yuma.types import (
     EpochInput,
     EpochInputError,
     EpochOutput,
+    EpochParams,
     check_scalars,
 )
 
@@ -128,35 +130,17 @@ def _rows_from_coo(coo: np.ndarray, n: int) -> tuple[tuple[tuple[int, int], ...]
     return tuple(out)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class EpochArrays:
-    """One subnet's state at an epoch as arrays (see the module docstring); defaults are subtensor's."""
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class EpochArrays(EpochParams):
+    """One subnet's state at an epoch: the scalars plus per-uid arrays (see the module docstring)."""
 
-    n: int
-    current_block: int
     stake: np.ndarray  # int64[n] rao
     weights: np.ndarray  # int64[E, 3] (row, col, u16); col >= n dropped
     last_update: np.ndarray  # int64[n]
     block_at_registration: np.ndarray  # int64[n]
     validator_permit: np.ndarray  # bool[<= n]
     bonds: np.ndarray = field(default_factory=_empty_coo)  # int64[F, 3] (row, col, u16), col < n
-    tempo: int = 360
-    activity_cutoff: int = 5000
-    kappa: int = 32_767
-    bonds_penalty: int = 65_535
-    bonds_moving_average: int = 900_000
-    max_allowed_validators: int = 128
-    stake_threshold: int = 0
-    yuma3: bool = False
-    liquid_alpha: bool = False
-    alpha_low: int = 45_875
-    alpha_high: int = 58_982
-    alpha_sigmoid_steepness: int = 1000
-    owner_uid: int | None = None
-    last_mechanism_step_block: int = 0
-    commit_reveal_enabled: bool = False
     commit_blocks: np.ndarray | None = None  # int64[n], -1 = none; None = no commits
-    rao_emission: int = 1_000_000_000
 
     def __post_init__(self) -> None:
         n = self.n
@@ -186,8 +170,7 @@ class EpochArrays:
         commit = np.full(n, -1, dtype=np.int64)
         commit[: len(inp.commit_blocks)] = [-1 if c is None else c for c in inp.commit_blocks]
         return EpochArrays(
-            n=n,
-            current_block=inp.current_block,
+            **inp.params(),
             stake=np.array(inp.stake, dtype=np.int64).reshape(n),
             weights=_coo_from_rows(inp.weights),
             last_update=last_update,
@@ -197,7 +180,6 @@ class EpochArrays:
             ),
             bonds=_coo_from_rows(inp.bonds),
             commit_blocks=commit,
-            **{name: getattr(inp, name) for name in SCALAR_NAMES},
         )
 
     def to_input(self) -> EpochInput:
@@ -208,8 +190,7 @@ class EpochArrays:
             else tuple(None if c == -1 else c for c in self.commit_blocks.tolist())
         )
         return EpochInput(
-            n=self.n,
-            current_block=self.current_block,
+            **self.params(),
             stake=tuple(self.stake.tolist()),
             weights=_rows_from_coo(self.weights, self.n),
             last_update=tuple(self.last_update.tolist()),
@@ -217,28 +198,8 @@ class EpochArrays:
             validator_permit=tuple(self.validator_permit.tolist()),
             bonds=_rows_from_coo(self.bonds, self.n),
             commit_blocks=commit,
-            **{name: getattr(self, name) for name in SCALAR_NAMES},
         )
 
-
-SCALAR_NAMES = (
-    "tempo",
-    "activity_cutoff",
-    "kappa",
-    "bonds_penalty",
-    "bonds_moving_average",
-    "max_allowed_validators",
-    "stake_threshold",
-    "yuma3",
-    "liquid_alpha",
-    "alpha_low",
-    "alpha_high",
-    "alpha_sigmoid_steepness",
-    "owner_uid",
-    "last_mechanism_step_block",
-    "commit_reveal_enabled",
-    "rao_emission",
-)  # the fields EpochArrays and EpochInput share as plain values (besides n and current_block)
 
 VECTOR_OUTPUTS = (
     "active",
@@ -286,9 +247,3 @@ class EpochArraysOutput:
             vec[name] = np.array(values, dtype=dtype).reshape(len(values))
         return EpochArraysOutput(**vec, bonds=_coo_from_rows(out.bonds))
 
-
-def run_epochs_arrays(batch: list[EpochArrays], xp: Any = np) -> list[EpochArraysOutput]:
-    """Run the epochs of several subnets in one batched kernel call on array module `xp`."""
-    from runtime.yuma.kernel import run_epochs_arrays as run_kernel  # noqa: PLC0415 (kernel imports batch)
-
-    return run_kernel(batch, xp)

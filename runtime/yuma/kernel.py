@@ -44,7 +44,7 @@ import numpy as np
 
 from runtime.yuma.batch import EpochArrays, EpochArraysOutput
 from runtime.yuma.fixed import E_I32F32
-from runtime.yuma.types import EpochInput, EpochOutput
+from runtime.yuma.types import PARAM_NAMES, EpochInput, EpochOutput
 
 ONE = 1 << 32
 HALF = 1 << 31
@@ -77,11 +77,8 @@ class PackedEpochs:
     scalars: dict[str, Any]  # name -> [S] int64 (per-subnet parameters)
 
 
-SCALAR_FIELDS = (
-    "current_block", "tempo", "activity_cutoff", "kappa", "bonds_penalty", "bonds_moving_average",
-    "max_allowed_validators", "stake_threshold", "yuma3", "liquid_alpha", "alpha_low", "alpha_high",
-    "alpha_sigmoid_steepness", "last_mechanism_step_block", "commit_reveal_enabled", "rao_emission",
-)
+# the scalars packed as int64[S] as they are (n and owner_uid, which may be None, are packed apart)
+SCALAR_FIELDS = tuple(name for name in PARAM_NAMES if name not in ("n", "owner_uid"))
 
 
 def _coo_groups(coos: list[np.ndarray], n_max: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -724,14 +721,16 @@ def compute_unpacked(inputs: list[EpochInput], packed: PackedEpochs, res: dict[s
     return [out.to_output() for out in compute_unpacked_arrays(packed, res)]
 
 
-def run_epochs_arrays(batch: list[EpochArrays], xp: Any = np) -> list[EpochArraysOutput]:
-    """Run the epochs of several subnets, given as arrays, in one batched kernel call on `xp`."""
+def compute_epochs_arrays(batch: list[EpochArrays], xp: Any = np) -> list[EpochArraysOutput]:
+    """The epochs of several subnets, given as arrays, in one batched kernel call on `xp`.
+
+    (`backend.run_epochs_arrays` is the entry point that also offers the scalar reference.)"""
     if not batch:
         return []
     packed = compute_packed_arrays(batch, xp)
     return compute_unpacked_arrays(packed, compute_epochs_packed(packed, xp))
 
 
-def run_epochs(inputs: list[EpochInput], xp: Any = np) -> list[EpochOutput]:
-    """Run the epochs of several subnets in one batched kernel call on array module `xp`."""
-    return [out.to_output() for out in run_epochs_arrays([EpochArrays.from_input(inp) for inp in inputs], xp)]
+def compute_epochs(inputs: list[EpochInput], xp: Any = np) -> list[EpochOutput]:
+    """The epochs of several subnets, given as EpochInputs, in one batched kernel call on `xp`."""
+    return [out.to_output() for out in compute_epochs_arrays([EpochArrays.from_input(inp) for inp in inputs], xp)]

@@ -1,9 +1,11 @@
 """Inputs and outputs of one subnet's Yuma epoch (spec/yuma.md §3, §4c; spec/yuma-io.md).
 
-`EpochInput` is the subnet state the emission pallet gathers; `EpochOutput` is what it writes back,
-already in the stored integer types (u16 proportions 0..65535, rao u64, sparse u16 bond rows).
-Both are frozen and slotted; `EpochInput` checks its ranges on construction so that the reference
-and the batched kernel see the same, well-formed data.
+`EpochParams` declares the per-subnet scalars once; `EpochInput` (tuples and sparse rows) and
+`batch.EpochArrays` (arrays, what the emission pallet gathers) extend it with the per-uid data.
+`EpochOutput` is what the epoch writes back, already in the stored integer types (u16 proportions
+0..65535, rao u64, sparse u16 bond rows). All are frozen, slotted and keyword-only; the inputs check
+their ranges on construction so that the reference and the batched kernel see the same, well-formed
+data.
 
 Conventions the constructor enforces (documented refusals, not silent fixes):
 - `stake`, `block_at_registration` have exactly `n` entries; `last_update`, `validator_permit`,
@@ -20,7 +22,7 @@ Conventions the constructor enforces (documented refusals, not silent fixes):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 U16_MAX = 0xFFFF
@@ -59,8 +61,8 @@ def _check_rows(name: str, rows: tuple[SparseRow, ...], n: int, drop_out_of_rang
             seen.add(uid)
 
 
-def check_scalars(x: Any) -> None:
-    """The per-subnet scalars every epoch input carries (EpochInput and batch.EpochArrays), in range."""
+def check_scalars(x: EpochParams) -> None:
+    """The per-subnet scalars every epoch input carries (EpochParams), in range."""
     n = x.n
     _check_int("n", n, 0, MAX_UIDS)
     _check_int("current_block", x.current_block, 0, U63_LIMIT - 1)
@@ -82,18 +84,16 @@ def check_scalars(x: Any) -> None:
             raise EpochInputError("owner_uid given for an empty subnet")
 
 
-@dataclass(frozen=True, slots=True)
-class EpochInput:
-    """One subnet's state at an epoch (spec/yuma.md §3); defaults are subtensor's."""
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class EpochParams:
+    """The per-subnet scalars of an epoch (spec/yuma.md §3), declared once; defaults are subtensor's.
+
+    Both input forms extend it with the per-uid data: `EpochInput` (tuples and sparse rows, for the
+    reference) and `batch.EpochArrays` (NumPy arrays, for the kernel). Keyword-only. Compared only
+    through those records (`eq=False` here)."""
 
     n: int  # number of UIDs (SubnetworkN)
     current_block: int  # block the epoch runs at
-    stake: tuple[int, ...]  # stake weight per uid, rao (alpha + tao * tao_weight, integer)
-    weights: tuple[SparseRow, ...]  # Weights rows as stored: ((uid, u16), ...), explicit zeros kept
-    last_update: tuple[int, ...]  # LastUpdate per uid (padded with 0 to n)
-    block_at_registration: tuple[int, ...]  # BlockAtRegistration per uid
-    validator_permit: tuple[bool, ...]  # ValidatorPermit from the previous epoch
-    bonds: tuple[SparseRow, ...] = ()  # Bonds rows as stored (classic: col-max-upscaled; Yuma3: proportion)
     tempo: int = 360  # Tempo
     activity_cutoff: int = 5000  # blocks (get_activity_cutoff_blocks)
     kappa: int = 32_767  # Kappa, u16 proportion
@@ -109,8 +109,30 @@ class EpochInput:
     owner_uid: int | None = None  # uid of SubnetOwnerHotkey, if registered
     last_mechanism_step_block: int = 0  # LastMechansimStepBlock (0 = no epoch yet)
     commit_reveal_enabled: bool = False  # CommitRevealWeightsEnabled
-    commit_blocks: tuple[int | None, ...] = ()  # earliest unexpired commit block per uid (None = none)
     rao_emission: int = 1_000_000_000  # rao distributed by this epoch
+
+    def __post_init__(self) -> None:
+        check_scalars(self)
+
+    def params(self) -> dict[str, Any]:
+        """The scalars by name (to build the other input form with the same ones)."""
+        return {name: getattr(self, name) for name in PARAM_NAMES}
+
+
+PARAM_NAMES = tuple(f.name for f in fields(EpochParams))  # n, current_block and the rest, in order
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EpochInput(EpochParams):
+    """One subnet's state at an epoch (spec/yuma.md §3): the scalars plus per-uid tuples and rows."""
+
+    stake: tuple[int, ...]  # stake weight per uid, rao (alpha + tao * tao_weight, integer)
+    weights: tuple[SparseRow, ...]  # Weights rows as stored: ((uid, u16), ...), explicit zeros kept
+    last_update: tuple[int, ...]  # LastUpdate per uid (padded with 0 to n)
+    block_at_registration: tuple[int, ...]  # BlockAtRegistration per uid
+    validator_permit: tuple[bool, ...]  # ValidatorPermit from the previous epoch
+    bonds: tuple[SparseRow, ...] = ()  # Bonds rows as stored (classic: col-max-upscaled; Yuma3: proportion)
+    commit_blocks: tuple[int | None, ...] = ()  # earliest unexpired commit block per uid (None = none)
 
     def __post_init__(self) -> None:
         n = self.n

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yuma_gen import carry, make_input
 
-from runtime.yuma.backend import run_epochs_arrays as backend_run_epochs_arrays
-from runtime.yuma.batch import VECTOR_OUTPUTS, EpochArrays, EpochArraysOutput, run_epochs_arrays
-from runtime.yuma.kernel import run_epochs
+from runtime.yuma.backend import run_epochs_arrays
+from runtime.yuma.batch import VECTOR_OUTPUTS, EpochArrays, EpochArraysOutput
+from runtime.yuma.kernel import compute_epochs, compute_epochs_arrays
 from runtime.yuma.reference import compute_epoch
 from runtime.yuma.types import EpochInput, EpochInputError
 
@@ -30,10 +30,10 @@ def assert_same_arrays(a: EpochArraysOutput, b: EpochArraysOutput) -> None:
 def check_batch(inputs: list[EpochInput]) -> None:
     """Arrays path == EpochInput kernel path == reference, as EpochOutput and as arrays."""
     arrays = [EpochArrays.from_input(inp) for inp in inputs]
-    outs = run_epochs_arrays(arrays)
+    outs = compute_epochs_arrays(arrays)
     ref = [compute_epoch(inp) for inp in inputs]
     assert [o.to_output() for o in outs] == ref
-    assert run_epochs(inputs) == ref
+    assert compute_epochs(inputs) == ref
     for out, r in zip(outs, ref, strict=True):
         assert_same_arrays(out, EpochArraysOutput.from_output(r))
 
@@ -70,7 +70,7 @@ def test_written_bonds_feed_the_next_epoch(seed: int, sizes: list[int]) -> None:
     inputs = [make_input(seed + k, n) for k, n in enumerate(sizes)]
     arrays = [EpochArrays.from_input(inp) for inp in inputs]
     for _ in range(3):
-        outs = run_epochs_arrays(arrays)
+        outs = compute_epochs_arrays(arrays)
         ref = [compute_epoch(inp) for inp in inputs]
         assert [o.to_output() for o in outs] == ref
         inputs = [carry(inp, r, inp.tempo + 1) for inp, r in zip(inputs, ref, strict=True)]
@@ -115,17 +115,17 @@ def dense_subnet(seed: int, n: int = 48, validators: int = 12, **force: Any) -> 
 @pytest.mark.parametrize("yuma3", [False, True])
 def test_dense_arrays_and_backends(yuma3: bool) -> None:
     batch = [dense_subnet(s, yuma3=yuma3, bonds_penalty=[0, 65535, 30000][s % 3]) for s in range(4)]
-    outs = run_epochs_arrays(batch)
+    outs = compute_epochs_arrays(batch)
     assert [o.to_output() for o in outs] == [compute_epoch(a.to_input()) for a in batch]
     for name in ("numpy", "reference"):
-        for a, b in zip(backend_run_epochs_arrays(batch, name), outs, strict=True):
+        for a, b in zip(run_epochs_arrays(batch, name), outs, strict=True):
             assert_same_arrays(a, b)
     bonds = outs[0].bonds
     assert bonds.dtype == np.int64 and bonds.shape[1] == 3 and bool((np.diff(bonds[:, 0]) >= 0).all())
 
 
 def test_empty_batch_and_empty_subnet() -> None:
-    assert run_epochs_arrays([]) == []
+    assert compute_epochs_arrays([]) == []
     empty = EpochArrays(
         n=0,
         current_block=5,
@@ -135,7 +135,7 @@ def test_empty_batch_and_empty_subnet() -> None:
         block_at_registration=np.zeros(0, np.int64),
         validator_permit=np.zeros(0, bool),
     )
-    (out,) = run_epochs_arrays([empty])
+    (out,) = compute_epochs_arrays([empty])
     assert out.active.shape == (0,) and out.bonds.shape == (0, 3)
     assert out.to_output() == compute_epoch(empty.to_input())
 
@@ -159,7 +159,7 @@ def ok_fields() -> dict[str, Any]:
 
 def test_valid_fields_are_accepted() -> None:
     arr = EpochArrays(**ok_fields())  # the weight entry (2, 9) is out of range: dropped, not refused
-    assert run_epochs_arrays([arr])[0].to_output() == compute_epoch(arr.to_input())
+    assert compute_epochs_arrays([arr])[0].to_output() == compute_epoch(arr.to_input())
     assert arr.to_input().weights[2] == ((0, 5), (9, 1))
 
 
@@ -241,7 +241,7 @@ def test_cupy_equals_numpy_on_arrays() -> None:
     if not cupy.is_available():
         pytest.skip("no CUDA device")
     batch = [EpochArrays.from_input(make_input(k, n)) for k, n in enumerate([1, 9, 33])] + [dense_subnet(5)]
-    for a, b in zip(run_epochs_arrays(batch, xp=cupy), run_epochs_arrays(batch), strict=True):
+    for a, b in zip(compute_epochs_arrays(batch, xp=cupy), compute_epochs_arrays(batch), strict=True):
         assert_same_arrays(a, b)
 
 

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yuma_gen import carry, make_input
 
-from runtime.yuma.kernel import run_epochs
+from runtime.yuma.kernel import compute_epochs
 from runtime.yuma.reference import compute_epoch
 from runtime.yuma.types import EpochInput
 
@@ -17,7 +17,7 @@ SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Heal
 @given(seed=st.integers(0, 2**32 - 1), n=st.integers(1, 64))
 def test_kernel_equals_reference(seed: int, n: int) -> None:
     inp = make_input(seed, n)
-    assert run_epochs([inp])[0] == compute_epoch(inp)
+    assert compute_epochs([inp])[0] == compute_epoch(inp)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -26,7 +26,7 @@ def test_multi_epoch_bonds(seed: int, n: int, epochs: int) -> None:
     inp = make_input(seed, n)
     for _ in range(epochs):
         ref = compute_epoch(inp)
-        assert run_epochs([inp])[0] == ref
+        assert compute_epochs([inp])[0] == ref
         inp = carry(inp, ref, inp.tempo + 1)
 
 
@@ -34,9 +34,9 @@ def test_multi_epoch_bonds(seed: int, n: int, epochs: int) -> None:
 @given(seed=st.integers(0, 2**32 - 1), sizes=st.lists(st.integers(1, 40), min_size=1, max_size=5))
 def test_batch_padding_changes_nothing(seed: int, sizes: list[int]) -> None:
     inputs = [make_input(seed + k, n) for k, n in enumerate(sizes)]
-    batch = run_epochs(inputs)
+    batch = compute_epochs(inputs)
     assert batch == [compute_epoch(inp) for inp in inputs]
-    assert batch == [run_epochs([inp])[0] for inp in inputs]
+    assert batch == [compute_epochs([inp])[0] for inp in inputs]
 
 
 @settings(max_examples=40, deadline=None)
@@ -46,14 +46,14 @@ def test_yuma3_liquid_alpha_unsorted_rows(seed: int, n: int) -> None:
     unsorted = tuple(tuple(reversed(row)) for row in inp.weights)
     inp2 = make_input(seed, n, yuma3=True, liquid_alpha=True, bonds_penalty=0, weights=unsorted)
     for x in (inp, inp2):
-        assert run_epochs([x])[0] == compute_epoch(x)
+        assert compute_epochs([x])[0] == compute_epoch(x)
 
 
 def test_zero_stake_and_empty_subnet() -> None:
     empty = EpochInput(n=0, current_block=5, stake=(), weights=(), last_update=(), block_at_registration=(),
                        validator_permit=())
     zero = make_input(2, 5, stake=(0,) * 5)
-    assert run_epochs([empty, zero]) == [compute_epoch(empty), compute_epoch(zero)]
+    assert compute_epochs([empty, zero]) == [compute_epoch(empty), compute_epoch(zero)]
 
 
 def test_large_batch_takes_the_blocked_paths_and_stays_exact() -> None:
@@ -66,4 +66,4 @@ def test_large_batch_takes_the_blocked_paths_and_stays_exact() -> None:
         for k in range(5)
     ]
     assert sum(inp.n * sum(1 for row in inp.weights if row) for inp in inputs) > CHUNK
-    assert run_epochs(inputs) == [compute_epoch(inp) for inp in inputs]
+    assert compute_epochs(inputs) == [compute_epoch(inp) for inp in inputs]

@@ -8,7 +8,7 @@ import pytest
 from test_extremes import _big_subnet
 from yuma_gen import carry, make_input
 
-from runtime.yuma.kernel import run_epochs
+from runtime.yuma.kernel import compute_epochs
 
 pytestmark = pytest.mark.gpu
 cupy = pytest.importorskip("cupy")
@@ -20,8 +20,8 @@ if not cupy.is_available():  # pragma: no cover - depends on the machine
 def test_cupy_equals_numpy_random_batches(seed: int) -> None:
     inputs = [make_input(seed * 100 + k, n) for k, n in enumerate([1, 7, 33, 64, 64, 20])]
     for _ in range(3):
-        cpu = run_epochs(inputs)
-        assert run_epochs(inputs, xp=cupy) == cpu
+        cpu = compute_epochs(inputs)
+        assert compute_epochs(inputs, xp=cupy) == cpu
         inputs = [carry(inp, out, inp.tempo + 1) for inp, out in zip(inputs, cpu, strict=True)]
 
 
@@ -29,7 +29,7 @@ def test_cupy_equals_numpy_random_batches(seed: int) -> None:
 def test_cupy_equals_numpy_largest(yuma3: bool) -> None:
     big = replace(_big_subnet(3, yuma3), liquid_alpha=True, bonds_penalty=0)
     inputs = [big] + [make_input(7 + k, n, yuma3=yuma3, liquid_alpha=True) for k, n in enumerate([64, 48, 5])]
-    assert run_epochs(inputs, xp=cupy) == run_epochs(inputs)
+    assert compute_epochs(inputs, xp=cupy) == compute_epochs(inputs)
 
 
 def test_backend_auto_picks_cupy() -> None:
