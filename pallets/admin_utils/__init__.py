@@ -17,7 +17,8 @@ from typing import Any
 
 from pallets.subtensor import SubtensorModule
 from pallets.subtensor.errors import Error as SubtensorError
-from runtime.support.codec import U16, U64, Bool, wire
+from pallets.subtensor.hyperparams import SETTABLE, HyperParam
+from runtime.support.codec import U16, U64, wire
 from runtime.support.dispatch import (
     ROOT,
     Ctx,
@@ -46,6 +47,8 @@ Check = Callable[[Any, Ctx, int, Any, bool], None]  # (subtensor, ctx, netuid, v
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Param:
+    """One setter, derived from its hyperparams.HYPERPARAMS entry."""
+
     index: int  # AdminUtils call index (subtensor's)
     name: str  # call is sudo_set_<name>
     item: str  # SubtensorModule storage item
@@ -53,6 +56,7 @@ class Param:
     owner: bool  # O (owner or root) vs R (root only)
     event: str  # the *Set event's name
     check: Check | None = None
+    rate_limited: bool = True  # the owner is rate-limited per parameter
 
 
 def _bounds(lo: int, hi: int) -> Check:
@@ -99,43 +103,41 @@ def _min_max(other: str, is_min: bool) -> Check:
     return check
 
 
-PARAMS: tuple[Param, ...] = (
-    Param(3, "serving_rate_limit", "ServingRateLimit", U64, True, "ServingRateLimitSet"),
-    Param(4, "min_difficulty", "MinDifficulty", U64, False, "MinDifficultySet", _min_max("MaxDifficulty", True)),
-    Param(5, "max_difficulty", "MaxDifficulty", U64, True, "MaxDifficultySet", _min_max("MinDifficulty", False)),
-    Param(6, "weights_version_key", "WeightsVersionKey", U64, True, "WeightsVersionKeySet"),
-    Param(7, "weights_set_rate_limit", "WeightsSetRateLimit", U64, False, "WeightsSetRateLimitSet"),
-    Param(8, "adjustment_interval", "AdjustmentInterval", U16, False, "AdjustmentIntervalSet"),
-    Param(9, "adjustment_alpha", "AdjustmentAlpha", U64, True, "AdjustmentAlphaSet"),
-    Param(13, "immunity_period", "ImmunityPeriod", U16, True, "ImmunityPeriodSet"),
-    Param(14, "min_allowed_weights", "MinAllowedWeights", U16, True, "MinAllowedWeightSet"),
-    Param(15, "max_allowed_uids", "MaxAllowedUids", U16, True, "MaxAllowedUidsSet", _max_uids),
-    Param(16, "kappa", "Kappa", U16, False, "KappaSet"),
-    Param(17, "rho", "Rho", U16, True, "RhoSet"),
-    Param(18, "activity_cutoff", "ActivityCutoff", U16, True, "ActivityCutoffSet", _bounds(1, 65535)),
-    Param(19, "network_registration_allowed", "NetworkRegistrationAllowed", Bool, False, "RegistrationAllowed"),
-    Param(
-        20, "network_pow_registration_allowed", "NetworkPowRegistrationAllowed", Bool, True, "PowRegistrationAllowed"
-    ),
-    Param(21, "target_registrations_per_interval", "TargetRegistrationsPerInterval", U16, False,
-          "RegistrationPerIntervalSet"),
-    Param(22, "min_burn", "MinBurn", U64, True, "MinBurnSet", _min_max("MaxBurn", True)),
-    Param(23, "max_burn", "MaxBurn", U64, True, "MaxBurnSet", _min_max("MinBurn", False)),
-    Param(24, "difficulty", "Difficulty", U64, False, "DifficultySet"),
-    Param(25, "max_allowed_validators", "MaxAllowedValidators", U16, False, "MaxAllowedValidatorsSet",
-          _max_validators),
-    Param(26, "bonds_moving_average", "BondsMovingAverage", U64, True, "BondsMovingAverageSet", _bonds_ma),
-    Param(27, "max_registrations_per_block", "MaxRegistrationsPerBlock", U16, False, "MaxRegistrationsPerBlockSet"),
-    Param(30, "tempo", "Tempo", U16, False, "TempoSet"),
-    Param(49, "commit_reveal_weights_enabled", "CommitRevealWeightsEnabled", Bool, True,
-          "CommitRevealEnabled"),
-    Param(50, "liquid_alpha_enabled", "LiquidAlphaOn", Bool, True, "LiquidAlphaEnabledSet"),
-    Param(57, "commit_reveal_weights_interval", "RevealPeriodEpochs", U64, True, "CommitRevealPeriodsSet",
-          _reveal_period),
-    Param(60, "bonds_penalty", "BondsPenalty", U16, True, "BondsPenaltySet"),
-    Param(71, "commit_reveal_version", "CommitRevealVersion", U16, False, "CommitRevealVersionSet", _cr_version),
-    Param(69, "yuma3_enabled", "Yuma3On", Bool, True, "Yuma3EnableToggled"),
+def _check(h: HyperParam) -> Check | None:
+    """The value checks a setter's declaration names: bounds, then a cross-item rule."""
+    st = h.setter
+    assert st is not None
+    named = None
+    if st.check is not None:
+        rule, _, other = st.check.partition(":")
+        named = _min_max(other, rule == "at_most") if other else _CHECKS[rule]
+    bounds = None if st.bounds is None else _bounds(*st.bounds)
+    if bounds is None or named is None:
+        return bounds or named
+
+    def both(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
+        bounds(sub, ctx, netuid, value, by_owner)
+        named(sub, ctx, netuid, value, by_owner)
+
+    return both
+
+
+_CHECKS: dict[str, Check] = {
+    "max_allowed_uids": _max_uids,
+    "max_allowed_validators": _max_validators,
+    "bonds_moving_average": _bonds_ma,
+    "reveal_period": _reveal_period,
+    "commit_reveal_version": _cr_version,
+}
+
+# in AdminUtils' event order (each setter's event index is its position here)
+PARAMS: tuple[Param, ...] = tuple(
+    Param(h.setter.index, h.setter.call, h.item, h.wire, h.setter.owner, h.setter.event, _check(h),
+          h.setter.rate_limited)
+    for h in SETTABLE
+    if h.setter is not None
 )
+assert [h.setter.event_index for h in SETTABLE if h.setter] == list(range(len(PARAMS)))
 
 
 def _event(name: str, value_type: Any) -> type:
@@ -180,7 +182,9 @@ class AdminUtilsBase(Pallet):
     def __init__(self, subtensor: SubtensorModule) -> None:
         self.sub = subtensor
 
-    def _origin(self, ctx: Ctx, origin: Origin, netuid: int, index: int, owner_allowed: bool) -> bool:
+    def _origin(
+        self, ctx: Ctx, origin: Origin, netuid: int, index: int, owner_allowed: bool, rate_limited: bool = True
+    ) -> bool:
         """Check the origin (root, or the subnet owner within the limits). Returns by_owner."""
         if origin.kind == ROOT:
             return False
@@ -194,7 +198,7 @@ class AdminUtilsBase(Pallet):
         last = sub.LastHyperparamUpdate.get(s, netuid, index)
         limit = sub.cfg.owner_hyperparam_rate_limit * tempo
         ensure(
-            last == 0 or now - last >= limit,
+            not rate_limited or last == 0 or now - last >= limit,
             SubtensorError.TxRateLimitExceeded,
             f"owners may change this every {limit} blocks; next at block {last + limit}",
         )
@@ -207,7 +211,7 @@ class AdminUtilsBase(Pallet):
         return True
 
     def _set(self, ctx: Ctx, origin: Origin, p: Param, netuid: int, value: Any) -> None:
-        by_owner = self._origin(ctx, origin, netuid, p.index, p.owner)
+        by_owner = self._origin(ctx, origin, netuid, p.index, p.owner, p.rate_limited)
         sub = self.sub
         ensure(sub.subnet_exists(ctx, netuid), Error.SubnetDoesNotExist, f"there is no subnet {netuid}")
         if p.check is not None:

@@ -11,47 +11,20 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-TAO = 10**9
-U64_MAX = (1 << 64) - 1
+from runtime.support.codec import U16
 
+from .hyperparams import HYPERPARAMS, TAO, U64_MAX
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SubnetDefaults:
-    """The hyperparameters `init_new_network` gives a new subnet."""
-
-    tempo: int = 360
-    max_allowed_uids: int = 256
-    max_allowed_validators: int = 64
-    min_allowed_weights: int = 1
-    immunity_period: int = 5000
-    activity_cutoff: int = 5000
-    weights_rate_limit: int = 100
-    weights_version: int = 0
-    max_weights_limit: int = 65535
-    commit_reveal_weights_enabled: bool = True
-    commit_reveal_period: int = 1
-    commit_reveal_version: int = 4  # 4: timelocked (drand) commits; 2: hash commits
-    kappa: int = 32767
-    rho: int = 10
-    bonds_moving_avg: int = 900_000
-    bonds_penalty: int = 65535
-    difficulty: int = 10_000_000
-    min_difficulty: int = 10_000_000
-    max_difficulty: int = U64_MAX // 4
-    burn: int = 1 * TAO
-    min_burn: int = 500_000
-    max_burn: int = 100 * TAO
-    adjustment_interval: int = 360
-    target_regs_per_interval: int = 1
-    adjustment_alpha: int = 17_893_341_751_498_265_066  # 0.97 * u64::MAX (classic)
-    max_regs_per_block: int = 1
-    registration_allowed: bool = True
-    pow_registration_allowed: bool = True
-    serving_rate_limit: int = 50
-    liquid_alpha_enabled: bool = False
-    alpha_low: int = 45875
-    alpha_high: int = 58982
-    yuma3: bool = True
+# The hyperparameters `init_new_network` gives a new subnet: one field per hyperparams.HYPERPARAMS
+# entry (its `spec_name`), defaulting to the entry's production `initial` value.
+SubnetDefaults = dataclasses.make_dataclass(
+    "SubnetDefaults",
+    [(h.spec_name, type(h.initial), dataclasses.field(default=h.initial)) for h in HYPERPARAMS],
+    frozen=True,
+    slots=True,
+)
+SubnetDefaults.__module__ = __name__
+SubnetDefaults.__doc__ = "The hyperparameters `init_new_network` gives a new subnet."
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -141,11 +114,8 @@ class SubtensorConfig:
 
 
 # fields stored as u16 (the rest are u64)
-U16_FIELDS = frozenset({
-    "tempo", "max_allowed_uids", "max_allowed_validators", "min_allowed_weights", "immunity_period",
-    "activity_cutoff", "max_weights_limit", "kappa", "rho", "bonds_penalty", "adjustment_interval",
-    "target_regs_per_interval", "max_regs_per_block", "alpha_low", "alpha_high", "subnet_owner_cut",
-    "default_take", "min_delegate_take", "max_delegate_take", "subnet_limit",
+U16_FIELDS = frozenset({h.spec_name for h in HYPERPARAMS if h.wire is U16} | {
+    "subnet_owner_cut", "default_take", "min_delegate_take", "max_delegate_take", "subnet_limit",
 })
 
 

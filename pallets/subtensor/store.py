@@ -28,6 +28,8 @@ from runtime.support.codec import (
 )
 from runtime.support.storage import StorageDoubleMap, StorageMap, StorageValue
 
+from .hyperparams import HYPERPARAMS
+
 P = "SubtensorModule"
 
 
@@ -106,39 +108,7 @@ class Store:
     NetworkLastLockBlock = StorageValue(P, "NetworkLastLockBlock", U64, 0)
     NetworkLastRegistered = StorageMap(P, "NetworkLastRegistered", AccountId, U64, 0, doc="per coldkey")
 
-    # --- hyperparameters (defaults are the runtime's; new subnets get SubnetDefaults)
-    Tempo = _net("Tempo", U16, 360)
-    MaxAllowedUids = _net("MaxAllowedUids", U16, 256)
-    MaxAllowedValidators = _net("MaxAllowedValidators", U16, 128)
-    MinAllowedWeights = _net("MinAllowedWeights", U16, 1024)
-    ImmunityPeriod = _net("ImmunityPeriod", U16, 4096)
-    ActivityCutoff = _net("ActivityCutoff", U16, 5000)
-    WeightsSetRateLimit = _net("WeightsSetRateLimit", U64, 100)
-    WeightsVersionKey = _net("WeightsVersionKey", U64, 0)
-    MaxWeightsLimit = _net("MaxWeightsLimit", U16, 65535)
-    CommitRevealWeightsEnabled = _net("CommitRevealWeightsEnabled", Bool, True)
-    RevealPeriodEpochs = _net("RevealPeriodEpochs", U64, 1)
-    Kappa = _net("Kappa", U16, 32767)
-    Rho = _net("Rho", U16, 10)
-    BondsMovingAverage = _net("BondsMovingAverage", U64, 900_000)
-    BondsPenalty = _net("BondsPenalty", U16, 65535)
-    Difficulty = _net("Difficulty", U64, 10_000_000)
-    MinDifficulty = _net("MinDifficulty", U64, 10_000_000)
-    MaxDifficulty = _net("MaxDifficulty", U64, (1 << 62) - 1)
-    Burn = _net("Burn", U64, 100_000_000)
-    MinBurn = _net("MinBurn", U64, 500_000)
-    MaxBurn = _net("MaxBurn", U64, 100_000_000_000)
-    AdjustmentInterval = _net("AdjustmentInterval", U16, 100)
-    TargetRegistrationsPerInterval = _net("TargetRegistrationsPerInterval", U16, 2)
-    AdjustmentAlpha = _net("AdjustmentAlpha", U64, 0)
-    MaxRegistrationsPerBlock = _net("MaxRegistrationsPerBlock", U16, 1)
-    NetworkRegistrationAllowed = _net("NetworkRegistrationAllowed", Bool, True)
-    NetworkPowRegistrationAllowed = _net("NetworkPowRegistrationAllowed", Bool, True)
-    ServingRateLimit = _net("ServingRateLimit", U64, 50)
-    LiquidAlphaOn = _net("LiquidAlphaOn", Bool, False)
-    AlphaLow = _net("AlphaLow", U16, 45875)
-    AlphaHigh = _net("AlphaHigh", U16, 58982)
-    Yuma3On = _net("Yuma3On", Bool, False)
+    # --- hyperparameters: one item per HYPERPARAMS entry (added below), then these
     StakeThreshold = StorageValue(P, "StakeThreshold", U64, 0)
     LastHyperparamUpdate = StorageDoubleMap(
         P, "LastHyperparamUpdate", U16, U16, U64, 0, hasher1="Identity", hasher2="Identity",
@@ -175,7 +145,6 @@ class Store:
         P, "WeightCommits", U16, AccountId, tuple[WeightCommit, ...], (), hasher1="Identity",
         doc="pending v2 commitments of a hotkey, oldest first",
     )
-    CommitRevealVersion = _net("CommitRevealVersion", U16, 4, "4: timelocked commits, 2: hash commits")
     TimelockedWeightCommits = StorageDoubleMap(
         P, "TimelockedWeightCommits", U16, U64, tuple[TimelockedCommit, ...], (), hasher1="Identity",
         hasher2="Identity", doc="timelocked commits by subnet and commit epoch, in order",
@@ -186,3 +155,8 @@ class Store:
     PendingValidatorEmission = _net("PendingValidatorEmission", U64, 0, "rao accrued for validators")
     PendingOwnerCut = _net("PendingOwnerCut", U64, 0, "rao accrued for the owner")
     LastMechansimStepBlock = _net("LastMechansimStepBlock", U64, 0, "block of the last epoch (sic)")
+
+
+# the hyperparameter items (Tempo, Kappa, ...): declared once, in hyperparams.HYPERPARAMS
+for _h in HYPERPARAMS:
+    setattr(Store, _h.item, _net(_h.item, _h.wire, _h.default, _h.store_doc))

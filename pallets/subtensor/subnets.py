@@ -13,6 +13,7 @@ from runtime.support.dispatch import Ctx, Origin, call, checked_add, ensure, ens
 
 from .errors import Error
 from .events import FirstEmissionBlockNumberSet, NetworkAdded, NetworkRemoved, NeuronRegistered
+from .hyperparams import HYPERPARAMS
 from .store import Store
 
 MECHANISM = 1  # the only mechanism (subtensor's "dynamic" subnets)
@@ -65,42 +66,8 @@ class SubnetsMixin(Store):
         self.NetworksAdded.set(s, netuid, True)
         self.TotalNetworks.set(s, self.TotalNetworks.get(s) + 1)
         self.NetworkRegisteredAt.set(s, netuid, ctx.block_number)
-        for item, value in (
-            (self.Tempo, d.tempo),
-            (self.MaxAllowedUids, d.max_allowed_uids),
-            (self.MaxAllowedValidators, d.max_allowed_validators),
-            (self.MinAllowedWeights, d.min_allowed_weights),
-            (self.ImmunityPeriod, d.immunity_period),
-            (self.ActivityCutoff, d.activity_cutoff),
-            (self.WeightsSetRateLimit, d.weights_rate_limit),
-            (self.WeightsVersionKey, d.weights_version),
-            (self.MaxWeightsLimit, d.max_weights_limit),
-            (self.CommitRevealWeightsEnabled, d.commit_reveal_weights_enabled),
-            (self.RevealPeriodEpochs, d.commit_reveal_period),
-            (self.CommitRevealVersion, d.commit_reveal_version),
-            (self.Kappa, d.kappa),
-            (self.Rho, d.rho),
-            (self.BondsMovingAverage, d.bonds_moving_avg),
-            (self.BondsPenalty, d.bonds_penalty),
-            (self.Difficulty, d.difficulty),
-            (self.MinDifficulty, d.min_difficulty),
-            (self.MaxDifficulty, d.max_difficulty),
-            (self.Burn, d.burn),
-            (self.MinBurn, d.min_burn),
-            (self.MaxBurn, d.max_burn),
-            (self.AdjustmentInterval, d.adjustment_interval),
-            (self.TargetRegistrationsPerInterval, d.target_regs_per_interval),
-            (self.AdjustmentAlpha, d.adjustment_alpha),
-            (self.MaxRegistrationsPerBlock, d.max_regs_per_block),
-            (self.NetworkRegistrationAllowed, d.registration_allowed),
-            (self.NetworkPowRegistrationAllowed, d.pow_registration_allowed),
-            (self.ServingRateLimit, d.serving_rate_limit),
-            (self.LiquidAlphaOn, d.liquid_alpha_enabled),
-            (self.AlphaLow, d.alpha_low),
-            (self.AlphaHigh, d.alpha_high),
-            (self.Yuma3On, d.yuma3),
-        ):
-            item.set(s, netuid, value)
+        for h in HYPERPARAMS:
+            getattr(self, h.item).set(s, netuid, getattr(d, h.spec_name))
         self.LastAdjustmentBlock.set(s, netuid, ctx.block_number)
 
     # ------------------------------------------------------------------ calls
