@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from p2p.messages import BeaconPartial
-from pallets.drand import MAX_PULSES_PER_BLOCK, DrandConfig, Pulse
+from runtime.construct import MAX_PULSES_PER_BLOCK, DrandConfig, Pulse
 from runtime.support import bls
 
 log = logging.getLogger("taochain.beacon")

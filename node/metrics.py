@@ -10,7 +10,7 @@ a histogram fed on every imported block, and the per-subnet epoch series (label 
 - `taochain_subnet_emission_rao`: rao the last EpochRun event paid (incentive + dividends + owner cut);
 - `taochain_subnet_epochs_total`: epochs this node saw run since it started.
 
-The epoch time is measured by wrapping the runtime's Yuma runner (`SubtensorModule.run_yuma`): the
+The epoch time is measured by wrapping the runtime's Yuma runner (`Runtime.wrap_yuma`): the
 wrapper returns the runner's output untouched and writes nothing to the chain state, so consensus
 results do not depend on it.
 """
@@ -23,10 +23,6 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-
-from pallets.subtensor.events import EpochRun
-from runtime.support.dispatch import Ctx
-from runtime.support.storage import Overlay
 
 if TYPE_CHECKING:
     from node.service import Node
@@ -41,23 +37,24 @@ class SubnetEpochStats:
         self.emission_rao: dict[int, int] = {}
         self.epochs: dict[int, int] = {}
         self._last_yuma: float | None = None
-        sub = node.runtime.subtensor
-        inner = sub.run_yuma
 
-        def timed_yuma(batch: Any) -> Any:
-            t0 = time.perf_counter()
-            out = inner(batch)
-            self._last_yuma = time.perf_counter() - t0
-            return out
+        def timed(run: Any) -> Any:
+            def timed_yuma(batch: Any) -> Any:
+                t0 = time.perf_counter()
+                out = run(batch)
+                self._last_yuma = time.perf_counter() - t0
+                return out
 
-        sub.run_yuma = timed_yuma
+            return timed_yuma
+
+        node.runtime.wrap_yuma(timed)
 
     def on_block(self, _header: Any, events: tuple) -> None:
         """After a block is committed: its EpochRun events get the Yuma time of that block."""
         seconds, self._last_yuma = self._last_yuma, None
         for rec in events:
             ev = rec.fields
-            if not isinstance(ev, EpochRun):
+            if self.node.runtime.event_name(ev) != "SubtensorModule.EpochRun":
                 continue
             netuid = int(ev.netuid)
             if seconds is not None:
@@ -68,10 +65,8 @@ class SubnetEpochStats:
     def neurons(self) -> dict[int, int]:
         """netuid -> SubnetworkN at the best block."""
         n = self.node
-        state = Overlay(n.db.best_state())
-        sub = n.runtime.subtensor
-        ctx = Ctx(state, n.best.number, n.runtime)
-        return {netuid: sub.SubnetworkN.get(state, netuid) for netuid in sub.netuids(ctx)}
+        subnets = n.runtime.call_api("SubnetInfoRuntimeApi_get_subnets_info", n.db.best_state(), n.best.number)
+        return {s.netuid: s.n for s in subnets}
 
     def collect(self) -> Any:
         g = GaugeMetricFamily("taochain_subnet_neurons", "Neurons registered on the subnet (SubnetworkN)",

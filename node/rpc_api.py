@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import dataclasses
-import ipaddress
 from typing import TYPE_CHECKING, Any
 
 from node.chain_db import StatePrunedError
@@ -20,11 +19,9 @@ from node.rpc import RpcError, RpcMethods, _named, _short, is_any, is_hex, is_nu
 from node.txpool import PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
 from runtime.support import codec
-from runtime.support.codec import encode_obj, from_wire
-from runtime.support.dispatch import Ctx
-from runtime.support.hashing import blake2_256
+from runtime.support.api import ACCOUNT, RuntimeApi, view_json
+from runtime.support.codec import U16, U64, encode_obj
 from runtime.support.keys import InvalidKey, parse_account, ss58_encode
-from runtime.support.storage import Overlay
 from runtime.support.trie import Trie
 
 if TYPE_CHECKING:
@@ -89,281 +86,6 @@ def value_json(v: Any) -> Any:
     return v
 
 
-# ---------------------------------------------------------------------------------------------------
-# SubtensorModule views (subnetInfo_*, neuronInfo_*, delegateInfo_*, stakeInfo_*): JSON objects built
-# here, in one place, so the RPC, the SDK, the CLI and the tests share the same shapes. Addresses are
-# SS58, amounts rao, u16 quantities (trust, consensus, incentive, ...) the stored integers 0..65535.
-# `rt` is the Runtime, `ctx` a Ctx over the block's state with its block number.
-
-HYPERPARAMS: tuple[tuple[str, str], ...] = (
-    # subtensor's SubnetHyperparams field order (spec §1f), then taochain's extras
-    ("rho", "Rho"),
-    ("kappa", "Kappa"),
-    ("immunity_period", "ImmunityPeriod"),
-    ("min_allowed_weights", "MinAllowedWeights"),
-    ("max_weights_limit", "MaxWeightsLimit"),
-    ("tempo", "Tempo"),
-    ("min_difficulty", "MinDifficulty"),
-    ("max_difficulty", "MaxDifficulty"),
-    ("weights_version", "WeightsVersionKey"),
-    ("weights_rate_limit", "WeightsSetRateLimit"),
-    ("adjustment_interval", "AdjustmentInterval"),
-    ("activity_cutoff", "ActivityCutoff"),
-    ("registration_allowed", "NetworkRegistrationAllowed"),
-    ("target_regs_per_interval", "TargetRegistrationsPerInterval"),
-    ("min_burn", "MinBurn"),
-    ("max_burn", "MaxBurn"),
-    ("bonds_moving_avg", "BondsMovingAverage"),
-    ("max_regs_per_block", "MaxRegistrationsPerBlock"),
-    ("serving_rate_limit", "ServingRateLimit"),
-    ("max_validators", "MaxAllowedValidators"),
-    ("adjustment_alpha", "AdjustmentAlpha"),
-    ("difficulty", "Difficulty"),
-    ("commit_reveal_period", "RevealPeriodEpochs"),
-    ("commit_reveal_weights_enabled", "CommitRevealWeightsEnabled"),
-    ("alpha_high", "AlphaHigh"),
-    ("alpha_low", "AlphaLow"),
-    ("liquid_alpha_enabled", "LiquidAlphaOn"),
-    ("bonds_penalty", "BondsPenalty"),
-    ("yuma3_enabled", "Yuma3On"),
-    ("pow_registration_allowed", "NetworkPowRegistrationAllowed"),
-    ("burn", "Burn"),
-    ("commit_reveal_version", "CommitRevealVersion"),
-)
-
-
-def ss58(acct: bytes | None) -> str | None:
-    return None if acct is None else ss58_encode(acct)
-
-
-def _at(vec: tuple, i: int, default: Any = 0) -> Any:
-    return vec[i] if i < len(vec) else default
-
-
-def axon_json(ax: Any) -> dict[str, Any] | None:
-    if ax is None:
-        return None
-    try:
-        ip = str(ipaddress.IPv4Address(ax.ip) if ax.ip_type == 4 else ipaddress.IPv6Address(ax.ip))
-    except ValueError:
-        ip = str(ax.ip)
-    return {"ip": ip, "port": ax.port, "ip_type": ax.ip_type, "protocol": ax.protocol, "version": ax.version,
-            "block": ax.block}
-
-
-def subnet_info_json(rt: Any, ctx: Ctx, netuid: int, emissions: dict[int, int] | None = None) -> dict | None:
-    """One subnet (subnetInfo_getSubnetInfo); None if there is none. `emission_share` is the rao per
-    block the subnet accrues from the next block (0 before start_call's first emission block)."""
-    sub, s = rt.subtensor, ctx.state
-    if not sub.subnet_exists(ctx, netuid):
-        return None
-    if emissions is None:
-        emissions = _emissions(rt, ctx)
-    tempo = sub.Tempo.get(s, netuid)
-    first = sub.FirstEmissionBlockNumber.get(s, netuid)
-    return {
-        "netuid": netuid,
-        "owner": ss58(sub.SubnetOwner.get(s, netuid)),
-        "owner_hotkey": ss58(sub.SubnetOwnerHotkey.get(s, netuid)),
-        "tempo": tempo,
-        "n": sub.SubnetworkN.get(s, netuid),
-        "max_n": sub.MaxAllowedUids.get(s, netuid),
-        "emission_share": emissions.get(netuid, 0),
-        "emission_started": first is not None,
-        "first_emission_block": first,
-        "registered_at": sub.NetworkRegisteredAt.get(s, netuid),
-        "lock": sub.SubnetLocked.get(s, netuid),
-        "burn": sub.Burn.get(s, netuid),
-        "difficulty": sub.Difficulty.get(s, netuid),
-        "registration_allowed": sub.NetworkRegistrationAllowed.get(s, netuid),
-        "pow_registration_allowed": sub.NetworkPowRegistrationAllowed.get(s, netuid),
-        "commit_reveal_enabled": sub.CommitRevealWeightsEnabled.get(s, netuid),
-        "blocks_until_next_epoch": sub.blocks_until_next_epoch(netuid, tempo, ctx.block_number),
-        "pending_emission": {
-            "server": sub.PendingServerEmission.get(s, netuid),
-            "validator": sub.PendingValidatorEmission.get(s, netuid),
-            "owner_cut": sub.PendingOwnerCut.get(s, netuid),
-        },
-    }
-
-
-def _emissions(rt: Any, ctx: Ctx) -> dict[int, int]:
-    """netuid -> rao the next block accrues to it."""
-    nxt = Ctx(ctx.state, ctx.block_number + 1, rt)
-    return dict(rt.subtensor.subnet_emissions(nxt, rt.subtensor.netuids(ctx)))
-
-
-def subnets_info_json(rt: Any, ctx: Ctx) -> list[dict]:
-    emissions = _emissions(rt, ctx)
-    return [subnet_info_json(rt, ctx, n, emissions) for n in rt.subtensor.netuids(ctx)]  # type: ignore[misc]
-
-
-def hyperparams_json(rt: Any, ctx: Ctx, netuid: int) -> dict | None:
-    sub = rt.subtensor
-    if not sub.subnet_exists(ctx, netuid):
-        return None
-    return {name: getattr(sub, item).get(ctx.state, netuid) for name, item in HYPERPARAMS}
-
-
-def _neuron_vectors(sub: Any, s: Any, netuid: int) -> dict[str, tuple]:
-    return {
-        "active": sub.Active.get(s, netuid),
-        "validator_permit": sub.ValidatorPermit.get(s, netuid),
-        "stake_weight": sub.StakeWeight.get(s, netuid),
-        "validator_trust": sub.ValidatorTrust.get(s, netuid),
-        "consensus": sub.Consensus.get(s, netuid),
-        "incentive": sub.Incentive.get(s, netuid),
-        "dividends": sub.Dividends.get(s, netuid),
-        "emission": sub.Emission.get(s, netuid),
-        "last_update": sub.LastUpdate.get(s, netuid),
-        "registered_at": sub.BlockAtRegistration.get(s, netuid),
-    }
-
-
-def neuron_json(rt: Any, ctx: Ctx, netuid: int, uid: int, vectors: dict[str, tuple] | None = None) -> dict | None:
-    """One neuron (without weights and bonds); None if the uid is not in use."""
-    sub, s = rt.subtensor, ctx.state
-    hot = sub.Keys.get(s, netuid, uid)
-    if hot is None:
-        return None
-    vectors = _neuron_vectors(sub, s, netuid) if vectors is None else vectors
-    out: dict[str, Any] = {
-        "uid": uid,
-        "hotkey": ss58(hot),
-        "coldkey": ss58(sub.Owner.get(s, hot)),
-        "stake": sub.TotalHotkeyStake.get(s, hot),
-    }
-    for name, vec in vectors.items():
-        default = False if name in ("active", "validator_permit") else 0
-        out[name] = _at(vec, uid, default)
-    out["axon"] = axon_json(sub.Axons.get(s, netuid, hot))
-    return out
-
-
-def neurons_lite_json(rt: Any, ctx: Ctx, netuid: int) -> list[dict] | None:
-    sub, s = rt.subtensor, ctx.state
-    if not sub.subnet_exists(ctx, netuid):
-        return None
-    vectors = _neuron_vectors(sub, s, netuid)
-    out = (neuron_json(rt, ctx, netuid, uid, vectors) for uid in range(sub.SubnetworkN.get(s, netuid)))
-    return [n for n in out if n is not None]
-
-
-def neuron_full_json(rt: Any, ctx: Ctx, netuid: int, uid: int) -> dict | None:
-    sub = rt.subtensor
-    if not sub.subnet_exists(ctx, netuid):
-        return None
-    n = neuron_json(rt, ctx, netuid, uid)
-    if n is None:
-        return None
-    n["weights"] = [list(p) for p in codec.unpack_pairs(sub.Weights.get(ctx.state, netuid, uid))]
-    n["bonds"] = [list(p) for p in codec.unpack_pairs(sub.Bonds.get(ctx.state, netuid, uid))]
-    return n
-
-
-def neurons_json(rt: Any, ctx: Ctx, netuid: int) -> list[dict] | None:
-    """Every neuron with its weights and bonds (neuronInfo_getNeurons, as subtensor's): the
-    neurons_lite_json entries plus "weights" and "bonds" ([uid, u16] pairs); None: no subnet."""
-    sub, s = rt.subtensor, ctx.state
-    neurons = neurons_lite_json(rt, ctx, netuid)
-    if neurons is None:
-        return None
-    for n in neurons:
-        n["weights"] = [list(p) for p in codec.unpack_pairs(sub.Weights.get(s, netuid, n["uid"]))]
-        n["bonds"] = [list(p) for p in codec.unpack_pairs(sub.Bonds.get(s, netuid, n["uid"]))]
-    return neurons
-
-
-def metagraph_json(rt: Any, ctx: Ctx, netuid: int) -> dict | None:
-    neurons = neurons_lite_json(rt, ctx, netuid)
-    if neurons is None:
-        return None
-    return {"netuid": netuid, "block": ctx.block_number, "neurons": neurons}
-
-
-def delegates_json(rt: Any, ctx: Ctx) -> list[dict]:
-    sub, s = rt.subtensor, ctx.state
-    netuids = sub.netuids(ctx)
-    out = []
-    for hot, take in sub.Delegates.iter(s):
-        if take is None:
-            continue
-        out.append({
-            "hotkey": ss58(hot),
-            "owner": ss58(sub.Owner.get(s, hot)),
-            "take": take,
-            "total_stake": sub.TotalHotkeyStake.get(s, hot),
-            "nominators": [{"coldkey": ss58(c), "stake": st} for c, st in sub.nominators(ctx, hot)],
-            "registrations": [n for n in netuids if sub.Uids.get(s, n, hot) is not None],
-        })
-    return out
-
-
-def stake_info_json(rt: Any, ctx: Ctx, coldkey: bytes) -> list[dict]:
-    sub, s = rt.subtensor, ctx.state
-    out = []
-    for hot in sub.StakingHotkeys.get(s, coldkey):
-        st = sub.Stake.get(s, hot, coldkey)
-        if st:
-            out.append({"hotkey": ss58(hot), "coldkey": ss58(coldkey), "stake": st})
-    return out
-
-
-def pending_commits_json(rt: Any, ctx: Ctx, netuid: int, hotkey: bytes) -> list[dict] | None:
-    sub, s = rt.subtensor, ctx.state
-    if not sub.subnet_exists(ctx, netuid):
-        return None
-    period = sub.RevealPeriodEpochs.get(s, netuid)
-    return [
-        {"hash": hx(c.hash), "epoch": c.epoch, "block": c.block, "reveal_epoch": c.epoch + period}
-        for c in sub.WeightCommits.get(s, netuid, hotkey)
-    ]
-
-
-def timelocked_commits_json(rt: Any, ctx: Ctx, netuid: int) -> list[dict] | None:
-    """Every pending timelocked commit of a subnet, by commit epoch, in order."""
-    sub, s = rt.subtensor, ctx.state
-    if not sub.subnet_exists(ctx, netuid):
-        return None
-    period = sub.RevealPeriodEpochs.get(s, netuid)
-    cur = sub.current_epoch(ctx, netuid)
-    out = []
-    for epoch in range(max(0, cur - period - 1), cur + 1):
-        for c in sub.TimelockedWeightCommits.get(s, netuid, epoch):
-            out.append({
-                "hotkey": ss58(c.who), "epoch": epoch, "block": c.block, "reveal_epoch": epoch + period,
-                "reveal_round": c.reveal_round, "hash": hx(blake2_256(c.commit)), "size": len(c.commit),
-            })
-    return out
-
-
-def drand_status_json(node: Any, ctx: Ctx) -> dict[str, Any]:
-    d, s = node.runtime.drand, ctx.state
-    spec = node.spec.drand
-    out = {
-        "beacon": spec.beacon,
-        "publicKey": hx(d.cfg.public_key),
-        "genesisTime": d.cfg.genesis_time,
-        "period": d.cfg.period,
-        "maxKeptPulses": d.cfg.max_kept,
-        "lastStoredRound": d.LastStoredRound.get(s),
-        "oldestStoredRound": d.OldestStoredRound.get(s),
-        "storedPulses": d.PulseCount.get(s) - d.OldestIndex.get(s),
-    }
-    if spec.beacon == "local":
-        out["threshold"] = spec.threshold
-        out["shares"] = len(spec.share_public_keys)
-    beacon = getattr(node, "beacon", None)
-    if beacon is not None:
-        out.update(beacon.status())
-    return out
-
-
-def pulse_json(rt: Any, ctx: Ctx, round_: int) -> dict[str, Any] | None:
-    p = rt.drand.Pulses.get(ctx.state, round_)
-    return None if p is None else {"round": p.round, "randomness": hx(p.randomness), "signature": hx(p.signature)}
-
-
 @_named("u16 (unsigned int below 65536)")
 def is_u16(v: Any) -> bool:
     return is_uint(v) and v <= 0xFFFF
@@ -374,15 +96,16 @@ def is_u64(v: Any) -> bool:
     return is_uint(v) and v < 1 << 64
 
 
+# a runtime API parameter's wire type -> the JSON check of its RPC parameter
+_PARAM_CHECKS: dict[Any, Any] = {U16: is_u16, U64: is_u64, ACCOUNT: is_str}
+
+
 class NodeRpc:
     """Binds the RPC methods to a Node."""
 
     def __init__(self, node: Node) -> None:
         self.node = node
         self._to_verify: list[tuple[bytes, asyncio.Future]] = []
-        self.events_by_id: dict[tuple[int, int], type] = {
-            (p, i): cls for cls, (p, i, _) in node.runtime._event_ids.items()
-        }
 
     # ------------------------------------------------------------------ helpers
     def block_hash_param(self, h: str | None) -> bytes:
@@ -403,25 +126,41 @@ class NodeRpc:
         except StatePrunedError as exc:
             raise RpcError(4003, "State already discarded", str(exc)) from None
 
-    def ctx(self, h: str | None = None) -> Ctx:
-        return Ctx(Overlay(self.state(h)), self.node.best.number, self.node.runtime)
+    def api(self, name: str, at: str | None, *args: Any) -> Any:
+        """Runtime API `name` over the state after block `at` (default: best), numbered as that block."""
+        block = self.block_hash_param(at)
+        return self.node.runtime.call_api(name, self.state(at), self.node.db.header(block).number, *args)
 
-    def view_ctx(self, h: str | None = None, ahead: int = 0) -> Ctx:
-        """A Ctx over the state after block `h` (default: best), numbered as that block (+ ahead)."""
-        block = self.block_hash_param(h)
-        db = self.node.db
-        hdr = db.header(block)
-        try:
-            state = db.best_state() if block == db.best_hash else db.state_at(block)
-        except StatePrunedError as exc:
-            raise RpcError(4003, "State already discarded", str(exc)) from None
-        return Ctx(Overlay(state), hdr.number + ahead, self.node.runtime)
+    def serve_api(self, api: RuntimeApi) -> Any:
+        """The JSON-RPC handler of a runtime API: its parameters, then an optional block hash."""
+        accounts = [t is ACCOUNT for _, t in api.params]
+
+        def handler(*params: Any) -> Any:
+            *args, at = params
+            args = [self.account_param(a) if is_acct else a for a, is_acct in zip(args, accounts, strict=True)]
+            return view_json(self.api(api.name, at, *args))
+
+        return handler
 
     def account_param(self, who: str) -> bytes:
         try:
             return parse_account(who)
         except InvalidKey as exc:
             raise RpcError(-32602, "Invalid params", f"account: {exc}") from None
+
+    def drand_status(self, at: str | None = None) -> dict[str, Any]:
+        """The chain's beacon view (DrandApi_info) plus this node's: the spec's beacon kind and, for a
+        local beacon, its threshold and shares and what its signer has done."""
+        node = self.node
+        spec = node.spec.drand
+        out = {"beacon": spec.beacon, **view_json(self.api("DrandApi_info", at))}
+        if spec.beacon == "local":
+            out["threshold"] = spec.threshold
+            out["shares"] = len(spec.share_public_keys)
+        beacon = getattr(node, "beacon", None)
+        if beacon is not None:
+            out.update(beacon.status())
+        return out
 
     # ------------------------------------------------------------------ system
     def system_health(self) -> dict[str, Any]:
@@ -475,12 +214,11 @@ class NodeRpc:
         return [multiaddr("127.0.0.1" if host == "0.0.0.0" else host, net.peers.port, net.peers.peer_id)]
 
     def system_account(self, who: str, at: str | None = None) -> dict[str, int]:
-        info = self.node.runtime.system.get_account(self.ctx(at), self.account_param(who))
-        return {"nonce": info.nonce, "free": info.free, "reserved": info.reserved, "frozen": info.frozen}
+        return view_json(self.api("SystemApi_account", at, self.account_param(who)))
 
     def system_account_next_index(self, who: str) -> int:
         acct = self.account_param(who)
-        nonce = self.node.runtime.system.get_account(self.ctx(), acct).nonce
+        nonce = self.api("AccountNonceApi_account_nonce", None, acct)
         pending = sorted(
             t.valid.nonce for h in self.node.pool.ready_hashes() if (t := self.node.pool.get(h)) and t.valid.signer == acct
         )
@@ -539,16 +277,10 @@ class NodeRpc:
         return None if h is None else hx(h)
 
     def chain_get_events(self, h: str | None = None) -> list[dict]:
-        raw = self.node.runtime.system.Events.get(self.ctx(h).state)
-        if not raw:
-            return []
-        out = []
-        for phase, pallet, index, fields in codec.decode(raw):
-            cls = self.events_by_id.get((pallet, index))
-            name = self.node.runtime._event_ids[cls][2] if cls else f"{pallet}.{index}"
-            decoded = value_json(from_wire(cls, fields)) if cls else fields
-            out.append({"phase": phase, "pallet": pallet, "index": index, "name": name, "fields": decoded})
-        return out
+        return [
+            {"phase": phase, "pallet": pallet, "index": index, "name": name, "fields": value_json(fields)}
+            for phase, pallet, index, name, fields in self.node.runtime.stored_events(self.state(h))
+        ]
 
     # ------------------------------------------------------------------ state
     def state_get_storage(self, key: str, at: str | None = None) -> str | None:
@@ -716,41 +448,11 @@ class NodeRpc:
         m.register("author_submitExtrinsic", self.author_submit, [("extrinsic", is_hex)])
         m.register("author_pendingExtrinsics", lambda: [hx(x) for x in n.pool.pending()])
         m.register("payment_queryInfo", self.payment_query_info, [("extrinsic", is_hex), opt_hash])
-        rt = n.runtime
-        v = self.view_ctx
-        net = ("netuid", is_u16)
-        m.register("subnetInfo_getSubnetsInfo", lambda at=None: subnets_info_json(rt, v(at)), [opt_hash])
-        m.register("subnetInfo_getSubnetInfo", lambda netuid, at=None: subnet_info_json(rt, v(at), netuid),
-                   [net, opt_hash])
-        m.register("subnetInfo_getSubnetHyperparams", lambda netuid, at=None: hyperparams_json(rt, v(at), netuid),
-                   [net, opt_hash])
-        m.register("subnetInfo_getLockCost", lambda at=None: rt.subtensor.lock_cost(v(at, ahead=1)), [opt_hash])
-        m.register("subnetInfo_getMetagraph", lambda netuid, at=None: metagraph_json(rt, v(at), netuid),
-                   [net, opt_hash])
-        m.register(
-            "subnetInfo_getPendingCommits",
-            lambda netuid, hotkey, at=None: pending_commits_json(rt, v(at), netuid, self.account_param(hotkey)),
-            [net, ("hotkey", is_str), opt_hash],
-        )
-        m.register(
-            "subnetInfo_getTimelockedCommits",
-            lambda netuid, at=None: timelocked_commits_json(rt, v(at), netuid),
-            [net, opt_hash],
-        )
-        m.register("drand_status", lambda at=None: drand_status_json(n, v(at)), [opt_hash])
-        m.register("drand_getPulse", lambda round, at=None: pulse_json(rt, v(at), round), [("round", is_u64), opt_hash])
-        m.register("neuronInfo_getNeuronsLite", lambda netuid, at=None: neurons_lite_json(rt, v(at), netuid),
-                   [net, opt_hash])
-        m.register("neuronInfo_getNeurons", lambda netuid, at=None: neurons_json(rt, v(at), netuid),
-                   [net, opt_hash])
-        m.register("neuronInfo_getNeuron", lambda netuid, uid, at=None: neuron_full_json(rt, v(at), netuid, uid),
-                   [net, ("uid", is_u16), opt_hash])
-        m.register("delegateInfo_getDelegates", lambda at=None: delegates_json(rt, v(at)), [opt_hash])
-        m.register(
-            "stakeInfo_getStakeInfoForColdkey",
-            lambda coldkey, at=None: stake_info_json(rt, v(at), self.account_param(coldkey)),
-            [("coldkey", is_str), opt_hash],
-        )
+        # the runtime's APIs that have a JSON-RPC method, served generically (pallets own the views)
+        for api, _pallet in n.runtime.apis.values():
+            if api.rpc is not None:
+                m.register(api.rpc, self.serve_api(api), [*((p, _PARAM_CHECKS[t]) for p, t in api.params), opt_hash])
+        m.register("drand_status", self.drand_status, [opt_hash])
         m.register_subscription(
             "author_submitAndWatchExtrinsic", "author_extrinsicUpdate", "author_unwatchExtrinsic",
             self.author_submit_and_watch, [("extrinsic", is_hex)],
@@ -766,9 +468,4 @@ class NodeRpc:
         return m
 
 
-__all__ = [
-    "HYPERPARAMS", "NodeRpc", "delegates_json", "header_from_json", "header_json", "hyperparams_json",
-    "drand_status_json", "metagraph_json", "neuron_full_json", "neuron_json", "neurons_json", "neurons_lite_json",
-    "pending_commits_json", "pulse_json", "timelocked_commits_json",
-    "stake_info_json", "subnet_info_json", "subnets_info_json",
-]
+__all__ = ["NodeRpc", "header_from_json", "header_json", "value_json"]

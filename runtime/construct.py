@@ -10,17 +10,25 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from pallets.admin_utils import AdminUtils
+from pallets.admin_utils import admin_utils_pallet
 from pallets.aura import Aura
+from pallets.aura.rpc_info import RUNTIME_APIS as AURA_APIS
 from pallets.balances import Balances
-from pallets.drand import Drand, DrandConfig
+from pallets.drand import MAX_PULSES_PER_BLOCK, Drand, DrandConfig, Pulse
+from pallets.drand.rpc_info import RUNTIME_APIS as DRAND_APIS
 from pallets.subtensor import SubtensorConfig, SubtensorModule
+from pallets.subtensor.hyperparams import SETTABLE
+from pallets.subtensor.rpc_info import RUNTIME_APIS as SUBTENSOR_APIS
 from pallets.sudo import Sudo
 from pallets.system import System
+from pallets.system.rpc_info import RUNTIME_APIS as SYSTEM_APIS
 from pallets.timestamp import Timestamp
 from pallets.transaction_payment import EXTRINSIC_BASE_WEIGHT, TransactionPayment
+from runtime.support import codec
+from runtime.support.api import RuntimeApi
 from runtime.support.codec import CodecError, fields_of
 from runtime.support.dispatch import Call, CallDef, Ctx, DispatchError, Origin, Pallet, decode_call_args
+from runtime.support.storage import Overlay
 from runtime.yuma.backend import Backend, get_backend, run_epochs_arrays
 
 
@@ -48,6 +56,13 @@ class RuntimeVersion:
         }
 
 
+# the pallet types chain specs and the node's beacon build values of
+__all__ = ["MAX_PULSES_PER_BLOCK", "AdminUtils", "DrandConfig", "Pulse", "Runtime", "RuntimeVersion", "SubtensorConfig"]
+
+# AdminUtils' setters come from SubtensorModule's hyperparameter table
+AdminUtils = admin_utils_pallet(SETTABLE)
+
+
 class Runtime:
     """The composed runtime. One instance per chain; `genesis_hash` is set by genesis building."""
 
@@ -65,6 +80,7 @@ class Runtime:
         self.slot_duration_ms = slot_duration_ms
         # every backend gives the same bits (tests/yuma); the choice only changes the speed
         self.yuma_backend = yuma_backend if isinstance(yuma_backend, Backend) else get_backend(yuma_backend)
+        self._run_yuma: Any = lambda batch: run_epochs_arrays(batch, self.yuma_backend)
         self.system = System()
         self.timestamp = Timestamp(minimum_period_ms=slot_duration_ms // 2)
         self.aura = Aura()
@@ -79,7 +95,7 @@ class Runtime:
         self.subtensor = SubtensorModule(
             currency=self.balances,
             block_hashes=self.system,
-            run_yuma=lambda batch: run_epochs_arrays(batch, self.yuma_backend),
+            run_yuma=lambda batch: self._run_yuma(batch),
             cfg=subtensor or SubtensorConfig(),
             beacon=self.drand,
         )
@@ -99,8 +115,19 @@ class Runtime:
         for p in self.pallets:
             for i, ev in enumerate(p.EVENTS):
                 self._event_ids[ev] = (p.INDEX, i, f"{p.NAME}.{ev.__name__}")
+        self._event_by_id: dict[tuple[int, int], type] = {(p, i): cls for cls, (p, i, _) in self._event_ids.items()}
         self.INHERENT_CALLS: tuple[tuple[int, int], ...] = ((Timestamp.INDEX, 0), (Drand.INDEX, 0))
         self.genesis_hash = b"\0" * 32
+        # the runtime APIs: each pallet's views, bound to it (state_call name -> (api, pallet))
+        self.apis: dict[str, tuple[RuntimeApi, Pallet]] = {}
+        for pallet, apis in (
+            (self.system, SYSTEM_APIS), (self.aura, AURA_APIS), (self.subtensor, SUBTENSOR_APIS),
+            (self.drand, DRAND_APIS),
+        ):
+            for api in apis:
+                if api.name in self.apis:
+                    raise TypeError(f"two runtime APIs named {api.name}")
+                self.apis[api.name] = (api, pallet)
 
     # ------------------------------------------------------------------ calls
     def call_def(self, pallet: int, index: int) -> CallDef:
@@ -152,6 +179,36 @@ class Runtime:
     def event_id(self, cls: type) -> tuple[int, int, str]:
         return self._event_ids[cls]
 
+    def event_name(self, event: Any) -> str:
+        """"Pallet.Event" of an event record's fields (e.g. "SubtensorModule.EpochRun")."""
+        return self._event_ids[type(event)][2]
+
+    def stored_events(self, state: Any) -> list[tuple[int, int, int, str, Any]]:
+        """The events of the block whose post-state `state` is: (phase, pallet index, event index,
+        "Pallet.Event", fields), the fields decoded to the event's record (left raw if unknown)."""
+        raw = self.system.Events.get(Overlay(state))
+        out = []
+        for phase, pallet, index, fields in (codec.decode(raw) if raw else ()):
+            cls = self._event_by_id.get((pallet, index))
+            if cls is None:
+                out.append((phase, pallet, index, f"{pallet}.{index}", fields))
+            else:
+                out.append((phase, pallet, index, self._event_ids[cls][2], codec.from_wire(cls, fields)))
+        return out
+
+    def wrap_yuma(self, wrapper: Any) -> None:
+        """Observe the batched Yuma call (the node times it): `wrapper(run) -> run'`, which must
+        return what `run` returns."""
+        self._run_yuma = wrapper(self._run_yuma)
+
+    # ------------------------------------------------------------------ runtime APIs
+    def call_api(self, name: str, state: Any, block_number: int, *args: Any) -> Any:
+        """Run runtime API `name` (`<Api>_<method>`) over `state` (after block `block_number`),
+        in a layer that is thrown away; KeyError for an unknown API."""
+        api, pallet = self.apis[name]
+        ctx = Ctx(Overlay(state), block_number + api.ahead, self)
+        return api.reader(pallet, ctx, *args)
+
     def try_state(self, ctx: Ctx) -> None:
         for p in self.pallets:
             p.try_state(ctx)
@@ -192,4 +249,7 @@ class Runtime:
                     "errors": errors,
                 }
             )
-        return {"version": self.VERSION.to_json(), "pallets": pallets}
+        return {
+            "version": self.VERSION.to_json(), "pallets": pallets,
+            "apis": [api.metadata() for api, _ in self.apis.values()],
+        }

@@ -12,8 +12,7 @@ import dataclasses
 import json
 from typing import Any
 
-from pallets.drand import DrandConfig
-from pallets.subtensor.config import SubtensorConfig
+from runtime.construct import DrandConfig, SubtensorConfig
 from runtime.support import bls
 from runtime.support.keys import DEV_ACCOUNTS, dev_keypair
 

@@ -6,18 +6,19 @@ the owner is rate-limited per parameter to OwnerHyperparamRateLimit x tempo bloc
 (AdminActionProhibitedDuringWeightsWindow). **R** setters accept root only (BadOrigin). Check order:
 origin (and the owner's limits), then the subnet's existence, then the value's bounds. Each
 successful call emits `<Param>Set(netuid, value)`.
+
+The setters come from SubtensorModule's hyperparameter table, which `runtime/construct.py` hands to
+`admin_utils_pallet` (this pallet imports no other pallet): each settable entry gives one call and
+one event. What AdminUtils needs of SubtensorModule is the narrow `Subnets` interface.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from enum import IntEnum
-from typing import Any
+from typing import Any, Protocol
 
-from pallets.subtensor import SubtensorModule
-from pallets.subtensor.errors import Error as SubtensorError
-from pallets.subtensor.hyperparams import SETTABLE, HyperParam
 from runtime.support.codec import U16, U64, wire
 from runtime.support.dispatch import (
     ROOT,
@@ -42,7 +43,30 @@ class Error(IntEnum):
     MaxAllowedUIdsLessThanCurrentUIds = 4  # max_allowed_uids below the number of registered uids
 
 
-Check = Callable[[Any, Ctx, int, Any, bool], None]  # (subtensor, ctx, netuid, value, by_owner)
+class Subnets(Protocol):
+    """What AdminUtils needs of SubtensorModule (injected by runtime/construct.py)."""
+
+    def subnet_exists(self, ctx: Ctx, netuid: int) -> bool: ...
+
+    def hyperparam(self, ctx: Ctx, item: str, netuid: int) -> Any: ...
+
+    def set_hyperparam(self, ctx: Ctx, item: str, netuid: int, value: Any) -> None: ...
+
+    def subnetwork_n(self, ctx: Ctx, netuid: int) -> int: ...
+
+    def ensure_owner_may_set(self, ctx: Ctx, who: bytes | None, netuid: int, index: int, rate_limited: bool) -> None:
+        """BadOrigin unless `who` owns the subnet; the owner's rate limit and freeze window."""
+
+    def note_owner_update(self, ctx: Ctx, netuid: int, index: int) -> None: ...
+
+    def check_reveal_period(self, value: int) -> None: ...
+
+    def set_stake_threshold(self, ctx: Ctx, value: int) -> None: ...
+
+    def set_emission_share(self, ctx: Ctx, netuid: int, share: int) -> None: ...
+
+
+Check = Callable[[Subnets, Ctx, int, Any, bool], None]  # (subtensor, ctx, netuid, value, by_owner)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -69,15 +93,15 @@ def _bounds(lo: int, hi: int) -> Check:
 def _max_uids(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
     ensure(value <= 4096, Error.ValueNotInBounds, "at most 4096 uids")
     ensure(
-        value >= sub.SubnetworkN.get(ctx.state, netuid),
+        value >= sub.subnetwork_n(ctx, netuid),
         Error.MaxAllowedUIdsLessThanCurrentUIds,
         "the subnet already has more uids",
     )
-    ensure(value >= sub.MaxAllowedValidators.get(ctx.state, netuid), Error.MaxValidatorsLargerThanMaxUIds)
+    ensure(value >= sub.hyperparam(ctx, "MaxAllowedValidators", netuid), Error.MaxValidatorsLargerThanMaxUIds)
 
 
 def _max_validators(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
-    ensure(value <= sub.MaxAllowedUids.get(ctx.state, netuid), Error.MaxValidatorsLargerThanMaxUIds)
+    ensure(value <= sub.hyperparam(ctx, "MaxAllowedUids", netuid), Error.MaxValidatorsLargerThanMaxUIds)
 
 
 def _bonds_ma(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
@@ -86,8 +110,7 @@ def _bonds_ma(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> No
 
 
 def _reveal_period(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
-    ensure(value >= 1, SubtensorError.RevealPeriodTooSmall)
-    ensure(value <= 100, SubtensorError.RevealPeriodTooLarge)
+    sub.check_reveal_period(value)
 
 
 def _cr_version(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
@@ -96,14 +119,14 @@ def _cr_version(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> 
 
 def _min_max(other: str, is_min: bool) -> Check:
     def check(sub: Any, ctx: Ctx, netuid: int, value: Any, by_owner: bool) -> None:
-        bound = getattr(sub, other).get(ctx.state, netuid)
+        bound = sub.hyperparam(ctx, other, netuid)
         ok = value <= bound if is_min else value >= bound
         ensure(ok, Error.ValueNotInBounds, f"must be {'<=' if is_min else '>='} {other} ({bound})")
 
     return check
 
 
-def _check(h: HyperParam) -> Check | None:
+def _check(h: Any) -> Check | None:
     """The value checks a setter's declaration names: bounds, then a cross-item rule."""
     st = h.setter
     assert st is not None
@@ -130,23 +153,23 @@ _CHECKS: dict[str, Check] = {
     "commit_reveal_version": _cr_version,
 }
 
-# in AdminUtils' event order (each setter's event index is its position here)
-PARAMS: tuple[Param, ...] = tuple(
-    Param(h.setter.index, h.setter.call, h.item, h.wire, h.setter.owner, h.setter.event, _check(h),
-          h.setter.rate_limited)
-    for h in SETTABLE
-    if h.setter is not None
-)
-assert [h.setter.event_index for h in SETTABLE if h.setter] == list(range(len(PARAMS)))
+def _params(settable: Sequence[Any]) -> tuple[Param, ...]:
+    """The setters of the table's settable entries, in AdminUtils' event order (each setter's event
+    index is its position)."""
+    out = tuple(
+        Param(h.setter.index, h.setter.call, h.item, h.wire, h.setter.owner, h.setter.event, _check(h),
+              h.setter.rate_limited)
+        for h in settable
+    )
+    if [h.setter.event_index for h in settable] != list(range(len(out))):
+        raise TypeError("AdminUtils: the table's setter event indices must be 0, 1, 2, ... in order")
+    return out
 
 
 def _event(name: str, value_type: Any) -> type:
     cls = type(name, (), {"__annotations__": {"netuid": U16, "value": value_type}, "__doc__": f"{name}(netuid, value)"})
     cls.__module__ = __name__
     return wire(cls)
-
-
-SET_EVENTS: dict[str, type] = {p.event: _event(p.event, p.wire) for p in PARAMS}
 
 
 @wire
@@ -177,9 +200,10 @@ class AdminUtilsBase(Pallet):
     NAME = "AdminUtils"
     INDEX = 19
     Error = Error
-    EVENTS = (*SET_EVENTS.values(), AlphaValuesSet, StakeThresholdSet, EmissionShareSet)
+    PARAMS: tuple[Param, ...] = ()
+    SET_EVENTS: dict[str, type] = {}
 
-    def __init__(self, subtensor: SubtensorModule) -> None:
+    def __init__(self, subtensor: Subnets) -> None:
         self.sub = subtensor
 
     def _origin(
@@ -190,24 +214,7 @@ class AdminUtilsBase(Pallet):
             return False
         if not owner_allowed:
             raise DispatchError.of(SystemError_.BadOrigin, "only root (sudo) may set this parameter")
-        sub, s, now = self.sub, ctx.state, ctx.block_number
-        owner = sub.SubnetOwner.get(s, netuid)
-        if origin.who is None or owner is None or origin.who != owner:
-            raise DispatchError.of(SystemError_.BadOrigin, "only root or the subnet owner may set this")
-        tempo = sub.Tempo.get(s, netuid)
-        last = sub.LastHyperparamUpdate.get(s, netuid, index)
-        limit = sub.cfg.owner_hyperparam_rate_limit * tempo
-        ensure(
-            not rate_limited or last == 0 or now - last >= limit,
-            SubtensorError.TxRateLimitExceeded,
-            f"owners may change this every {limit} blocks; next at block {last + limit}",
-        )
-        window = sub.cfg.admin_freeze_window
-        ensure(
-            window == 0 or sub.blocks_until_next_epoch(netuid, tempo, now) >= window,
-            SubtensorError.AdminActionProhibitedDuringWeightsWindow,
-            f"refused in the last {window} blocks before the epoch",
-        )
+        self.sub.ensure_owner_may_set(ctx, origin.who, netuid, index, rate_limited)
         return True
 
     def _set(self, ctx: Ctx, origin: Origin, p: Param, netuid: int, value: Any) -> None:
@@ -216,10 +223,10 @@ class AdminUtilsBase(Pallet):
         ensure(sub.subnet_exists(ctx, netuid), Error.SubnetDoesNotExist, f"there is no subnet {netuid}")
         if p.check is not None:
             p.check(sub, ctx, netuid, value, by_owner)
-        getattr(sub, p.item).set(ctx.state, netuid, value)
+        sub.set_hyperparam(ctx, p.item, netuid, value)
         if by_owner:
-            sub.LastHyperparamUpdate.set(ctx.state, netuid, p.index, ctx.block_number)
-        ctx.deposit_event(SET_EVENTS[p.event](netuid, value))
+            sub.note_owner_update(ctx, netuid, p.index)
+        ctx.deposit_event(self.SET_EVENTS[p.event](netuid, value))
 
     @call(51, weight=SETTER_WEIGHT)
     def sudo_set_alpha_values(self, ctx: Ctx, origin: Origin, netuid: U16, alpha_low: U16, alpha_high: U16) -> None:
@@ -228,17 +235,17 @@ class AdminUtilsBase(Pallet):
         sub = self.sub
         ensure(sub.subnet_exists(ctx, netuid), Error.SubnetDoesNotExist)
         ensure(0 < alpha_low <= alpha_high, Error.ValueNotInBounds, "need 0 < alpha_low <= alpha_high")
-        sub.AlphaLow.set(ctx.state, netuid, alpha_low)
-        sub.AlphaHigh.set(ctx.state, netuid, alpha_high)
+        sub.set_hyperparam(ctx, "AlphaLow", netuid, alpha_low)
+        sub.set_hyperparam(ctx, "AlphaHigh", netuid, alpha_high)
         if by_owner:
-            sub.LastHyperparamUpdate.set(ctx.state, netuid, 51, ctx.block_number)
+            sub.note_owner_update(ctx, netuid, 51)
         ctx.deposit_event(AlphaValuesSet(netuid, alpha_low, alpha_high))
 
     @call(200, weight=SETTER_WEIGHT)
     def sudo_set_stake_threshold(self, ctx: Ctx, origin: Origin, value: U64) -> None:
         """The stake a hotkey needs to set weights (rao). Origin: root."""
         ensure_root(origin)
-        self.sub.StakeThreshold.set(ctx.state, value)
+        self.sub.set_stake_threshold(ctx, value)
         ctx.deposit_event(StakeThresholdSet(value))
 
     @call(201, weight=SETTER_WEIGHT)
@@ -247,7 +254,7 @@ class AdminUtilsBase(Pallet):
         emitting subnets split it equally. Origin: root."""
         ensure_root(origin)
         ensure(self.sub.subnet_exists(ctx, netuid), Error.SubnetDoesNotExist)
-        self.sub.EmissionShare.set(ctx.state, netuid, share)
+        self.sub.set_emission_share(ctx, netuid, share)
         ctx.deposit_event(EmissionShareSet(netuid, share))
 
 
@@ -262,4 +269,14 @@ def _setter(p: Param) -> Callable:
     return call(p.index, weight=SETTER_WEIGHT)(fn)
 
 
-AdminUtils = type("AdminUtils", (AdminUtilsBase,), {f"sudo_set_{p.name}": _setter(p) for p in PARAMS})
+def admin_utils_pallet(settable: Sequence[Any]) -> type[AdminUtilsBase]:
+    """The AdminUtils pallet for a hyperparameter table's settable entries (each with a `setter`:
+    index, call, owner, event, event_index, rate_limited, bounds, check), in event order."""
+    params = _params(settable)
+    set_events = {p.event: _event(p.event, p.wire) for p in params}
+    body: dict[str, Any] = {f"sudo_set_{p.name}": _setter(p) for p in params}
+    body.update(
+        PARAMS=params, SET_EVENTS=set_events,
+        EVENTS=(*set_events.values(), AlphaValuesSet, StakeThresholdSet, EmissionShareSet),
+    )
+    return type("AdminUtils", (AdminUtilsBase,), body)

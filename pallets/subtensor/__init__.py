@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from runtime.support.dispatch import Ctx, Pallet
+from runtime.support.dispatch import Ctx, DispatchError, Pallet, SystemError_, ensure
 from runtime.support.storage import StorageMap
 from runtime.yuma.batch import EpochArrays, EpochArraysOutput
 
@@ -29,6 +29,7 @@ from .config import SubnetDefaults, SubtensorConfig
 from .emission import EmissionMixin
 from .errors import Error
 from .events import EVENTS
+from .hyperparams import BY_ITEM
 from .registration import RegistrationMixin
 from .staking import StakingMixin
 from .store import Store
@@ -101,6 +102,52 @@ class SubtensorModule(SubnetsMixin, RegistrationMixin, StakingMixin, WeightsMixi
     def on_balances_issuance(self, ctx: Ctx, delta: int) -> None:
         """Balances' issuance moved (fees, burns, stake in or out): the TAO supply moves with it."""
         self.TotalIssuance.set(ctx.state, self.TotalIssuance.get(ctx.state) + delta)
+
+    # --- what AdminUtils may do (its `Subnets` interface)
+    def hyperparam(self, ctx: Ctx, item: str, netuid: int) -> Any:
+        """A hyperparameter's stored value by storage item (only the table's items)."""
+        return getattr(self, BY_ITEM[item].item).get(ctx.state, netuid)
+
+    def set_hyperparam(self, ctx: Ctx, item: str, netuid: int, value: Any) -> None:
+        getattr(self, BY_ITEM[item].item).set(ctx.state, netuid, value)
+
+    def subnetwork_n(self, ctx: Ctx, netuid: int) -> int:
+        return self.SubnetworkN.get(ctx.state, netuid)
+
+    def ensure_owner_may_set(self, ctx: Ctx, who: bytes | None, netuid: int, index: int, rate_limited: bool) -> None:
+        """A subnet owner's hyperparameter change: BadOrigin unless `who` owns the subnet; then the
+        per-parameter rate limit (TxRateLimitExceeded) and the freeze window before the epoch."""
+        s, now = ctx.state, ctx.block_number
+        owner = self.SubnetOwner.get(s, netuid)
+        if who is None or owner is None or who != owner:
+            raise DispatchError.of(SystemError_.BadOrigin, "only root or the subnet owner may set this")
+        tempo = self.Tempo.get(s, netuid)
+        last = self.LastHyperparamUpdate.get(s, netuid, index)
+        limit = self.cfg.owner_hyperparam_rate_limit * tempo
+        ensure(
+            not rate_limited or last == 0 or now - last >= limit,
+            Error.TxRateLimitExceeded,
+            f"owners may change this every {limit} blocks; next at block {last + limit}",
+        )
+        window = self.cfg.admin_freeze_window
+        ensure(
+            window == 0 or self.blocks_until_next_epoch(netuid, tempo, now) >= window,
+            Error.AdminActionProhibitedDuringWeightsWindow,
+            f"refused in the last {window} blocks before the epoch",
+        )
+
+    def note_owner_update(self, ctx: Ctx, netuid: int, index: int) -> None:
+        self.LastHyperparamUpdate.set(ctx.state, netuid, index, ctx.block_number)
+
+    def check_reveal_period(self, value: int) -> None:
+        ensure(value >= 1, Error.RevealPeriodTooSmall)
+        ensure(value <= 100, Error.RevealPeriodTooLarge)
+
+    def set_stake_threshold(self, ctx: Ctx, value: int) -> None:
+        self.StakeThreshold.set(ctx.state, value)
+
+    def set_emission_share(self, ctx: Ctx, netuid: int, share: int) -> None:
+        self.EmissionShare.set(ctx.state, netuid, share)
 
     # --- hooks
     def on_initialize(self, ctx: Ctx) -> None:

@@ -353,13 +353,12 @@ def test_a_block_with_a_bad_pulse_does_not_import() -> None:
 
 def test_drand_status_and_metrics_show_the_beacon() -> None:
     from node.metrics import NodeMetrics
-    from node.rpc_api import drand_status_json
-    from runtime.support.dispatch import Ctx
+    from node.rpc_api import NodeRpc
 
     node = _dev_node()
     b = node.beacon
     b.on_partial(b.make_partial(b.current_round()), own=True)
-    st = drand_status_json(node, Ctx(_state(node), 0, node.runtime))
+    st = NodeRpc(node).drand_status()
     assert st["hasShare"] and st["shareIndex"] == 1 and st["pendingPulses"] == 1 and st["lastStoredRound"] == 0
     assert st["lastCombinedRound"] == b.current_round()
     text = NodeMetrics(node, "test").render().decode()

@@ -19,7 +19,9 @@ from st_helpers import (
     sudo_noop,
 )
 
-from pallets.admin_utils import PARAMS
+from runtime.construct import AdminUtils
+
+PARAMS = AdminUtils.PARAMS
 
 
 def test_every_setter_by_root_sets_and_emits(chain: ChainBuilder) -> None:
