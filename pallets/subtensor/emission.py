@@ -19,6 +19,7 @@ from runtime.support.dispatch import Ctx
 from runtime.yuma.batch import EpochArrays, EpochArraysOutput
 
 from .events import EpochRun
+from .hyperparams import EPOCH_INPUTS
 from .store import Store
 
 U16_MAX = 0xFFFF
@@ -94,12 +95,12 @@ class EmissionMixin(Store):
         """The epoch input and the subnet's hotkeys by uid (the payouts need them too)."""
         s, now = ctx.state, ctx.block_number
         n = self.SubnetworkN.get(s, netuid)
-        tempo = self.Tempo.get(s, netuid)
+        params = {h.epoch: getattr(self, h.item).get(s, netuid) for h in EPOCH_INPUTS}
+        tempo = params["tempo"]
         hotkeys = [self.Keys.get(s, netuid, uid) for uid in range(n)]
         stake = np.array([self.TotalHotkeyStake.get(s, h) for h in hotkeys], dtype=np.int64)
         commit_blocks = np.full(n, -1, dtype=np.int64)
-        cr = self.CommitRevealWeightsEnabled.get(s, netuid)
-        if cr:
+        if params["commit_reveal_enabled"]:
             cur = self.epoch_index(netuid, tempo, now)
             period = self.RevealPeriodEpochs.get(s, netuid)
             for hot, queue in self.WeightCommits.iter_prefix_values(s, netuid):
@@ -119,20 +120,10 @@ class EmissionMixin(Store):
             commit_blocks=commit_blocks,
             weights=self._gather_rows(ctx, self.Weights, netuid),
             bonds=self._gather_rows(ctx, self.Bonds, netuid),
-            tempo=tempo,
-            activity_cutoff=self.ActivityCutoff.get(s, netuid),
-            kappa=self.Kappa.get(s, netuid),
-            bonds_penalty=self.BondsPenalty.get(s, netuid),
-            bonds_moving_average=self.BondsMovingAverage.get(s, netuid),
-            max_allowed_validators=self.MaxAllowedValidators.get(s, netuid),
+            **params,  # tempo, kappa, bonds and alpha settings, ... (the table's `epoch` entries)
             stake_threshold=self.StakeThreshold.get(s),
-            yuma3=self.Yuma3On.get(s, netuid),
-            liquid_alpha=self.LiquidAlphaOn.get(s, netuid),
-            alpha_low=self.AlphaLow.get(s, netuid),
-            alpha_high=self.AlphaHigh.get(s, netuid),
             owner_uid=owner_uid,
             last_mechanism_step_block=self.LastMechansimStepBlock.get(s, netuid),
-            commit_reveal_enabled=cr,
             rao_emission=self.PendingServerEmission.get(s, netuid) + self.PendingValidatorEmission.get(s, netuid),
         )
         return arrays, hotkeys

@@ -51,6 +51,7 @@ class HyperParam:
     spec: str = ""  # SubnetDefaults field name when it differs from `name`
     view: bool = True  # shown by subnetInfo_getSubnetHyperparams
     store_doc: str = ""  # the storage item's doc in metadata
+    epoch: str = ""  # the Yuma input (runtime.yuma EpochParams field) this feeds, if any
 
     @property
     def spec_name(self) -> str:
@@ -78,13 +79,13 @@ H, S = HyperParam, Setter
 HYPERPARAMS: tuple[HyperParam, ...] = (
     H("rho", "Rho", U16, 10, 10, "steepness of the incentive sigmoid (Yuma)", S(17, "rho", True, "RhoSet", 11)),
     H("kappa", "Kappa", U16, 32767, 32767, "stake share that defines consensus (u16 of 1)",
-      S(16, "kappa", False, "KappaSet", 10)),
+      S(16, "kappa", False, "KappaSet", 10), epoch="kappa"),
     H("immunity_period", "ImmunityPeriod", U16, 4096, 5000, "blocks a new neuron cannot be pruned",
       S(13, "immunity_period", True, "ImmunityPeriodSet", 7)),
     H("min_allowed_weights", "MinAllowedWeights", U16, 1024, 1, "fewest uids a validator must weight",
       S(14, "min_allowed_weights", True, "MinAllowedWeightSet", 8)),
     H("max_weights_limit", "MaxWeightsLimit", U16, 65535, 65535, "largest share one weight may take (u16 of 1)"),
-    H("tempo", "Tempo", U16, 360, 360, "blocks between epochs", S(30, "tempo", False, "TempoSet", 22)),
+    H("tempo", "Tempo", U16, 360, 360, "blocks between epochs", S(30, "tempo", False, "TempoSet", 22), epoch="tempo"),
     H("min_difficulty", "MinDifficulty", U64, 10_000_000, 10_000_000, "lowest PoW difficulty",
       S(4, "min_difficulty", False, "MinDifficultySet", 1, check="at_most:MaxDifficulty")),
     H("max_difficulty", "MaxDifficulty", U64, (1 << 62) - 1, U64_MAX // 4, "highest PoW difficulty",
@@ -96,7 +97,7 @@ HYPERPARAMS: tuple[HyperParam, ...] = (
     H("adjustment_interval", "AdjustmentInterval", U16, 100, 360, "blocks between burn/difficulty adjustments",
       S(8, "adjustment_interval", False, "AdjustmentIntervalSet", 5)),
     H("activity_cutoff", "ActivityCutoff", U16, 5000, 5000, "blocks without updates before a validator is inactive",
-      S(18, "activity_cutoff", True, "ActivityCutoffSet", 12, bounds=(1, 65535))),
+      S(18, "activity_cutoff", True, "ActivityCutoffSet", 12, bounds=(1, 65535)), epoch="activity_cutoff"),
     H("registration_allowed", "NetworkRegistrationAllowed", Bool, True, True, "burned registration is open",
       S(19, "network_registration_allowed", False, "RegistrationAllowed", 13)),
     H("target_regs_per_interval", "TargetRegistrationsPerInterval", U16, 2, 1,
@@ -107,14 +108,14 @@ HYPERPARAMS: tuple[HyperParam, ...] = (
     H("max_burn", "MaxBurn", U64, 100_000_000_000, 100 * TAO, "highest registration burn (rao)",
       S(23, "max_burn", True, "MaxBurnSet", 17, check="at_least:MinBurn")),
     H("bonds_moving_avg", "BondsMovingAverage", U64, 900_000, 900_000, "bonds EMA factor (of 1,000,000)",
-      S(26, "bonds_moving_average", True, "BondsMovingAverageSet", 20, check="bonds_moving_average")),
+      S(26, "bonds_moving_average", True, "BondsMovingAverageSet", 20, check="bonds_moving_average"), epoch="bonds_moving_average"),
     H("max_regs_per_block", "MaxRegistrationsPerBlock", U16, 1, 1, "registrations allowed in one block",
       S(27, "max_registrations_per_block", False, "MaxRegistrationsPerBlockSet", 21)),
     H("serving_rate_limit", "ServingRateLimit", U64, 50, 50, "blocks between axon announcements",
       S(3, "serving_rate_limit", True, "ServingRateLimitSet", 0)),
     H("max_validators", "MaxAllowedValidators", U16, 128, 64, "validator permits given at an epoch",
       S(25, "max_allowed_validators", False, "MaxAllowedValidatorsSet", 19, check="max_allowed_validators"),
-      spec="max_allowed_validators"),
+      spec="max_allowed_validators", epoch="max_allowed_validators"),
     H("adjustment_alpha", "AdjustmentAlpha", U64, 0, 17_893_341_751_498_265_066,  # 0.97 * u64::MAX (classic)
       "smoothing of burn/difficulty adjustments (u64 of 1)", S(9, "adjustment_alpha", True, "AdjustmentAlphaSet", 6)),
     H("difficulty", "Difficulty", U64, 10_000_000, 10_000_000, "current PoW difficulty",
@@ -123,16 +124,16 @@ HYPERPARAMS: tuple[HyperParam, ...] = (
       S(57, "commit_reveal_weights_interval", True, "CommitRevealPeriodsSet", 25, check="reveal_period")),
     H("commit_reveal_weights_enabled", "CommitRevealWeightsEnabled", Bool, True, True,
       "weights must be committed, then revealed",
-      S(49, "commit_reveal_weights_enabled", True, "CommitRevealEnabled", 23)),
+      S(49, "commit_reveal_weights_enabled", True, "CommitRevealEnabled", 23), epoch="commit_reveal_enabled"),
     # alpha_high / alpha_low are set together by sudo_set_alpha_values (51)
-    H("alpha_high", "AlphaHigh", U16, 58982, 58982, "liquid alpha upper bound (u16 of 1)"),
-    H("alpha_low", "AlphaLow", U16, 45875, 45875, "liquid alpha lower bound (u16 of 1)"),
+    H("alpha_high", "AlphaHigh", U16, 58982, 58982, "liquid alpha upper bound (u16 of 1)", epoch="alpha_high"),
+    H("alpha_low", "AlphaLow", U16, 45875, 45875, "liquid alpha lower bound (u16 of 1)", epoch="alpha_low"),
     H("liquid_alpha_enabled", "LiquidAlphaOn", Bool, False, False, "bonds use liquid alpha",
-      S(50, "liquid_alpha_enabled", True, "LiquidAlphaEnabledSet", 24)),
+      S(50, "liquid_alpha_enabled", True, "LiquidAlphaEnabledSet", 24), epoch="liquid_alpha"),
     H("bonds_penalty", "BondsPenalty", U16, 65535, 65535, "penalty on bonds above consensus (u16 of 1)",
-      S(60, "bonds_penalty", True, "BondsPenaltySet", 26)),
+      S(60, "bonds_penalty", True, "BondsPenaltySet", 26), epoch="bonds_penalty"),
     H("yuma3_enabled", "Yuma3On", Bool, False, True, "the epoch runs Yuma3",
-      S(69, "yuma3_enabled", True, "Yuma3EnableToggled", 28), spec="yuma3"),
+      S(69, "yuma3_enabled", True, "Yuma3EnableToggled", 28), spec="yuma3", epoch="yuma3"),
     H("pow_registration_allowed", "NetworkPowRegistrationAllowed", Bool, True, True,
       "proof-of-work registration is open",
       S(20, "network_pow_registration_allowed", True, "PowRegistrationAllowed", 14)),
@@ -145,6 +146,8 @@ HYPERPARAMS: tuple[HyperParam, ...] = (
       view=False),
 )
 
+# the hyperparameters Yuma reads, by its input field
+EPOCH_INPUTS: tuple[HyperParam, ...] = tuple(h for h in HYPERPARAMS if h.epoch)
 BY_NAME: dict[str, HyperParam] = {h.name: h for h in HYPERPARAMS}
 BY_ITEM: dict[str, HyperParam] = {h.item: h for h in HYPERPARAMS}
 # the settable ones in AdminUtils' event order
