@@ -11,6 +11,7 @@ Run it as `python -m taochain.yuma_cli replay CASE.json` until it is wired into 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Annotated, Any
 import typer
 
 from runtime.yuma.backend import BACKEND_NAMES, get_backend, run_epochs
-from runtime.yuma.types import EpochInput, EpochInputError, EpochOutput
+from runtime.yuma.types import EpochInput, EpochInputError, EpochOutput, EpochParams
 
 app = typer.Typer(no_args_is_help=True, help="Yuma consensus tools: replay an epoch from a JSON case.")
 
@@ -27,34 +28,27 @@ EXIT_BAD_CASE = 2
 
 # key -> (kind, default); kinds: int, bool, opt_int, int_list, bool_list, opt_int_list, rows
 _REQUIRED = object()
-STATE_KEYS: dict[str, tuple[str, Any]] = {
-    "n": ("int", _REQUIRED),
-    "current_block": ("int", _REQUIRED),
-    "tempo": ("int", 360),
-    "stake": ("int_list", _REQUIRED),
-    "weights": ("rows", _REQUIRED),
-    "bonds": ("rows", None),
-    "last_update": ("int_list", _REQUIRED),
-    "block_at_registration": ("int_list", _REQUIRED),
-    "validator_permit": ("bool_list", _REQUIRED),
-    "activity_cutoff": ("int", None),
-    "activity_cutoff_factor_milli": ("int", 13_889),
-    "kappa": ("int", 32_767),
-    "bonds_penalty": ("int", 65_535),
-    "bonds_moving_average": ("int", 900_000),
-    "max_allowed_validators": ("int", 128),
-    "stake_threshold": ("int", 0),
-    "yuma3": ("bool", False),
-    "liquid_alpha": ("bool", False),
-    "alpha_low": ("int", 45_875),
-    "alpha_high": ("int", 58_982),
-    "alpha_sigmoid_steepness": ("int", 1000),
-    "owner_uid": ("opt_int", None),
-    "last_mechanism_step_block": ("int", 0),
-    "commit_reveal_enabled": ("bool", False),
-    "commit_blocks": ("opt_int_list", None),
-    "rao_emission": ("int", 1_000_000_000),
-}
+_KINDS = {"int": "int", "bool": "bool", "int | None": "opt_int"}
+
+
+def _state_keys() -> dict[str, tuple[str, Any]]:
+    """The per-uid inputs, then the scalars as EpochParams declares them (its defaults are
+    subtensor's), with the activity cutoff derived from its factor unless given."""
+    keys: dict[str, tuple[str, Any]] = {
+        "n": ("int", _REQUIRED), "current_block": ("int", _REQUIRED), "stake": ("int_list", _REQUIRED),
+        "weights": ("rows", _REQUIRED), "bonds": ("rows", None), "last_update": ("int_list", _REQUIRED),
+        "block_at_registration": ("int_list", _REQUIRED), "validator_permit": ("bool_list", _REQUIRED),
+    }
+    for f in dataclasses.fields(EpochParams):
+        if f.name not in keys:
+            keys[f.name] = (_KINDS[f.type], f.default)
+    keys["activity_cutoff"] = ("int", None)
+    keys["activity_cutoff_factor_milli"] = ("int", 13_889)
+    keys["commit_blocks"] = ("opt_int_list", None)
+    return keys
+
+
+STATE_KEYS: dict[str, tuple[str, Any]] = _state_keys()
 
 
 class CaseError(ValueError):
