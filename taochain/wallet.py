@@ -95,6 +95,14 @@ N_WORDS = (12, 15, 18, 21, 24)
 _PASSWORD_ENV = "TAOCHAIN_WALLET_PASSWORD"
 
 
+def _new_or_restored(mnemonic: str | None, seed: str | bytes | None, n_words: int) -> tuple[Keypair, str | None]:
+    """A key from the mnemonic or seed given, or from a fresh mnemonic of `n_words` words."""
+    if mnemonic is None and seed is None:
+        phrase = generate_mnemonic(n_words)
+        return keypair_from_secret(phrase, None)[0], phrase
+    return keypair_from_secret(mnemonic, seed)
+
+
 class WalletError(Exception):
     """A wallet problem, with a one-line message that says what is wrong and how to fix it."""
 
@@ -436,12 +444,7 @@ class Wallet:
             raise WalletError(
                 f"wallet {self.name} already has a coldkey at {self.path}; pass --overwrite to replace it"
             )
-        phrase: str | None
-        if mnemonic is None and seed is None:
-            phrase = generate_mnemonic(n_words)
-            key, _ = keypair_from_secret(phrase, None)
-        else:
-            key, phrase = keypair_from_secret(mnemonic, seed)
+        key, phrase = _new_or_restored(mnemonic, seed, n_words)
         plain = json.dumps(keyfile_json(key, phrase)).encode()
         if use_password:
             pw = password if password is not None else env_password(self.name)
@@ -487,12 +490,7 @@ class Wallet:
         path = self.hotkey_file(name)
         if not overwrite and (path.exists() or self.hotkeypub_file(name).exists()):
             raise WalletError(f"wallet {self.name} already has hotkey {name}; pass --overwrite to replace it")
-        phrase: str | None
-        if mnemonic is None and seed is None:
-            phrase = generate_mnemonic(n_words)
-            key, _ = keypair_from_secret(phrase, None)
-        else:
-            key, phrase = keypair_from_secret(mnemonic, seed)
+        key, phrase = _new_or_restored(mnemonic, seed, n_words)
         _mkdir(path.parent)
         _write_atomic(path, json.dumps(keyfile_json(key, phrase)).encode())
         _write_atomic(self.hotkeypub_file(name), json.dumps(keyfile_json(key, secret=False)).encode())

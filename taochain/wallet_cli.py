@@ -205,6 +205,23 @@ def _emit(as_json: bool, data: Any) -> None:
 # ------------------------------------------------------------------------------------- create
 
 
+def _new_keys_start(wallet_name: str, wallet_path: Path, n_words: int, uri: str | None) -> tuple[Wallet, Any]:
+    """The wallet and the dev seed (from --uri) of a command that makes new keys."""
+    w = _wallet(wallet_name, wallet_path)
+    _n_words(n_words)
+    _, seed = _restore_source(None, None, uri)
+    return w, seed
+
+
+def _may_replace_coldkey(w: Wallet, overwrite: bool, no_prompt: bool, as_json: bool) -> bool:
+    return _confirm_overwrite(f"the coldkey of wallet {w.name}", w.exists(), overwrite, no_prompt, as_json)
+
+
+def _may_replace_hotkey(w: Wallet, name: str, overwrite: bool, no_prompt: bool, as_json: bool) -> bool:
+    exists = w.hotkey_file(name).exists() or w.hotkeypub_file(name).exists()
+    return _confirm_overwrite(f"hotkey {name} of wallet {w.name}", exists, overwrite, no_prompt, as_json)
+
+
 @app.command("create")
 @wallet_guard
 def create(
@@ -215,12 +232,9 @@ def create(
     """Create a wallet: a new coldkey (encrypted) and a new hotkey, each from a fresh mnemonic.
 
     With --uri alice (or //Alice) both keys are that dev key, for local testing."""
-    w = _wallet(wallet_name, wallet_path)
-    _n_words(n_words)
-    c_ok = _confirm_overwrite(f"the coldkey of wallet {w.name}", w.exists(), overwrite, no_prompt, as_json)
-    h_exists = w.hotkey_file(wallet_hotkey).exists() or w.hotkeypub_file(wallet_hotkey).exists()
-    h_ok = _confirm_overwrite(f"hotkey {wallet_hotkey} of wallet {w.name}", h_exists, overwrite, no_prompt, as_json)
-    _, seed = _restore_source(None, None, uri)
+    w, seed = _new_keys_start(wallet_name, wallet_path, n_words, uri)
+    c_ok = _may_replace_coldkey(w, overwrite, no_prompt, as_json)
+    h_ok = _may_replace_hotkey(w, wallet_hotkey, overwrite, no_prompt, as_json)
     cold, cphrase = _make_coldkey(w, n_words, use_password, c_ok, no_prompt, as_json, seed=seed)
     hot, hphrase = w.create_hotkey(wallet_hotkey, n_words, overwrite=h_ok, seed=seed)
     if as_json:
@@ -243,10 +257,8 @@ def new_coldkey(
     no_prompt: bool = NO_PROMPT,
 ) -> None:
     """Create a new coldkey (encrypted) for a wallet from a fresh mnemonic."""
-    w = _wallet(wallet_name, wallet_path)
-    _n_words(n_words)
-    ok = _confirm_overwrite(f"the coldkey of wallet {w.name}", w.exists(), overwrite, no_prompt, as_json)
-    _, seed = _restore_source(None, None, uri)
+    w, seed = _new_keys_start(wallet_name, wallet_path, n_words, uri)
+    ok = _may_replace_coldkey(w, overwrite, no_prompt, as_json)
     key, phrase = _make_coldkey(w, n_words, use_password, ok, no_prompt, as_json, seed=seed)
     if as_json:
         _emit(True, {"success": True, "name": w.name, "path": str(w.path), "coldkey": _key_entry(w, key, phrase, "coldkey")})
@@ -263,11 +275,8 @@ def new_hotkey(
     no_prompt: bool = NO_PROMPT,
 ) -> None:
     """Create a new hotkey (a plain keyfile) in a wallet from a fresh mnemonic."""
-    w = _wallet(wallet_name, wallet_path)
-    _n_words(n_words)
-    exists = w.hotkey_file(wallet_hotkey).exists() or w.hotkeypub_file(wallet_hotkey).exists()
-    ok = _confirm_overwrite(f"hotkey {wallet_hotkey} of wallet {w.name}", exists, overwrite, no_prompt, as_json)
-    _, seed = _restore_source(None, None, uri)
+    w, seed = _new_keys_start(wallet_name, wallet_path, n_words, uri)
+    ok = _may_replace_hotkey(w, wallet_hotkey, overwrite, no_prompt, as_json)
     key, phrase = w.create_hotkey(wallet_hotkey, n_words, overwrite=ok, seed=seed)
     if as_json:
         _emit(True, {"success": True, "name": w.name, "path": str(w.path),
