@@ -1,8 +1,9 @@
 """An in-process chain driver: genesis, authoring, import, state queries, all in memory.
 
 Used by tests (as the `ChainBuilder`), by the scripted demo and by the import benchmark. It runs
-exactly the runtime's `build_block` / `execute_block`; only persistence and networking are left out
-(the node proper adds LevelDB, the pool, RPC and peers).
+exactly the runtime's `build_block` / `execute_block`, and builds and seals blocks through
+node/authoring.py as the node does (so its blocks import into a node and the other way round); only
+persistence and networking are left out (the node proper adds LevelDB, the pool, RPC and peers).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from node import authoring
 from node.precheck import ParallelPrecheck
-from runtime.block import Block, Header, aura_digest
+from runtime.block import Block, Header
 from runtime.construct import Runtime
-from runtime.executive import BlockError, BlockResult, build_block, execute_block, validate_transaction
+from runtime.executive import BlockError, BlockResult, execute_block, validate_transaction
 from runtime.genesis import Genesis, new_runtime
 from runtime.presets import ChainSpec, dev
 from runtime.support import tx
@@ -106,12 +108,11 @@ class LocalChain:
 
     # ------------------------------------------------------------------ blocks
     def timestamp_inherent(self, slot: int) -> bytes:
-        call = self.runtime.call("Timestamp", "set", slot * self.spec.slot_duration_ms)
-        return tx.encode_unsigned(call.to_wire())
+        return authoring.timestamp_inherent(self.runtime, slot, self.spec.slot_duration_ms)
 
     def pulse_inherent(self, pulses: Iterable[Any]) -> bytes:
         """The Drand `write_pulse` inherent for these pulses (pallets.drand.Pulse)."""
-        return tx.encode_unsigned(self.runtime.call("Drand", "write_pulse", tuple(pulses)).to_wire())
+        return authoring.pulse_inherent(self.runtime, pulses)
 
     def author(
         self,
@@ -121,29 +122,19 @@ class LocalChain:
         inherents: Iterable[bytes] = (),
     ) -> tuple[BlockResult, list]:
         """Author a block in the next slot with the given extrinsics; the invalid ones are left out
-        and returned with their reasons. The block is sealed and applied. `parallel` checks
-        signatures in a worker thread while the runtime executes."""
+        and returned with their reasons. The block is sealed (by the slot's author, when its key is
+        one of `authority_keys`; else left unsealed) and applied. `parallel` checks signatures in a
+        worker thread while the runtime executes."""
         slot = self.next_slot() if slot is None else slot
         extrinsics = list(extrinsics)
         pre = ParallelPrecheck(extrinsics) if parallel else None
-        trie = Trie(self.nodes, self.head.state_root)
-        result, rejected = build_block(
-            self.runtime,
-            self.backend,
-            trie,
-            self.head.hash(),
-            self.head.number + 1,
-            aura_digest(slot),
-            [self.timestamp_inherent(slot), *inherents],
-            extrinsics,
-            prechecked=pre,
+        result, rejected = authoring.build_on(
+            self.runtime, self.backend, Trie(self.nodes, self.head.state_root), self.head, slot,
+            [self.timestamp_inherent(slot), *inherents], extrinsics, pre,
         )
-        auths = self.runtime.aura.authorities(self.ctx())
-        author = auths[slot % len(auths)]
-        key = self.authority_keys.get(author)
-        seal = key.sign(result.header.hash()) if key is not None else b""
-        sealed = result.header.with_seal(seal)
-        self._apply(sealed, result)
+        author = authoring.slot_author(self.runtime.aura.authorities(self.ctx()), slot)
+        key = self.authority_keys.get(author) if author is not None else None
+        self._apply(authoring.seal(result.header, key), result)
         self.slot = slot
         return result, rejected
 

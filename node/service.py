@@ -26,30 +26,26 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from node import authoring
+from node.authoring import FutureBlock  # raised by check_seal (node/network.py catches it from here)
 from node.beacon import BeaconService
 from node.chain_db import ChainDB, LevelDBKV, MemoryKV
 from node.precheck import ParallelPrecheck, SignatureCache
 from node.txpool import PoolError, PoolLimits, TxPool
-from runtime.block import Block, Header, aura_digest
+from runtime.block import Block, Header
 from runtime.executive import BlockError, BlockResult, build_block, execute_block, validate_transaction
 from runtime.genesis import new_runtime
 from runtime.presets import ChainSpec, get_preset
-from runtime.support import tx
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import Keypair, keypair_from_uri, verify
+from runtime.support.keys import Keypair, keypair_from_uri
 from runtime.support.storage import Overlay
 from runtime.support.trie import Trie
 
 log = logging.getLogger("taochain")
 
-MAX_FUTURE_SLOTS = 2  # a block may come this many slots early (clock drift)
 MAX_BLOCK_TXS = 20_000  # transactions offered to a block (weight and the deadline cut it further)
 FULL_REVALIDATION_EVERY = 16  # blocks; in between only senders whose account changed are re-checked
 PROPOSAL_SHARE = 0.7  # share of the slot a block's building, finalizing and committing may take
-
-
-class FutureBlock(BlockError):
-    """The block's slot is further ahead than clock drift explains (it may become valid later)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -237,18 +233,14 @@ class Node:
             return None
         async with self._lock:
             parent = self.best
-            auths = self.authorities()
-            if not auths or auths[slot % len(auths)] != self.key.public:
+            if authoring.slot_author(self.authorities(), slot) != self.key.public:
                 return None
-            if parent.slot() is not None and slot <= (parent.slot() or 0):
+            if not authoring.slot_follows(parent, slot):
                 return None
             candidates = self.pool.ready()[:MAX_BLOCK_TXS]
-            inherent = tx.encode_unsigned(self.runtime.call("Timestamp", "set", slot * self.slot_ms).to_wire())
             state = self.db.best_state()
-            inherents = [inherent]
-            pulses = self.beacon.pulses_for_block(self.runtime.drand.LastStoredRound.get(Overlay(state)))
-            if pulses:  # the Drand write_pulse inherent, after the timestamp
-                inherents.append(tx.encode_unsigned(self.runtime.call("Drand", "write_pulse", tuple(pulses)).to_wire()))
+            pulses = self.beacon.pulses_for_block(self.last_stored_round())
+            inherents = authoring.block_inherents(self.runtime, slot, self.slot_ms, pulses)  # timestamp, pulses
             prechecked = self.sigs  # every pool transaction was checked at entry
             # proposal deadline: adding transactions stops early enough that finalizing the block
             # (roots, events) and committing it also fit in the slot; the per-transaction cost of
@@ -265,9 +257,10 @@ class Node:
             t0 = time.perf_counter()
 
             def build(txs: list[bytes]) -> tuple[BlockResult, list]:
-                return build_block(
-                    self.runtime, state, Trie(self.db, parent.state_root), parent.hash(), parent.number + 1,
-                    aura_digest(slot), list(inherents), txs, prechecked, should_stop,
+                # this module's build_block, looked up at each call (a test swaps it for a failing one)
+                return authoring.build_on(
+                    self.runtime, state, Trie(self.db, parent.state_root), parent, slot, inherents, txs, prechecked,
+                    should_stop, build_block,
                 )
 
             loop = asyncio.get_running_loop()
@@ -293,7 +286,7 @@ class Node:
                     raise
                 log.exception("building block #%d failed; authoring it without transactions", parent.number + 1)
                 result, rejected = await attempt([])
-            header = result.header.with_seal(self.key.sign(result.header.hash()))
+            header = authoring.seal(result.header, self.key)
             block = Block(header, result.extrinsics)
             if rejected:  # re-validation after import drops the invalid ones from the pool
                 log.debug("%d pool transactions left out of block #%d", len(rejected), header.number)
@@ -318,13 +311,11 @@ class Node:
             raise BlockError(f"unknown parent {short(header.parent_hash)}")
         if header.number != parent.number + 1:
             raise BlockError("block number does not follow its parent")
-        slot = header.slot()
-        if slot is None:
-            raise BlockError("the header has no Aura slot digest")
+        slot = authoring.header_slot(header)
         fin = self.finalized
         if parent.number < fin.number or (parent.number == fin.number and parent.hash() != fin.hash()):
             raise BlockError(f"block #{header.number} does not descend from the finalized block #{fin.number}")
-        if parent.number > 0 and slot <= (parent.slot() or 0):
+        if not authoring.slot_follows(parent, slot):
             raise BlockError("slot does not increase")
         self.check_seal(header, self.authorities(header.parent_hash))
 
@@ -332,14 +323,8 @@ class Node:
         """The checks a header passes without its parent (so an announced header is checked before
         anything is fetched for it): an Aura slot, not in the future, sealed by that slot's author
         (of `authorities`, default the best block's). Raises BlockError."""
-        slot = header.slot()
-        if slot is None:
-            raise BlockError("the header has no Aura slot digest")
-        if slot > self.current_slot() + MAX_FUTURE_SLOTS:
-            raise FutureBlock(f"block from the future (slot {slot}, now {self.current_slot()})")
         auths = authorities if authorities is not None else self.authorities()
-        if not auths or not verify(auths[slot % len(auths)], header.hash(), header.seal):
-            raise BlockError("bad seal: not signed by the slot's author")
+        authoring.check_seal(header, auths, self.current_slot())
 
     async def import_block(self, block: Block, durable: bool = True, prechecked: Any = None) -> bool:
         """Verify and execute a block from elsewhere; returns True when it became the best.
@@ -443,4 +428,4 @@ class Node:
             )
 
 
-__all__ = ["Node", "NodeConfig", "PoolError", "load_spec"]
+__all__ = ["FutureBlock", "Node", "NodeConfig", "PoolError", "load_spec"]
