@@ -4,7 +4,7 @@ block on a parent, and the seal check of a header.
 The node (node/service.py) and the in-process chain (node/local.py) both author through here, so a
 block LocalChain seals imports into a node and the other way round. Nothing here holds state, reads
 a clock or does I/O: the caller passes the parent state, the authority list (read through the
-runtime, `runtime.aura.authorities(ctx)`) and the current slot.
+runtime API `AuraApi_authorities`) and the current slot.
 
 Rules: a block of slot `s` carries the Aura digest of `s` and the timestamp `s * slot_ms`; its
 author is `authorities[s % n]`, whose ed25519 signature over the header hash is the seal. A header

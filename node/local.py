@@ -68,7 +68,7 @@ class LocalChain:
     def account(self, who: bytes | str) -> Any:
         if isinstance(who, str):
             who = keypair_from_uri(who).public
-        return self.runtime.system.get_account(self.ctx(), who)
+        return self.runtime.call_api("SystemApi_account", self.backend, self.head.number, who)
 
     def free(self, who: bytes | str) -> int:
         return self.account(who).free
@@ -132,7 +132,8 @@ class LocalChain:
             self.runtime, self.backend, Trie(self.nodes, self.head.state_root), self.head, slot,
             [self.timestamp_inherent(slot), *inherents], extrinsics, pre,
         )
-        author = authoring.slot_author(self.runtime.aura.authorities(self.ctx()), slot)
+        auths = self.runtime.call_api("AuraApi_authorities", self.backend, self.head.number)
+        author = authoring.slot_author(auths, slot)
         key = self.authority_keys.get(author) if author is not None else None
         self._apply(authoring.seal(result.header, key), result)
         self.slot = slot

@@ -38,7 +38,6 @@ from runtime.genesis import new_runtime
 from runtime.presets import ChainSpec, get_preset
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import Keypair, keypair_from_uri
-from runtime.support.storage import Overlay
 from runtime.support.trie import Trie
 
 log = logging.getLogger("taochain")
@@ -156,17 +155,18 @@ class Node:
     def finalized(self) -> Header:
         return self.db.finalized_header
 
-    def authorities(self, at: bytes | None = None) -> tuple[bytes, ...]:
-        state = self.db.best_state() if at is None or at == self.db.best_hash else self.db.state_at(at)
-        from runtime.support.dispatch import Ctx
-        from runtime.support.storage import Overlay
+    def call_api(self, name: str, at: bytes | None = None, *args: Any) -> Any:
+        """Runtime API `name` over the state after the best block (or block `at`)."""
+        if at is None or at == self.db.best_hash:
+            return self.runtime.call_api(name, self.db.best_state(), self.best.number, *args)
+        return self.runtime.call_api(name, self.db.state_at(at), self.db.header(at).number, *args)
 
-        return self.runtime.aura.authorities(Ctx(Overlay(state), 0, self.runtime))
+    def authorities(self, at: bytes | None = None) -> tuple[bytes, ...]:
+        return self.call_api("AuraApi_authorities", at)
 
     def last_stored_round(self, at: bytes | None = None) -> int:
-        """Drand.LastStoredRound at the best block (or `at`)."""
-        state = self.db.best_state() if at is None or at == self.db.best_hash else self.db.state_at(at)
-        return self.runtime.drand.LastStoredRound.get(Overlay(state))
+        """The highest drand round stored at the best block (or `at`)."""
+        return self.call_api("DrandApi_last_stored_round", at)
 
     def _validate(self, data: bytes):
         self.sigs.add(data)
@@ -368,8 +368,7 @@ class Node:
             self.blocks_since_full_revalidation += 1
             senders = None
             if self.blocks_since_full_revalidation < FULL_REVALIDATION_EVERY and header.parent_hash == self._last_best:
-                acct = self.runtime.system.Account
-                senders = {acct.decode_key(k) for k in result.changes if k.startswith(acct.prefix)}
+                senders = self.runtime.changed_accounts(result.changes)
             else:
                 self.blocks_since_full_revalidation = 0
             self.pool.on_block_imported(included, block_hash=h, only_senders=senders)

@@ -201,6 +201,12 @@ class Runtime:
         return what `run` returns."""
         self._run_yuma = wrapper(self._run_yuma)
 
+    def changed_accounts(self, changes: Any) -> set[bytes]:
+        """The accounts whose System.Account entry a block's storage changes touch (the pool
+        re-validates only their transactions)."""
+        acct = self.system.Account
+        return {acct.decode_key(k) for k in changes if k.startswith(acct.prefix)}
+
     # ------------------------------------------------------------------ runtime APIs
     def call_api(self, name: str, state: Any, block_number: int, *args: Any) -> Any:
         """Run runtime API `name` (`<Api>_<method>`) over `state` (after block `block_number`),
