@@ -58,6 +58,7 @@ from runtime.support.keys import Keypair
 
 if TYPE_CHECKING:
     from node.service import Node
+    from node.txpool import PoolError
 
 log = logging.getLogger("taochain.net")
 
@@ -125,6 +126,7 @@ class NetworkService:
         self.seen_votes = SeenCache()
         self._tx_queue: list[tuple[bytes, bytes]] = []
         self._tx_origin: dict[bytes, str] = {}
+        self._tx_inflight: set[bytes] = set()  # peers' transactions being checked by the intake
         self._request_ids = itertools.count(1)
         self._requests: dict[int, tuple[str, asyncio.Future]] = {}
         self._syncing: asyncio.Task | None = None
@@ -194,7 +196,7 @@ class NetworkService:
     # ------------------------------------------------------------------ dispatch
     async def _on_message(self, peer: Peer, msg: Any) -> int:
         if isinstance(msg, Transactions):
-            return self._on_transactions(peer, msg)
+            return await self._on_transactions(peer, msg)
         if isinstance(msg, BlockAnnounce):
             return self._on_announce(peer, msg)
         if isinstance(msg, BlockRequest):
@@ -525,27 +527,37 @@ class NetworkService:
         if self.seen_txs.first_seen(h):
             self._tx_queue.append((h, data))
 
-    def _on_transactions(self, peer: Peer, msg: Transactions) -> int:
-        """Peers' transactions enter the pool (and are gossiped on only once it accepts them); each
-        one the pool refuses costs the sender by its reason (see _tx_penalty)."""
+    async def _on_transactions(self, peer: Peer, msg: Transactions) -> int:
+        """Peers' transactions go through the node's intake (signatures checked off the loop, the
+        message's in one job) into the pool, and are gossiped on only once it accepts them; each
+        one the pool refuses costs the sender by the PoolError's typed reason (see _tx_penalty)."""
         from node.txpool import PoolError
 
-        bad = outdated = 0
+        fresh: dict[bytes, bytes] = {}
         for data in msg.txs[:MAX_TXS_PER_MESSAGE]:
             h = blake2_256(data)
-            if h in self.seen_txs:
+            if h in self.seen_txs or h in self._tx_inflight or h in fresh:
                 continue
-            if len(self._tx_origin) > 65536:
-                self._tx_origin.clear()
+            fresh[h] = data
+        if not fresh:
+            return 0
+        if len(self._tx_origin) > 65536:
+            self._tx_origin.clear()
+        for h in fresh:
             self._tx_origin[h] = peer.peer_id
-            try:
-                self.node.submit(data)
-            except PoolError as exc:
-                penalty = _tx_penalty(exc)
+        self._tx_inflight.update(fresh)
+        try:
+            outcomes = await self.node.intake.submit_batch(list(fresh.values()))
+        finally:
+            self._tx_inflight.difference_update(fresh)
+            for h in fresh:
+                self.seen_txs.first_seen(h)  # after the pool: an accepted one was queued for gossip
+        bad = outdated = 0
+        for outcome in outcomes:
+            if isinstance(outcome, PoolError):
+                penalty = _tx_penalty(outcome)
                 bad += penalty == INVALID_TX
                 outdated += penalty == OUTDATED_TX
-            finally:
-                self.seen_txs.first_seen(h)
         # outdated ones count for at most a tenth of a ban per message, however many it held
         return max(MAX_TX_PENALTY, bad * INVALID_TX + max(outdated * OUTDATED_TX, MAX_TX_PENALTY // 10))
 
@@ -655,16 +667,17 @@ class NetworkService:
                 await self.peers.broadcast(commit)
 
 
-def _tx_penalty(exc: Exception) -> int:
-    """What a transaction the pool refused costs the peer that sent it: nothing for the pool's own
-    policy (already known, banned for a while, priority, limits); OUTDATED_TX where an honest node
-    may have accepted it a moment ago (nonce, fees, resources, call-specific validity: our state
-    moved on); INVALID_TX where no honest pool would have (signature, chain, undecodable, inherent)."""
+def _tx_penalty(exc: PoolError) -> int:
+    """What a transaction the pool refused costs the peer that sent it, decided by the error's
+    code and typed reason (never its text): nothing for the pool's own policy (already known,
+    banned for a while, priority, limits); OUTDATED_TX where an honest node may have accepted it a
+    moment ago (nonce, fees, resources, call-specific validity: our state moved on); INVALID_TX
+    where no honest pool would have (signature, chain, undecodable, inherent)."""
     from node.txpool import POOL_INVALID_TX
 
-    if getattr(exc, "code", None) != POOL_INVALID_TX:
+    if exc.code != POOL_INVALID_TX:
         return 0
-    reason = getattr(exc, "reason", None)
+    reason = exc.reason
     if reason in (InvalidReason.Stale, InvalidReason.Future, InvalidReason.Payment, InvalidReason.ExhaustsResources,
                   InvalidReason.Custom, InvalidReason.AncientBirthBlock):
         return OUTDATED_TX

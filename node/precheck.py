@@ -1,35 +1,51 @@
-"""Extrinsic pre-checking: decode envelopes and verify signatures ahead of (or beside) execution.
+"""Extrinsic pre-checking: decode extrinsics and verify signatures ahead of (or beside) execution.
 
 The runtime executes extrinsics one by one; the results here feed `runtime.executive.Prechecked`,
 so that it skips work already done: `ParallelPrecheck` has a block's signatures checked by the
 worker process of node/sigworker.py while the runtime executes (as Substrate's background batch
-verification), and `SignatureCache` remembers transactions verified at pool entry. Correctness never
-depends on them: an extrinsic they could not decode is decoded (and rejected) by the executive.
+verification), and `SignatureCache` remembers transactions verified at pool entry (node/intake.py),
+with their calls decoded. Correctness never depends on them: an extrinsic they could not decode is
+decoded (and rejected) by the executive.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from runtime.support import tx
 from runtime.support.codec import CodecError
 
+if TYPE_CHECKING:
+    from runtime.construct import Runtime
 
-def precheck_one(data: bytes) -> tuple[tuple[int, Any], bool] | None:
-    """Decode and verify one extrinsic here; None when it does not decode."""
+Verdict = tuple[tx.Extrinsic, bool]  # the decoded record and whether its signature is good
+
+
+def with_call(xt: tx.Extrinsic, runtime: Runtime | None) -> tx.Extrinsic:
+    """`xt` carrying its call decoded by `runtime` (unchanged without one, or when the call does
+    not decode: the executive decodes it again and says why)."""
+    if runtime is None or xt.call is not None:
+        return xt
     try:
-        envelope = tx.decode_envelope(data)
+        return xt.with_call(runtime.decode_call(xt.call_wire))
+    except CodecError:
+        return xt
+
+
+def precheck_one(data: bytes, runtime: Runtime | None = None) -> Verdict | None:
+    """Decode and verify one extrinsic here (its call too, given the runtime); None when it does
+    not decode."""
+    try:
+        xt = tx.decode_extrinsic(data)
     except CodecError:
         return None
-    if envelope[0] != tx.SIGNED_VERSION:
-        return envelope, True
-    signer, sig, extra, call_w = envelope[1]
-    return envelope, tx.check_signature(signer, sig, extra, call_w)
+    ok = tx.verify_extrinsic(xt)
+    return (with_call(xt, runtime) if ok else xt), ok
 
 
 class ParallelPrecheck:
-    """Decodes `extrinsics` on the calling thread (the executive needs the envelopes anyway) and
+    """Decodes `extrinsics` on the calling thread (the executive needs the records anyway) and
     has their signatures checked by a worker process (node/sigworker.py), chunk by chunk, while
     the caller goes on; `get(data)` waits for that extrinsic's chunk."""
 
@@ -38,70 +54,70 @@ class ParallelPrecheck:
         from node.sigworker import get_verifier
 
         self.verifier = get_verifier()
-        self.entries: dict[bytes, tuple[tuple[int, Any], int, int]] = {}  # data -> (envelope, chunk, i)
+        self.entries: dict[bytes, tuple[tx.Extrinsic, int, int]] = {}  # data -> (record, chunk, i)
         self.verdicts: dict[int, bytes] = {}
         jobs: list[tuple[bytes, bytes, bytes]] = []
-        waiting: list[tuple[bytes, tuple[int, Any]]] = []  # decoded, chunk not yet sent
+        waiting: list[tuple[bytes, tx.Extrinsic]] = []  # decoded, chunk not yet sent
 
         def flush() -> None:
             cid = self.verifier.submit(jobs)
-            for i, (d, env) in enumerate(waiting):
-                self.entries[d] = (env, cid, i)
+            for i, (d, xt) in enumerate(waiting):
+                self.entries[d] = (xt, cid, i)
             jobs.clear()
             waiting.clear()
 
         for data in extrinsics:
             try:
-                envelope = tx.decode_envelope(data)
+                xt = tx.decode_extrinsic(data)
             except CodecError:
                 continue
-            if envelope[0] != tx.SIGNED_VERSION:
-                self.entries[data] = (envelope, -1, 0)
+            if not xt.signed:
+                self.entries[data] = (xt, -1, 0)
                 continue
-            signer, sig, extra, call_w = envelope[1]
-            jobs.append((signer, tx.signing_payload(call_w, extra), sig))
-            waiting.append((data, envelope))
+            jobs.append((xt.signer, xt.payload, xt.signature))  # type: ignore[arg-type]
+            waiting.append((data, xt))
             if len(jobs) == WCHUNK:
                 flush()  # the worker starts on it while this thread decodes the next chunk
         if jobs:
             flush()
 
-    def get(self, data: bytes) -> tuple[tuple[int, Any], bool] | None:
+    def get(self, data: bytes) -> Verdict | None:
         entry = self.entries.get(data)
         if entry is None:
             return None
-        envelope, cid, i = entry
+        xt, cid, i = entry
         if cid == -1:
-            return envelope, True
+            return xt, True
         v = self.verdicts.get(cid)
         if v is None:
             v = self.verdicts[cid] = self.verifier.result(cid)
-        return envelope, v[i] == 1
+        return xt, v[i] == 1
 
 
 class SignatureCache:
-    """Decoded envelopes and signature verdicts of transactions seen before (pool entry), so that
-    re-validation after each block and block authoring do not verify the same signature again.
-    Bounded: the oldest entries go first."""
+    """Decoded records and signature verdicts of transactions seen before (pool entry), so that
+    re-validation after each block and block authoring do not decode or verify the same extrinsic
+    again. Bounded: the oldest entries go first."""
 
-    def __init__(self, limit: int = 1 << 16) -> None:
+    def __init__(self, limit: int = 1 << 16, runtime: Runtime | None = None) -> None:
         self.limit = limit
-        self.items: dict[bytes, tuple[tuple[int, Any], bool]] = {}
+        self.runtime = runtime  # decodes the calls of the records added here
+        self.items: dict[bytes, Verdict] = {}
 
-    def get(self, data: bytes) -> tuple[tuple[int, Any], bool] | None:
+    def get(self, data: bytes) -> Verdict | None:
         return self.items.get(data)
 
     def add(self, data: bytes) -> None:
         if data in self.items:
             return
-        r = precheck_one(data)
+        r = precheck_one(data, self.runtime)
         if r is not None:
             self.put(data, r)
 
-    def put(self, data: bytes, result: tuple[tuple[int, Any], bool]) -> None:
+    def put(self, data: bytes, result: Verdict) -> None:
         if len(self.items) >= self.limit:
             for k in list(self.items)[: self.limit // 4]:
-                del self.items[k]
+                self.items.pop(k, None)  # the loop may have discarded it meanwhile
         self.items[data] = result
 
     def discard(self, datas: Sequence[bytes]) -> None:

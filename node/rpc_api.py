@@ -14,7 +14,6 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from node.chain_db import StatePrunedError
-from node.precheck import ParallelPrecheck, precheck_one
 from node.rpc import RpcError, RpcMethods, _named, _short, is_any, is_hex, is_number_or_hex, is_str, is_uint
 from node.txpool import PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
     from node.service import Node
 
 VERSION = "0.1.0"
-_VERIFIER = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rpc-verify")
 MAX_KEYS_PAGE = 1000  # state_getKeysPaged's largest `count` (Substrate's STORAGE_KEYS_PAGED_MAX_COUNT)
 MAX_LIST_PARAM = 10_000  # items in a list parameter (block numbers, storage keys): ~690 KB of hashes
 _HEAVY = concurrent.futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="rpc-heavy")
@@ -105,7 +103,6 @@ class NodeRpc:
 
     def __init__(self, node: Node) -> None:
         self.node = node
-        self._to_verify: list[tuple[bytes, asyncio.Future]] = []
 
     # ------------------------------------------------------------------ helpers
     def block_hash_param(self, h: str | None) -> bytes:
@@ -322,54 +319,24 @@ class NodeRpc:
         return {"at": hx(b), "proof": [hx(n) for n in proof]}
 
     # ------------------------------------------------------------------ author
-    async def _verified(self, data: bytes) -> None:
-        """Decode and verify the signature off the event loop (libsodium runs without the GIL).
-        Submissions that arrive together (a batch, several connections) are verified in one job."""
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._to_verify.append((data, fut))
-        if len(self._to_verify) == 1:
-            loop.call_soon(self._drain_verify)
-        await fut
-
-    def _drain_verify(self) -> None:
-        batch, self._to_verify = self._to_verify, []
-        loop = asyncio.get_running_loop()
-
-        sigs = self.node.sigs
-        datas = [d for d, _ in batch if sigs.get(d) is None]
-        # envelopes are decoded here; the signatures are checked by the worker process
-        pre = ParallelPrecheck(datas) if len(datas) >= 8 else None
-
-        def work() -> None:
-            for d in datas:
-                r = pre.get(d) if pre is not None else precheck_one(d)
-                if r is not None:
-                    sigs.put(d, r)
-
-        def done(_f: Any) -> None:
-            for _, fut in batch:
-                if not fut.done():
-                    fut.set_result(None)
-
-        loop.run_in_executor(_VERIFIER, work).add_done_callback(lambda f: loop.call_soon_threadsafe(done, f))
-
     async def author_submit(self, xt: str) -> str:
+        """Through the node's intake: signature checked off the loop (batched), then the pool."""
         data = unhex(xt, "extrinsic")
-        await self._verified(data)
         try:
-            return hx(self.node.submit(data))
+            return hx(await self.node.intake.submit(data))
         except PoolError as exc:
             raise RpcError(exc.code, exc.message, exc.data) from None
 
-    def author_submit_and_watch(self, params: tuple, emit: Any) -> Any:
+    async def author_submit_and_watch(self, params: tuple, emit: Any) -> Any:
+        """As author_submit; the subscription exists only once the pool accepted the extrinsic
+        (a refusal is the subscribe call's error)."""
         data = unhex(params[0], "extrinsic")
 
         def on_event(ev: Any) -> None:
             emit(ev)
 
         try:
-            h = self.node.pool.submit_and_watch(data, on_event)
+            h = await self.node.intake.submit_and_watch(data, on_event)
         except PoolError as exc:
             raise RpcError(exc.code, exc.message, exc.data) from None
         return lambda: self.node.pool.unwatch(h, on_event)
@@ -381,8 +348,7 @@ class NodeRpc:
         node = self.node
         ex = BlockExecution(node.runtime, node.db.best_state(), node.best.hash(), node.best.number + 1, (), hooks=False)
         try:
-            version, parts = ex.decode(data)
-            call = node.runtime.decode_call(parts[3] if version == 1 else parts)
+            call = ex.decode_call(ex.decode(data))
         except (InvalidTransaction, codec.CodecError) as exc:
             raise RpcError(-32602, "Invalid params", f"extrinsic: {exc}") from None
         cdef = node.runtime.call_def(call.pallet, call.index)

@@ -30,6 +30,7 @@ from node import authoring
 from node.authoring import FutureBlock  # raised by check_seal (node/network.py catches it from here)
 from node.beacon import BeaconService
 from node.chain_db import ChainDB, LevelDBKV, MemoryKV
+from node.intake import Intake
 from node.precheck import ParallelPrecheck, SignatureCache
 from node.txpool import PoolError, PoolLimits, TxPool
 from runtime.block import Block, Header
@@ -128,8 +129,10 @@ class Node:
                 f"the database at {config.base_path} belongs to another chain (genesis "
                 f"0x{self.db.genesis_hash.hex()}); use another --base-path or --chain"
             )
-        self.sigs = SignatureCache()
+        self.sigs = SignatureCache(runtime=self.runtime)
         self.pool = TxPool(self._validate, PoolLimits(max_ready=config.pool_limit))
+        # the one way in for transactions (RPC and gossip): checked off the loop, then the pool
+        self.intake = Intake(self.pool, self.sigs, self.runtime)
         self.slot_ms = spec.slot_duration_ms
         self.network: Any = None  # node.network.NetworkService when networking runs
         self.head_listeners: list[Callable[[Header], None]] = []
@@ -169,7 +172,7 @@ class Node:
         return self.call_api("DrandApi_last_stored_round", at)
 
     def _validate(self, data: bytes):
-        self.sigs.add(data)
+        self.sigs.add(data)  # a hit for what came through the intake; decoded and verified here on a miss
         return validate_transaction(self.runtime, self.db.best_state(), self.db.best_header, data, self.sigs)
 
     # ------------------------------------------------------------------ lifecycle
@@ -407,9 +410,10 @@ class Node:
             return True
 
     # ------------------------------------------------------------------ transactions
-    def submit(self, data: bytes) -> bytes:
-        """Into the pool; raises PoolError (1010 invalid with reason, 1012, 1013, 1014, 1016)."""
-        return self.pool.submit(data)
+    async def submit(self, data: bytes) -> bytes:
+        """Through the intake (signature checked off the loop) into the pool; raises PoolError
+        (1010 invalid with its reason, 1012, 1013, 1014, 1016)."""
+        return await self.intake.submit(data)
 
     # ------------------------------------------------------------------ informant
     async def _informant(self) -> None:

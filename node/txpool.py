@@ -1,7 +1,9 @@
 """The transaction pool: Substrate's graph pool (ready and future queues by tags), in memory.
 
 Every extrinsic is validated on entry by a callback over the best state (`validate(data) ->
-ValidTransaction`, raising `InvalidTransaction`). A transaction `provides` its (signer, nonce) tag
+ValidTransaction`, raising `InvalidTransaction`). In a node, transactions reach the pool through
+node/intake.py (RPC and gossip alike), which has them decoded and signature-checked off the event
+loop first. A transaction `provides` its (signer, nonce) tag
 and `requires` the tag of the previous nonce unless its nonce is the account's nonce. It is *ready*
 when every tag it requires is provided by the chain (nothing required, or a tag recorded as included
 while re-validation was skipped) or by another ready transaction; otherwise it waits in *future*.

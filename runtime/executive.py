@@ -31,9 +31,10 @@ if TYPE_CHECKING:
 
 class Prechecked(Protocol):
     """Extrinsics decoded and signature-checked ahead of execution (by the node, e.g. in a worker
-    thread or at pool entry): `get(data)` gives ((version, parts), signature_ok) or None."""
+    thread or at pool entry): `get(data)` gives (the decoded record, signature_ok) or None. A record
+    may carry its decoded call (`tx.Extrinsic.call`); it is used when it is this runtime's."""
 
-    def get(self, data: bytes) -> tuple[tuple[int, Any], bool] | None: ...
+    def get(self, data: bytes) -> tuple[tx.Extrinsic, bool] | None: ...
 
 MAX_BLOCK_WEIGHT = 4_000_000_000_000  # 4 s of ref time, subtensor's block limit
 MAX_NORMAL_WEIGHT = MAX_BLOCK_WEIGHT * 3 // 4  # 75% for normal extrinsics
@@ -186,26 +187,38 @@ class BlockExecution:
 
     # ------------------------------------------------------------------ validity
     @staticmethod
-    def decode(data: bytes) -> tuple[int, Any]:
+    def decode(data: bytes) -> tx.Extrinsic:
         try:
-            return tx.decode_envelope(data)
+            return tx.decode_extrinsic(data)
         except CodecError as exc:
             raise InvalidTransaction(InvalidReason.Call, f"could not decode: {exc}") from None
 
-    def check(self, data: bytes, envelope: tuple[int, Any] | None = None, allow_future: bool = False) -> _Checked:
-        """Check a signed extrinsic against the current state; reads only."""
+    def decode_call(self, xt: tx.Extrinsic) -> Call:
+        """The extrinsic's typed call: the one it carries when this runtime decoded it, else
+        decoded now. Raises CodecError."""
+        call = xt.call
+        if call is not None:
+            p = self.runtime.by_index.get(call.pallet)
+            if p is not None and p.CALLS.get(call.index) is call.cdef:
+                return call
+        return self.runtime.decode_call(xt.call_wire)
+
+    def check(self, data: bytes, xt: tx.Extrinsic | None = None, allow_future: bool = False) -> _Checked:
+        """Check a signed extrinsic against the current state; reads only. `xt` is `data` decoded
+        (decoded here when not given)."""
         rt = self.runtime
         sig_ok: bool | None = None
         if self.prechecked is not None:
             pre = self.prechecked.get(data)
             if pre is not None:
-                envelope, sig_ok = pre
-        version, parts = self.decode(data) if envelope is None else envelope
-        if version != tx.SIGNED_VERSION:
+                xt, sig_ok = pre
+        if xt is None:
+            xt = self.decode(data)
+        if not xt.signed:
             raise InvalidTransaction(InvalidReason.Call, "unsigned extrinsics are inherents, put in by the block author")
-        signer, signature, extra, call_w = parts
+        signer, extra = xt.signer, xt.extra  # set in every signed record
         if sig_ok is None:
-            sig_ok = tx.check_signature(signer, signature, extra, call_w)
+            sig_ok = tx.verify_extrinsic(xt)
         if not sig_ok:
             raise InvalidTransaction(InvalidReason.BadProof)
         if extra.genesis_hash != rt.genesis_hash:
@@ -228,7 +241,7 @@ class BlockExecution:
         if expected is None or expected != extra.birth_hash:
             raise InvalidTransaction(InvalidReason.AncientBirthBlock)
         try:
-            call = rt.decode_call(call_w)
+            call = self.decode_call(xt)
         except CodecError as exc:
             raise InvalidTransaction(InvalidReason.Call, f"could not decode the call: {exc}") from None
         if (call.pallet, call.index) in rt.INHERENT_CALLS:
@@ -240,13 +253,13 @@ class BlockExecution:
             raise InvalidTransaction(InvalidReason.Future, f"nonce {extra.nonce} > account nonce {account.nonce}")
         cdef = rt.call_def(call.pallet, call.index)
         weight = cdef.compute_weight(call.args)
-        fee = rt.payment.compute_fee(len(data), weight, extra.tip, cdef.pays_fee)
+        fee = rt.payment.compute_fee(xt.length, weight, extra.tip, cdef.pays_fee)
         if extra.nonce == account.nonce:
             if fee.total and account.free == 0 and account.reserved == 0:  # nothing to pay with
                 raise InvalidTransaction(InvalidReason.Payment, "the sender account does not exist")
             if not rt.payment.can_pay(self.ctx, signer, fee.total):
                 raise InvalidTransaction(InvalidReason.Payment, f"fee {fee.total} rao")
-        return _Checked(signer, extra, call, len(data), weight, fee)
+        return _Checked(signer, extra, call, xt.length, weight, fee)
 
     def validate(self, data: bytes) -> ValidTransaction:
         """Pool-time validation: like `check`, but a future nonce is allowed (it waits in the pool
@@ -260,15 +273,16 @@ class BlockExecution:
         return ValidTransaction(c.signer, nonce, c.extra.tip, requires, (tag(c.signer, nonce),), longevity)
 
     # ------------------------------------------------------------------ application
-    def apply_inherent(self, data: bytes, envelope: tuple[int, Any] | None = None) -> None:
+    def apply_inherent(self, data: bytes, xt: tx.Extrinsic | None = None) -> None:
         rt = self.runtime
         if self.signed_seen:
             raise BlockError("inherents must come before signed extrinsics")
         try:
-            version, call_w = tx.decode_envelope(data) if envelope is None else envelope
-            if version != tx.UNSIGNED_VERSION:
+            if xt is None:
+                xt = tx.decode_extrinsic(data)
+            if xt.signed:
                 raise BlockError("not an inherent")
-            call = rt.decode_call(call_w)
+            call = self.decode_call(xt)
         except CodecError as exc:
             raise BlockError(f"undecodable inherent: {exc}") from None
         if (call.pallet, call.index) not in rt.INHERENT_CALLS:
@@ -284,11 +298,11 @@ class BlockExecution:
         self.outcomes.append(ApplyOutcome(self.ctx.phase, None, 0))
         self.ctx.phase = None
 
-    def apply_extrinsic(self, data: bytes, envelope: tuple[int, Any] | None = None) -> ApplyOutcome:
-        """Apply one signed extrinsic; raises InvalidTransaction (state untouched) when it may not
-        be included."""
+    def apply_extrinsic(self, data: bytes, xt: tx.Extrinsic | None = None) -> ApplyOutcome:
+        """Apply one signed extrinsic (`xt`: `data` decoded, if the caller has it); raises
+        InvalidTransaction (state untouched) when it may not be included."""
         rt = self.runtime
-        c = self.check(data, envelope)
+        c = self.check(data, xt)
         weight = c.weight + rt.EXTRINSIC_BASE_WEIGHT
         if self.weight + weight > MAX_NORMAL_WEIGHT or self.length + c.length > MAX_BLOCK_LENGTH:
             raise InvalidTransaction(InvalidReason.ExhaustsResources)
@@ -370,11 +384,14 @@ def execute_block(
     for data in block.extrinsics:
         try:
             pre = prechecked.get(data) if prechecked is not None else None
-            envelope = ex.decode(data) if pre is None else pre[0]
-            if envelope[0] == tx.UNSIGNED_VERSION:
-                ex.apply_inherent(data, envelope)
+            if pre is None:
+                xt = ex.decode(data)
             else:
-                ex.apply_extrinsic(data, envelope)
+                xt, _sig_ok = pre  # check() asks `prechecked` for the verdict itself
+            if xt.signed:
+                ex.apply_extrinsic(data, xt)
+            else:
+                ex.apply_inherent(data, xt)
         except InvalidTransaction as exc:
             raise BlockError(f"extrinsic {len(ex.extrinsics)} is invalid: {exc.message}") from None
     result = ex.finalize(trie)

@@ -9,16 +9,22 @@ where `call = [pallet_index, call_index, [args...]]` and
 The signature covers `encode([call, extra])` (its blake2b-256 when longer than 256 bytes, as
 Substrate). Unlike Substrate, genesis hash, spec version and the birth block's hash travel
 explicitly, so a node can say which one is wrong after it has checked the signature.
+`decode_extrinsic` turns the bytes into an `Extrinsic` record (or raises CodecError), which every
+consumer reads: the node's intake and pre-checks, the executive, the RPC.
 This module lives in runtime.support so that clients can build and sign transactions.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from .codec import U32, U64, CodecError, Hash, decode, encode, from_wire, to_wire, wire
 from .hashing import blake2_256
 from .keys import Keypair, verify
+
+if TYPE_CHECKING:
+    from .dispatch import Call
 
 SIGNED_VERSION = 1
 UNSIGNED_VERSION = 0
@@ -107,10 +113,71 @@ def sign_extrinsic(
     return encode_signed(key.public, key.sign(signing_payload(call_wire, extra)), extra, call_wire)
 
 
-def decode_envelope(data: bytes) -> tuple[int, Any]:
-    """Split an encoded extrinsic into (version, parts) without decoding the call's arguments.
+@dataclasses.dataclass(frozen=True, slots=True)
+class Extrinsic:
+    """A decoded extrinsic: what `decode_extrinsic` gives and every consumer reads (pool entry,
+    pre-checking, the executive, RPC). The call's arguments stay in their wire form (`call_wire`)
+    until a runtime decodes them: `with_call` gives the same record carrying that typed `Call`, so
+    that later consumers need not decode it again.
 
-    Returns (1, (signer, signature, Extra, call_wire)) or (0, call_wire). Raises CodecError."""
+    Signed: `signer`, `signature`, `extra` and `payload` (the bytes the signature covers) are set.
+    Unsigned (inherents): they are None / b"". `length` is the encoded size (fees, block limits).
+    The record is immutable; `call_wire` is the decoded wire value and must not be changed."""
+
+    version: int
+    call_wire: list  # [pallet_index, call_index, [args...]]
+    length: int
+    signer: bytes | None = None
+    signature: bytes | None = None
+    extra: Extra | None = None
+    payload: bytes = b""
+    call: Call | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def signed(self) -> bool:
+        return self.version == SIGNED_VERSION
+
+    @property
+    def pallet_index(self) -> int:
+        return self.call_wire[0]
+
+    @property
+    def call_index(self) -> int:
+        return self.call_wire[1]
+
+    @property
+    def args_wire(self) -> list:
+        return self.call_wire[2]
+
+    @property
+    def nonce(self) -> int | None:
+        return None if self.extra is None else self.extra.nonce
+
+    @property
+    def tip(self) -> int:
+        return 0 if self.extra is None else self.extra.tip
+
+    @property
+    def era(self) -> Era | None:
+        return None if self.extra is None else self.extra.era
+
+    def with_call(self, call: Call) -> Extrinsic:
+        """This record carrying `call`, its call decoded by a runtime (`Runtime.decode_call`)."""
+        if (call.pallet, call.index) != (self.pallet_index, self.call_index):
+            raise ValueError("the decoded call is not this extrinsic's call")
+        return dataclasses.replace(self, call=call)
+
+
+def _check_call_shape(w: Any) -> list:
+    if type(w) is not list or len(w) != 3 or type(w[0]) is not int or type(w[1]) is not int or type(w[2]) is not list:
+        raise CodecError("call: expected [pallet_index, call_index, [args...]]")
+    return w
+
+
+def decode_extrinsic(data: bytes) -> Extrinsic:
+    """Decode an encoded extrinsic into its record, leaving the call's arguments in wire form.
+
+    Raises CodecError (and only that) when `data` is not a well-formed extrinsic."""
     w = decode(data, MAX_EXTRINSIC_SIZE)
     if type(w) is not list or not w:
         raise CodecError("extrinsic: expected a non-empty array")
@@ -122,12 +189,20 @@ def decode_envelope(data: bytes) -> tuple[int, Any]:
             raise CodecError("extrinsic: signature must be 64 bytes")
         try:
             extra = from_wire(Extra, extra_w)
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise CodecError(f"extrinsic extra: {exc}") from None
-        return SIGNED_VERSION, (signer, sig, extra, call_w)
+        call_w = _check_call_shape(call_w)
+        return Extrinsic(SIGNED_VERSION, call_w, len(data), signer, sig, extra, signing_payload(call_w, extra))
     if w[0] == UNSIGNED_VERSION and len(w) == 2:
-        return UNSIGNED_VERSION, w[1]
+        return Extrinsic(UNSIGNED_VERSION, _check_call_shape(w[1]), len(data))
     raise CodecError("extrinsic: unknown version or wrong number of fields")
+
+
+def verify_extrinsic(xt: Extrinsic) -> bool:
+    """Whether a signed extrinsic's signature is good (unsigned ones have none to check)."""
+    if xt.version != SIGNED_VERSION:
+        return True
+    return verify(xt.signer, xt.payload, xt.signature)  # type: ignore[arg-type]
 
 
 def check_signature(signer: bytes, signature: bytes, extra: Extra, call_wire: list) -> bool:

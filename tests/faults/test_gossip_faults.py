@@ -97,9 +97,9 @@ def test_undecodable_transactions_ban_the_sender(net: LocalNet) -> None:
 def test_bad_signatures_ban_the_sender(net: LocalNet) -> None:
     bad = []
     for xt in _signed_transfers(net, 10_000, 5):
-        version, (signer, sig, extra, call_w) = tx.decode_envelope(xt)
-        forged = bytes([sig[0] ^ 1]) + sig[1:]
-        bad.append(tx.encode_signed(signer, forged, extra, call_w))
+        d = tx.decode_extrinsic(xt)
+        forged = bytes([d.signature[0] ^ 1]) + d.signature[1:]
+        bad.append(tx.encode_signed(d.signer, forged, d.extra, d.call_wire))
     identity = asyncio.run(_send_all(net, [tuple(bad)]))
     wait_for(lambda: _ban_line(net, identity), 5, "a ban")
     assert not _listed(net, identity)

@@ -140,9 +140,9 @@ def _child_of_best(net: LocalNet, name: str, seal_with: Keypair | None, state_ro
     raw = net.rpc(name, "chain_getBlock")
     parent = header_from_json(raw["block"]["header"])
     inherent = bytes.fromhex(raw["block"]["extrinsics"][0][2:])
-    _, call_w = tx.decode_envelope(inherent)
+    timestamp = tx.decode_extrinsic(inherent)
     slot = int(time.time() * 1000 // BLOCK_MS) + 1
-    xts = (tx.encode_unsigned([call_w[0], call_w[1], [slot * BLOCK_MS]]),)
+    xts = (tx.encode_unsigned([timestamp.pallet_index, timestamp.call_index, [slot * BLOCK_MS]]),)
     header = Header(
         parent.hash(), parent.number + 1, state_root or parent.state_root, extrinsics_root(xts), aura_digest(slot), b"",
     )

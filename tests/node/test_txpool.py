@@ -116,8 +116,8 @@ def test_duplicate_is_1013(chain: LocalChain) -> None:
 
 
 def _bad_signature(chain: LocalChain) -> bytes:
-    _, (signer, _sig, extra, call_w) = tx.decode_envelope(xfer(chain, ALICE, 0))
-    return tx.encode_signed(signer, bytes(64), extra, call_w)
+    xt = tx.decode_extrinsic(xfer(chain, ALICE, 0))
+    return tx.encode_signed(xt.signer, bytes(64), xt.extra, xt.call_wire)
 
 
 def test_invalid_is_1010_with_the_reason_and_banned_until_the_clock_moves_on() -> None:

@@ -1,0 +1,363 @@
+"""The typed extrinsic record (runtime.support.tx.Extrinsic) and the node's one intake (node/intake.py):
+decoding gives every field or a CodecError; RPC submit, submit-and-watch and gossip all have their
+signatures checked off the event loop, batched, and get the pool's typed outcome."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from types import SimpleNamespace
+
+import aiohttp
+import pytest
+from conftest import ALICE, BOB, TAO
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from node.intake import PARALLEL_MIN, Intake
+from node.local import LocalChain
+from node.network import INVALID_TX, MAX_TX_PENALTY, OUTDATED_TX, NetworkService, _tx_penalty
+from node.precheck import SignatureCache
+from node.run import RunConfig, RunningNode
+from node.service import Node, NodeConfig
+from node.txpool import POOL_ALREADY_IMPORTED, POOL_INVALID_TX, POOL_TEMPORARILY_BANNED, PoolError, TxPool
+from p2p.messages import Transactions
+from p2p.peers import PeerConfig
+from runtime.executive import BlockExecution, InvalidReason, validate_transaction
+from runtime.support import tx
+from runtime.support.codec import CodecError, encode
+from runtime.support.hashing import blake2_256
+from runtime.support.keys import dev_keypair, keypair_from_uri, verify
+from taochain.client import AsyncClient
+
+CHAIN = LocalChain()
+RT = CHAIN.runtime
+
+
+def transfer_wire(amount: int = TAO) -> list:
+    return RT.call("Balances", "transfer_keep_alive", BOB.public, amount).to_wire()
+
+
+def signed(key=ALICE, nonce: int = 0, tip: int = 0, amount: int = TAO, era: tx.Era = tx.IMMORTAL,
+           birth: bytes | None = None, genesis: bytes | None = None, spec: int | None = None) -> bytes:
+    return tx.sign_extrinsic(
+        key, transfer_wire(amount), nonce, genesis or RT.genesis_hash,
+        RT.VERSION.spec_version if spec is None else spec, tip, era, birth,
+    )
+
+
+def forged(data: bytes) -> bytes:
+    xt = tx.decode_extrinsic(data)
+    return tx.encode_signed(xt.signer, bytes([xt.signature[0] ^ 1]) + xt.signature[1:], xt.extra, xt.call_wire)
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def test_a_signed_transfer_decodes_to_its_fields() -> None:
+    era = tx.Era.mortal(64, 1000)
+    birth = b"\x07" * 32
+    data = signed(nonce=5, tip=3, amount=2 * TAO, era=era, birth=birth)
+    xt = tx.decode_extrinsic(data)
+    assert xt.signed and xt.version == tx.SIGNED_VERSION
+    assert xt.signer == ALICE.public and len(xt.signature) == 64
+    assert (xt.nonce, xt.tip, xt.era) == (5, 3, era) and xt.era == tx.Era(64, 1000 % 64)
+    assert (xt.extra.genesis_hash, xt.extra.spec_version, xt.extra.birth_hash) == (
+        RT.genesis_hash, RT.VERSION.spec_version, birth)
+    assert RT.by_index[xt.pallet_index].NAME == "Balances"
+    assert RT.call_def(xt.pallet_index, xt.call_index).name == "transfer_keep_alive"
+    assert xt.args_wire == [BOB.public, 2 * TAO]
+    assert xt.length == len(data)
+    assert xt.payload == tx.signing_payload(xt.call_wire, xt.extra)
+    assert tx.verify_extrinsic(xt) and verify(ALICE.public, xt.payload, xt.signature)
+    assert xt.call is None  # the arguments are typed by a runtime
+    typed = xt.with_call(RT.decode_call(xt.call_wire))
+    assert typed.call.args == (BOB.public, 2 * TAO) and typed.call.cdef.name == "transfer_keep_alive"
+    assert typed == xt  # the call is derived: it takes no part in equality
+    # the wire form is unchanged: the record re-encodes to the very bytes
+    assert tx.encode_signed(xt.signer, xt.signature, xt.extra, xt.call_wire) == data
+
+
+def test_an_inherent_decodes_unsigned() -> None:
+    data = tx.encode_unsigned(RT.call("Timestamp", "set", 12_000).to_wire())
+    xt = tx.decode_extrinsic(data)
+    assert not xt.signed and xt.version == tx.UNSIGNED_VERSION
+    assert (xt.signer, xt.signature, xt.extra, xt.payload, xt.nonce, xt.tip, xt.era) == (None, None, None, b"", None, 0, None)
+    assert RT.call_def(xt.pallet_index, xt.call_index).name == "set" and xt.args_wire == [12_000]
+    assert tx.verify_extrinsic(xt)  # nothing to check
+    assert tx.encode_unsigned(xt.call_wire) == data
+
+
+def test_the_record_is_frozen_and_slotted() -> None:
+    xt = tx.decode_extrinsic(signed())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        xt.signer = BOB.public  # type: ignore[misc]
+    assert not hasattr(xt, "__dict__")
+    with pytest.raises(ValueError):  # another call than its own
+        xt.with_call(RT.call("Timestamp", "set", 1))
+
+
+_GOOD = signed()
+_MALFORMED = [
+    b"", b"\x00", b"\xc1", b"\x90", b"\x92\x01\x02", b"\x95" + b"\x00" * 10,
+    encode([1, b"x", b"y", [], []]),  # short signer
+    encode([1, ALICE.public, b"y" * 63, [], []]),  # short signature
+    encode([1, ALICE.public, bytes(64), 7, [5, 3, []]]),  # extra is not an array
+    encode([1, ALICE.public, bytes(64), [0, 0, [3, 0], 1, bytes(32), bytes(32)], [5, 3, []]]),  # era 3
+    encode([1, ALICE.public, bytes(64), [0, 0, [0, 0], 1, bytes(31), bytes(32)], [5, 3, []]]),  # short hash
+    encode([1, ALICE.public, bytes(64), [0, 0, [0, 0], 1, bytes(32), bytes(32)], [5, 3]]),  # call of 2
+    encode([1, ALICE.public, bytes(64), [0, 0, [0, 0], 1, bytes(32), bytes(32)], [5, True, []]]),
+    encode([1, ALICE.public, bytes(64), [0, 0, [0, 0], 1, bytes(32), bytes(32)], [5, 3, b"args"]]),
+    encode([0, [5, 3]]), encode([0]), encode([2, [5, 3, []]]), encode([1, 2, 3]), encode(b"bytes"),
+    _GOOD[:-1], _GOOD + b"\x00", b"\xdc\x00\x02\x00\x90",  # non-canonical array header
+]
+
+
+@pytest.mark.parametrize("data", _MALFORMED)
+def test_a_malformed_extrinsic_is_a_codec_error(data: bytes) -> None:
+    with pytest.raises(CodecError):
+        tx.decode_extrinsic(data)
+
+
+_wire = st.recursive(
+    st.none() | st.booleans() | st.integers(0, 2**64 - 1) | st.binary(max_size=70) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=6),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda i, b: _GOOD[:i] + bytes([b]) + _GOOD[i + 1:], st.integers(0, len(_GOOD) - 1), st.integers(0, 255)),
+    st.builds(lambda v, sig, extra, call: encode([v, ALICE.public, sig, extra, call]),
+              st.sampled_from([0, 1, 2]), st.binary(min_size=64, max_size=64), _wire, _wire),
+    _wire.map(encode),
+))
+def test_decoding_anything_gives_a_record_or_a_codec_error(data: bytes) -> None:
+    try:
+        xt = tx.decode_extrinsic(data)
+    except CodecError:
+        return
+    assert isinstance(xt, tx.Extrinsic) and xt.length == len(data)
+    assert type(xt.pallet_index) is int and type(xt.call_index) is int and type(xt.args_wire) is list
+
+
+def test_the_executive_uses_a_carried_call_only_when_it_is_this_runtimes() -> None:
+    xt = tx.decode_extrinsic(signed())
+    ex = BlockExecution(RT, CHAIN.backend, CHAIN.head.hash(), CHAIN.number + 1, (), hooks=False)
+    call = RT.decode_call(xt.call_wire)
+    assert ex.decode_call(xt.with_call(call)) is call
+    foreign = dataclasses.replace(call, cdef=None)  # not decoded by this runtime
+    got = ex.decode_call(xt.with_call(foreign))
+    assert got is not foreign and got == call and got.cdef is call.cdef
+
+
+# --------------------------------------------------------------------------- the intake, in process
+
+
+class _Threads:
+    """Records the thread of every signature check (tx.verify_extrinsic)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.names: list[str] = []
+        orig = tx.verify_extrinsic
+
+        def spy(xt: tx.Extrinsic) -> bool:
+            self.names.append(threading.current_thread().name)
+            return orig(xt)
+
+        monkeypatch.setattr(tx, "verify_extrinsic", spy)
+
+
+def _intake(chain: LocalChain) -> tuple[Intake, TxPool, SignatureCache]:
+    sigs = SignatureCache(runtime=chain.runtime)
+
+    def validate(data: bytes):
+        sigs.add(data)
+        return validate_transaction(chain.runtime, chain.backend, chain.head, data, sigs)
+
+    pool = TxPool(validate)
+    return Intake(pool, sigs, chain.runtime), pool, sigs
+
+
+def test_a_bad_signature_is_refused_by_its_typed_reason_checked_off_the_loop(monkeypatch) -> None:
+    threads = _Threads(monkeypatch)
+    chain = LocalChain()
+    intake, pool, sigs = _intake(chain)
+    bad = forged(chain.sign(ALICE, chain.call("Balances", "transfer_keep_alive", BOB.public, TAO)))
+
+    async def main() -> None:
+        with pytest.raises(PoolError) as e:
+            await intake.submit(bad)
+        assert (e.value.code, e.value.reason) == (POOL_INVALID_TX, InvalidReason.BadProof)
+
+    asyncio.run(main())
+    assert threads.names and all(n.startswith("tx-verify") for n in threads.names), threads.names
+    assert (intake.jobs, intake.checked) == (1, 1) and len(pool) == 0
+    xt, ok = sigs.get(bad)
+    assert not ok and xt == tx.decode_extrinsic(bad)
+
+
+def test_submissions_arriving_together_are_checked_in_one_job(monkeypatch) -> None:
+    threads = _Threads(monkeypatch)
+    chain = LocalChain()
+    intake, pool, sigs = _intake(chain)
+    few = [chain.sign(ALICE, chain.call("Balances", "transfer_keep_alive", BOB.public, TAO), nonce=n) for n in range(3)]
+    many = [chain.sign(BOB, chain.call("Balances", "transfer_keep_alive", ALICE.public, TAO), nonce=n)
+            for n in range(PARALLEL_MIN + 2)]
+
+    async def main() -> None:
+        hashes = await asyncio.gather(*(intake.submit(d) for d in few))
+        assert list(hashes) == [blake2_256(d) for d in few]
+        assert (intake.jobs, intake.checked) == (1, 3)
+        # a batch this big: the signatures go to the worker process, in one job all the same
+        hashes = await asyncio.gather(*(intake.submit(d) for d in many))
+        assert len(set(hashes)) == len(many)
+        assert (intake.jobs, intake.checked) == (2, 3 + len(many))
+        # known ones are not checked again
+        with pytest.raises(PoolError) as e:
+            await intake.submit(few[0])
+        assert e.value.code == POOL_ALREADY_IMPORTED
+        assert intake.jobs == 2
+
+    asyncio.run(main())
+    assert len(pool) == len(few) + len(many) and pool.status()["ready"] == len(few) + len(many)
+    # only the small batch was verified in this process, on the intake's thread, never on the loop
+    assert len(threads.names) == 3 and all(n.startswith("tx-verify") for n in threads.names), threads.names
+    for d in few + many:  # the cache holds each record with its call decoded (the executive uses it)
+        xt, ok = sigs.get(d)
+        assert ok and xt.call is not None and xt.call.args == (xt.args_wire[0], xt.args_wire[1])
+
+
+def test_submit_batch_gives_one_typed_outcome_per_transaction() -> None:
+    chain = LocalChain()
+    intake, pool, _ = _intake(chain)
+    good = chain.sign(ALICE, chain.call("Balances", "transfer_keep_alive", BOB.public, TAO))
+    bad = forged(chain.sign(BOB, chain.call("Balances", "transfer_keep_alive", ALICE.public, TAO)))
+
+    async def main() -> list:
+        return await intake.submit_batch([good, bad, good])
+
+    out = asyncio.run(main())
+    assert out[0] == blake2_256(good)
+    assert isinstance(out[1], PoolError) and out[1].reason == InvalidReason.BadProof
+    assert isinstance(out[2], PoolError) and out[2].code == POOL_ALREADY_IMPORTED
+    assert intake.jobs == 1 and intake.checked == 2  # the duplicate is checked once
+
+
+# --------------------------------------------------------------------------- penalties by type
+
+
+@pytest.mark.parametrize(
+    "err, penalty",
+    [
+        (PoolError(POOL_INVALID_TX, "Invalid Transaction", "bad signature", InvalidReason.BadProof), INVALID_TX),
+        (PoolError(POOL_INVALID_TX, "Invalid Transaction", "x", InvalidReason.Call), INVALID_TX),
+        (PoolError(POOL_INVALID_TX, "Invalid Transaction", "x", None), INVALID_TX),
+        (PoolError(POOL_INVALID_TX, "Invalid Transaction", "x", InvalidReason.Stale), OUTDATED_TX),
+        (PoolError(POOL_INVALID_TX, "Invalid Transaction", "x", InvalidReason.Payment), OUTDATED_TX),
+        (PoolError(POOL_INVALID_TX, "Invalid Transaction", "x", InvalidReason.AncientBirthBlock), OUTDATED_TX),
+        # the text decides nothing: an outdated-sounding message with a BadProof reason is invalid
+        (PoolError(POOL_INVALID_TX, "Transaction is outdated", "Transaction is outdated", InvalidReason.BadProof),
+         INVALID_TX),
+        (PoolError(POOL_ALREADY_IMPORTED, "Invalid Transaction", "bad signature", InvalidReason.BadProof), 0),
+        (PoolError(POOL_TEMPORARILY_BANNED, "Transaction is temporarily banned"), 0),
+    ],
+)
+def test_the_penalty_follows_the_code_and_reason(err: PoolError, penalty: int) -> None:
+    assert _tx_penalty(err) == penalty
+
+
+# --------------------------------------------------------------------------- gossip
+
+
+def test_gossip_goes_through_the_intake_and_costs_a_bad_signature(monkeypatch) -> None:
+    threads = _Threads(monkeypatch)
+
+    async def main() -> None:
+        node = Node(NodeConfig(chain="dev", in_memory=True, key_uri=None))
+        net = NetworkService(node, dev_keypair("Bob"), PeerConfig("127.0.0.1", 0))
+        rt = node.runtime
+
+        def xfer(key, nonce: int) -> bytes:
+            call = rt.call("Balances", "transfer_keep_alive", BOB.public, TAO).to_wire()
+            return tx.sign_extrinsic(key, call, nonce, node.genesis.hash, rt.VERSION.spec_version)
+
+        peer = SimpleNamespace(peer_id="12D3KooWpeer")
+        good, bad = xfer(ALICE, 0), forged(xfer(BOB, 0))
+        assert await net._on_transactions(peer, Transactions((good, bad))) == INVALID_TX
+        assert node.intake.jobs == 1 and node.intake.checked == 2
+        # only the accepted one is relayed (to the others: its origin is remembered)
+        assert net._tx_queue == [(blake2_256(good), good)] and net._tx_origin[blake2_256(good)] == peer.peer_id
+        assert blake2_256(good) in node.pool and blake2_256(bad) not in node.pool
+        # seen ones cost nothing and are not checked again
+        assert await net._on_transactions(peer, Transactions((good, bad))) == 0
+        assert node.intake.jobs == 1
+        # a message of many forged ones: one job (the worker process), the penalty capped
+        many = tuple(forged(xfer(ALICE, n)) for n in range(1, PARALLEL_MIN + 4))
+        assert await net._on_transactions(peer, Transactions(many)) == MAX_TX_PENALTY
+        assert node.intake.jobs == 2 and len(net._tx_queue) == 1
+        # one an honest node may have taken a moment ago (here: a sender who cannot pay) costs little
+        assert await net._on_transactions(peer, Transactions((xfer(keypair_from_uri("//Nobody"), 0),))) == OUTDATED_TX
+        assert len(net._tx_queue) == 1
+        await node.stop()
+
+    asyncio.run(main())
+    assert all(n.startswith("tx-verify") for n in threads.names), threads.names
+
+
+# --------------------------------------------------------------------------- over RPC
+
+
+def _with_node(fn):
+    async def main():
+        cfg = RunConfig(node=NodeConfig(chain="dev", key_uri="//Alice", in_memory=True, block_time_ms=250),
+                        rpc_port=0, prometheus_port=0)
+        rn = RunningNode(cfg)
+        await rn.start()
+        client = AsyncClient(rn.rpc.url, timeout=20)
+        try:
+            return await fn(rn, client)
+        finally:
+            await client.close()
+            await rn.stop()
+
+    return asyncio.run(main())
+
+
+def test_rpc_submissions_are_checked_off_the_loop_and_a_refused_watch_has_no_subscription(monkeypatch) -> None:
+    threads = _Threads(monkeypatch)
+
+    async def t(rn, c):
+        node = rn.node
+        call = await c.compose_call("Balances", "transfer_keep_alive", BOB.ss58, TAO)
+        bad = forged(await c.sign(ALICE, call))
+        good = await c.sign(ALICE, call)
+        jobs = node.intake.jobs
+        async with aiohttp.ClientSession() as s, s.ws_connect(rn.rpc.ws_url) as ws:
+            async def ask(rid: int, method: str, *params) -> dict:
+                await ws.send_json({"jsonrpc": "2.0", "id": rid, "method": method, "params": list(params)})
+                while True:
+                    msg = await ws.receive_json(timeout=20)
+                    if msg.get("id") == rid:
+                        return msg
+
+            r = await ask(1, "author_submitAndWatchExtrinsic", "0x" + bad.hex())
+            assert r["error"]["code"] == POOL_INVALID_TX and r["error"]["message"] == "Invalid Transaction"
+            assert r["error"]["data"].startswith("Transaction has a bad signature")
+            assert rn.rpc.subscription_count() == 0  # refused before any subscription
+            assert node.intake.jobs == jobs + 1  # through the intake's batch
+            # plain submit: the same way in
+            r = await ask(2, "author_submitExtrinsic", "0x" + forged(await c.sign(ALICE, call, tip=1)).hex())
+            assert r["error"]["code"] == POOL_INVALID_TX and node.intake.jobs == jobs + 2
+            # a good one: subscribed, watched from "ready" on
+            r = await ask(3, "author_submitAndWatchExtrinsic", "0x" + good.hex())
+            sub = r["result"]
+            assert rn.rpc.subscription_count() == 1 and node.intake.jobs == jobs + 3
+            first = await ws.receive_json(timeout=20)
+            assert first["params"] == {"subscription": sub, "result": "ready"}
+
+    _with_node(t)
+    assert threads.names and all(n.startswith("tx-verify") for n in threads.names), threads.names
