@@ -24,9 +24,7 @@ import argparse
 import asyncio
 import json
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -42,6 +40,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from results_io import machine, save  # noqa: E402
 
 from runtime.support.hashing import blake2_256  # noqa: E402
+from taochain.proc import RpcCallError, port_is_free, rpc_call, rpc_call_async, start_node, stop_processes  # noqa: E402
 
 TAO = 10**9
 
@@ -52,8 +51,6 @@ def progress(msg: str) -> None:
 
 def free_base(n: int) -> int:
     """A port base with n free consecutive ports (bases 20000.. stepping)."""
-    from taochain.testnet import port_is_free
-
     for base in range(21000, 60000, 97):
         if all(port_is_free(base + i) for i in range(n)):
             return base
@@ -63,11 +60,6 @@ def free_base(n: int) -> int:
 def pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
-
-
-async def rpc(session: aiohttp.ClientSession, url: str, method: str, *params: Any) -> Any:
-    async with session.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}) as r:
-        return (await r.json())["result"]
 
 
 # ---------------------------------------------------------------------------------------- part 1 and 2
@@ -127,10 +119,10 @@ async def part_testnet(args: argparse.Namespace) -> dict[str, Any]:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 try:
-                    peers = [(await rpc(s, u, "system_health"))["peers"] for u in urls]
+                    peers = [(await rpc_call_async(s, u, "system_health"))["peers"] for u in urls]
                     if min(peers) >= 3:
                         break
-                except (aiohttp.ClientError, OSError, KeyError, TypeError):
+                except (aiohttp.ClientError, OSError, KeyError, TypeError, RpcCallError):
                     pass
                 await asyncio.sleep(0.5)
             seen: list[dict[bytes, float]] = [{} for _ in urls]
@@ -142,9 +134,9 @@ async def part_testnet(args: argparse.Namespace) -> dict[str, Any]:
             t_end = time.monotonic() + args.seconds
             while time.monotonic() < t_end:
                 for u in urls:
-                    best = int((await rpc(s, u, "chain_getHeader"))["number"], 16)
-                    fin_hash = await rpc(s, u, "chain_getFinalizedHead")
-                    fin = int((await rpc(s, u, "chain_getHeader", fin_hash))["number"], 16)
+                    best = int((await rpc_call_async(s, u, "chain_getHeader"))["number"], 16)
+                    fin_hash = await rpc_call_async(s, u, "chain_getFinalizedHead")
+                    fin = int((await rpc_call_async(s, u, "chain_getHeader", [fin_hash]))["number"], 16)
                     lags.append(best - fin)
                 await asyncio.sleep(0.5)
             # who authored each block: the node that saw it first is its author (it imported it locally)
@@ -172,8 +164,8 @@ async def part_testnet(args: argparse.Namespace) -> dict[str, Any]:
 
             # ---- part 2: transaction gossip
             progress(f"part 2: {len(keys)} transfers submitted to node 0")
-            genesis = bytes.fromhex((await rpc(s, urls[0], "chain_getBlockHash", 0))[2:])
-            version = (await rpc(s, urls[0], "state_getRuntimeVersion"))["specVersion"]
+            genesis = bytes.fromhex((await rpc_call_async(s, urls[0], "chain_getBlockHash", [0]))[2:])
+            version = (await rpc_call_async(s, urls[0], "state_getRuntimeVersion"))["specVersion"]
             dest = keys[0].public
             xts = [tx.sign_extrinsic(k, [5, 3, [dest, 1000]], 0, genesis, version) for k in keys]
             hashes = {blake2_256(x) for x in xts}
@@ -191,15 +183,15 @@ async def part_testnet(args: argparse.Namespace) -> dict[str, Any]:
                 for i, u in enumerate(urls):
                     if done_at[i] is not None:
                         continue
-                    for x in await rpc(s, u, "author_pendingExtrinsics"):
+                    for x in await rpc_call_async(s, u, "author_pendingExtrinsics"):
                         seen_tx[i].add(blake2_256(bytes.fromhex(x[2:])))
-                    best_hash = await rpc(s, u, "chain_getBlockHash")
+                    best_hash = await rpc_call_async(s, u, "chain_getBlockHash")
                     h = best_hash
                     for _ in range(10):  # walk back over new blocks
                         if h in checked_blocks[i]:
                             break
                         checked_blocks[i].add(h)
-                        blk = await rpc(s, u, "chain_getBlock", h)
+                        blk = await rpc_call_async(s, u, "chain_getBlock", [h])
                         for x in blk["block"]["extrinsics"]:
                             seen_tx[i].add(blake2_256(bytes.fromhex(x[2:])))
                         h = blk["block"]["header"]["parentHash"]
@@ -264,34 +256,26 @@ def part_sync(args: argparse.Namespace) -> dict[str, Any]:
     from runtime.support.keys import keypair_from_seed
 
     base = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    procs: list[subprocess.Popen] = []
+    procs: list[Any] = []
     try:
         spec_path, spec = build_chain(base, args.blocks, args.per_block)
         pb = free_base(6)
         server_key = blake2_256(b"bench-sync-server")
         server_id = peer_id_of(keypair_from_seed(server_key).public)
 
-        def start(name: str, base_path: Path, port: int, rpc_port: int, extra: list[str]) -> subprocess.Popen:
-            log = open(base / f"{name}.log", "wb")
-            return subprocess.Popen(
-                [sys.executable, "-m", "taochain.cli", "node", "--chain", str(spec_path), "--name", name,
-                 "--base-path", str(base_path), "--port", str(port), "--rpc-port", str(rpc_port), "--no-prometheus",
-                 "--listen-host", "127.0.0.1", "--state-pruning", "256", *extra],
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        def start(name: str, base_path: Path, port: int, rpc_port: int, extra: list[str]) -> Any:
+            return start_node(
+                ["--chain", str(spec_path), "--name", name, "--base-path", str(base_path), "--port", str(port),
+                 "--no-prometheus", "--listen-host", "127.0.0.1", "--state-pruning", "256", *extra],
+                base / f"{name}.log", rpc_port=rpc_port, cwd=ROOT,
             )
 
         # the server does not author (no key): the chain stays at its length while the joiner syncs
         procs.append(start("server", base / "server", pb, pb + 1, ["--node-key", server_key.hex()]))
-        import urllib.request
-
         def best(port: int) -> int | None:
             try:
-                req = urllib.request.Request(
-                    f"http://127.0.0.1:{port}", json.dumps({"jsonrpc": "2.0", "id": 1, "method": "chain_getHeader", "params": []}).encode(),
-                    {"Content-Type": "application/json"})
-                with urllib.request.urlopen(req, timeout=2) as r:
-                    return int(json.loads(r.read())["result"]["number"], 16)
-            except (OSError, ValueError, KeyError, TypeError):
+                return int(rpc_call(port, "chain_getHeader", timeout=2)["number"], 16)
+            except (OSError, ValueError, KeyError, TypeError, RpcCallError):
                 return None
 
         deadline = time.monotonic() + 60
@@ -324,14 +308,7 @@ def part_sync(args: argparse.Namespace) -> dict[str, Any]:
         progress(f"  joined and synced {n} blocks: {rate:.0f} blocks/s ({t_done - t_start:.1f} s from process start)")
         return out
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in procs:
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs, 20)
         shutil.rmtree(base, ignore_errors=True)
 
 

@@ -16,10 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,41 +31,15 @@ from results_io import save  # noqa: E402
 from runtime.presets import dev  # noqa: E402
 from runtime.support import tx  # noqa: E402
 from runtime.support.keys import dev_keypair, keypair_from_seed  # noqa: E402
+from taochain.proc import NodeProcess, free_port, rpc_call_async, start_node, wait_rpc  # noqa: E402
 
 TAO = 10**9
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_node(spec_path: Path | None, port: int, block_ms: int, log: Path) -> subprocess.Popen:
-    args = [sys.executable, "-m", "taochain.cli", "node", "--tmp", "--alice", "--rpc-port", str(port),
-            "--no-prometheus", "--block-time-ms", str(block_ms), "--pool-limit", "100000"]
-    args += ["--chain", str(spec_path)] if spec_path else ["--chain", "dev"]
-    return subprocess.Popen(args, cwd=ROOT, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"}, start_new_session=True)
-
-
-async def wait_ready(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with aiohttp.ClientSession() as s:
-        while time.monotonic() < deadline:
-            try:
-                async with s.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "chain_getHeader", "params": []}) as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the node did not start")
-
-
-async def rpc(s: aiohttp.ClientSession, url: str, method: str, *params):
-    async with s.post(url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}) as r:
-        return (await r.json())["result"]
+def bench_node(spec_path: Path | None, port: int, block_ms: int, log: Path) -> NodeProcess:
+    """A dev node (Alice authoring, temporary database, a large pool) on `spec_path` or the dev preset."""
+    return start_node(["--tmp", "--alice", "--no-prometheus", "--block-time-ms", str(block_ms), "--pool-limit", "100000",
+                       "--chain", str(spec_path) if spec_path else "dev"], log, rpc_port=port, cwd=ROOT)
 
 
 async def http_load(url: str, body: dict, clients: int, seconds: float) -> float:
@@ -113,10 +83,10 @@ async def queries(args) -> list[dict]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = Path(tempfile.mkdtemp()) / "node.log"
-    p = start_node(None, port, 1000, log)
+    p = bench_node(None, port, 1000, log)
     rows = []
     try:
-        await wait_ready(url)
+        await asyncio.to_thread(wait_rpc, url, 60, proc=p, method="chain_getHeader")
         alice = dev_keypair("Alice").ss58
         for method, params in (("system_account", [alice]), ("chain_getHeader", [])):
             body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
@@ -125,8 +95,7 @@ async def queries(args) -> list[dict]:
             rows.append({"method": method, "http_per_s": h, "ws_per_s": w})
             print(f"   {method}: HTTP {h:,.0f}/s, WS {w:,.0f}/s", flush=True)
     finally:
-        os.killpg(p.pid, signal.SIGINT)
-        p.wait(timeout=20)
+        p.stop(20)
     return rows
 
 
@@ -144,15 +113,15 @@ async def stps(args) -> dict:
     keys = make_spec(args.transfers, tmp / "spec.json")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    p = start_node(tmp / "spec.json", port, 1000, tmp / "node.log")
+    p = bench_node(tmp / "spec.json", port, 1000, tmp / "node.log")
     try:
-        await wait_ready(url)
+        await asyncio.to_thread(wait_rpc, url, 60, proc=p, method="chain_getHeader")
         async with aiohttp.ClientSession() as s:
-            genesis = bytes.fromhex((await rpc(s, url, "chain_getBlockHash", 0))[2:])
-            spec_version = (await rpc(s, url, "state_getRuntimeVersion"))["specVersion"]
+            genesis = bytes.fromhex((await rpc_call_async(s, url, "chain_getBlockHash", [0]))[2:])
+            spec_version = (await rpc_call_async(s, url, "state_getRuntimeVersion"))["specVersion"]
             dests = [keys[(i * 7 + 1) % len(keys)].public for i in range(len(keys))]
             xts = [tx.sign_extrinsic(k, [5, 3, [d, TAO]], 0, genesis, spec_version) for k, d in zip(keys, dests, strict=True)]
-            start_number = int((await rpc(s, url, "chain_getHeader"))["number"], 16)
+            start_number = int((await rpc_call_async(s, url, "chain_getHeader"))["number"], 16)
             t0 = time.monotonic()
             batch = 100  # the server's batch limit
 
@@ -169,13 +138,12 @@ async def stps(args) -> dict:
             await asyncio.gather(*[submitter(xts[k :: args.submitters]) for k in range(args.submitters)])
             t_submitted = time.monotonic() - t0
             last = keys[-1].ss58
-            while (await rpc(s, url, "system_account", last))["nonce"] < 1:
+            while (await rpc_call_async(s, url, "system_account", [last]))["nonce"] < 1:
                 await asyncio.sleep(0.02)
             elapsed = time.monotonic() - t0
-            end_number = int((await rpc(s, url, "chain_getHeader"))["number"], 16)
+            end_number = int((await rpc_call_async(s, url, "chain_getHeader"))["number"], 16)
     finally:
-        os.killpg(p.pid, signal.SIGINT)
-        p.wait(timeout=30)
+        p.stop(30)
     return {"transfers": len(xts), "seconds": elapsed, "submit_seconds": t_submitted, "stps": len(xts) / elapsed,
             "blocks": end_number - start_number}
 

@@ -1,4 +1,7 @@
-"""The `taochain` command: run a node, move TAO, read blocks and balances, keys, Yuma replay."""
+"""The `taochain` command: run a node, move TAO, read blocks and balances, keys, Yuma replay.
+
+The top of the user layer: the command groups (subnet_cli, testnet_cli, drand_cli, wallet_cli,
+bench_cli, yuma_cli) are registered here and import nothing of this module."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import json
 import typer
 
 from runtime.support.keys import InvalidKey, keypair_from_uri, ss58_encode
+from taochain import bench_cli, drand_cli, subnet_cli, testnet_cli, wallet_cli, yuma_cli
 from taochain.cli_common import (
     COLD_URI,
     JSON,
@@ -401,23 +405,21 @@ def block_cmd(
     console.print(t)
 
 
-def _add_optional_groups() -> None:
-    from taochain.subnet_cli import register
-    from taochain.testnet import register as register_testnet
-
-    register(app)
-    register_testnet(app)
-    __import__("taochain.drand_cli", fromlist=["register"]).register(app)  # taochain drand
-    __import__("taochain.wallet_cli", fromlist=["register"]).register(app)  # taochain wallet
-    __import__("taochain.bench_cli", fromlist=["register"]).register(app)  # taochain bench
-    try:
-        from taochain.yuma_cli import app as yuma_app
-    except ImportError:  # pragma: no cover - the Yuma package is optional during development
-        return
-    app.add_typer(yuma_app, name="yuma", help="Yuma consensus: replay epochs from JSON cases.")
+def _add_groups() -> None:
+    subnet_cli.register(app)  # taochain subnets, stake, weights, metagraph, sudo
+    testnet_cli.register(app)  # taochain testnet [--demo]
+    drand_cli.register(app)  # taochain drand
+    wallet_cli.register(app)  # taochain wallet
+    bench_cli.register(app)  # taochain bench
+    app.add_typer(yuma_cli.app, name="yuma", help="Yuma consensus: replay epochs from JSON cases.")
 
 
-_add_optional_groups()
+_add_groups()
+
+
+def node_cli_flags() -> frozenset[str]:
+    """The option names `taochain node` accepts (the flags `taochain testnet` may pass its nodes)."""
+    return testnet_cli.command_options(app, "node")
 
 
 def main() -> None:

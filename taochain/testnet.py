@@ -10,12 +10,12 @@
 validators on it as processes and shows the metagraph per epoch; --miners, --validators, --copycat,
 --tempo, --epochs, --samples, --axon-port-base and --no-commit-reveal shape it.
 
-Node i is authority i of `runtime.presets.local(n)` (Alice, Bob, Charlie, Dave, Eve, Ferdie, Node6, ...),
-runs as its own `taochain node` process (own session, own log file) on rpc_port_base+i,
-p2p_port_base+i and prometheus_port_base+i, with a deterministic network identity
-(blake2b-256(b"taochain-testnet-node-key" + name); its secret in <its base path>/node-key, mode 0600,
-passed with --node-key-file, never on a command line) and every other node as a bootnode. Every
-node dies with the launcher, however the launcher dies (node/lifeline.py); a busy port is refused
+Node i is authority i of the chain spec node/chainspec.py builds (`runtime.presets.local(n)`: Alice,
+Bob, Charlie, Dave, Eve, Ferdie, Node6, ...), runs as its own `taochain node` process (own session,
+own log file) on rpc_port_base+i, p2p_port_base+i and prometheus_port_base+i, with a deterministic
+network identity (blake2b-256(b"taochain-testnet-node-key" + name); its secret in <its base
+path>/node-key, mode 0600, passed with --node-key-file, never on a command line) and every other
+node as a bootnode. Every node dies with the launcher, however the launcher dies (node/lifeline.py); a busy port is refused
 with the command that shows what holds it.
 
 The chain's randomness beacon is a local t-of-n threshold beacon (node/beacon.py) dealt afresh for
@@ -23,6 +23,10 @@ each launch: random polynomial coefficients (t = a majority of the nodes unless 
 the group key, the share keys, t, the launch time and the period (--beacon-period, 3 s by default)
 go in the chain spec's `drand` section, and node i's secret share in <its base path>/beacon-share.json
 (mode 0600), passed with --beacon-share.
+
+Layers, each importing only those before it: taochain/proc.py (processes, ports, RPC calls), this
+module (plans, the running testnet, its tables and watch loop), taochain/demo_subnet/run.py (the
+demo on a running testnet), taochain/testnet_cli.py (the `taochain testnet` command), taochain/cli.py.
 
 The TOML file:
 
@@ -39,31 +43,39 @@ The TOML file:
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import json
 import os
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
 import tomllib
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import typer
+from rich.live import Live
+from rich.panel import Panel
+from rich.table import Table
 
-from node.lifeline import parent_death_preexec
-from runtime.presets import ChainSpec, DrandSpec, default_threshold, local
-from runtime.support import bls
+from node.beacon import write_share_file
+from node.chainspec import ChainSpec, testnet_spec, write_chain_spec
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import DEV_ACCOUNTS, InvalidKey, b58encode, keypair_from_seed, keypair_from_uri
+from taochain.cli_common import console
+from taochain.proc import (
+    busy_ports_message,
+    child_env,
+    log_tail,
+    node_argv,
+    port_is_free,
+    rpc_post,
+    rpc_request,
+    spawn,
+    stop_processes,
+    stop_signals_interrupt,
+)
 
 NODE_KEY_DOMAIN = b"taochain-testnet-node-key"
 MAX_NODES = 32
@@ -153,7 +165,7 @@ class TestnetConfig:
     p2p_port_base: int = 30333
     prometheus_port_base: int = 9615
     beacon_period: int = 3  # seconds per round of the local beacon
-    beacon_threshold: int | None = None  # None: default_threshold(len(nodes))
+    beacon_threshold: int | None = None  # None: a majority of the nodes
 
 
 def peer_id_of(public: bytes) -> str:
@@ -204,15 +216,6 @@ def plan_testnet(
     return plan_from_config(cfg, base_dir)
 
 
-def deal_beacon(n: int, threshold: int, period: int, genesis_time: int | None = None) -> tuple[DrandSpec, list[int]]:
-    """A fresh local t-of-n beacon: its chain-spec section (dev_seed False) and the n secret shares
-    (share i belongs to authority i-1), from random coefficients."""
-    coeffs = [1 + secrets.randbelow(bls.R - 1) for _ in range(threshold)]
-    group_pk, shares, share_pks = bls.deal_shares(coeffs, n)
-    start = int(time.time()) if genesis_time is None else genesis_time
-    return DrandSpec("local", group_pk, start, period, 216_000, threshold, tuple(share_pks), False), shares
-
-
 def plan_from_config(cfg: TestnetConfig, base_dir: Path) -> tuple[ChainSpec, list[NodePlan]]:
     """The chain spec (local(n) with the configured nodes' keys as authorities and a freshly dealt
     beacon starting now) and the node plans (each with its beacon share)."""
@@ -224,10 +227,8 @@ def plan_from_config(cfg: TestnetConfig, base_dir: Path) -> tuple[ChainSpec, lis
             keys.append(keypair_from_uri(n.key_uri).public)
         except InvalidKey as exc:
             raise ValueError(f"nodes[{i}].key_uri: {exc}") from None
-    count = len(cfg.nodes)
-    threshold = cfg.beacon_threshold if cfg.beacon_threshold is not None else default_threshold(count)
-    drand, shares = deal_beacon(count, threshold, cfg.beacon_period)
-    spec = dataclasses.replace(local(count), authorities=tuple(keys), drand=drand).with_slot_duration(cfg.block_time_ms)
+    spec, shares = testnet_spec(keys, slot_duration_ms=cfg.block_time_ms, beacon_period=cfg.beacon_period,
+                                beacon_threshold=cfg.beacon_threshold)
     plans = []
     for i, n in enumerate(cfg.nodes):
         seed = node_key_seed(n.name)
@@ -362,18 +363,6 @@ def _int(v: Any, field: str) -> int:
 # --- ports and the node command ------------------------------------------------------------------
 
 
-def port_is_free(port: int) -> bool:
-    """True when nothing listens on TCP `port` (any interface)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        if hasattr(socket, "SO_REUSEADDR") and os.name == "posix":
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("0.0.0.0", port))
-        except OSError:
-            return False
-    return True
-
-
 def busy_ports(plans: Iterable[NodePlan]) -> list[tuple[int, str]]:
     """(port, "node's what") for each planned port that is already taken."""
     out = []
@@ -385,41 +374,15 @@ def busy_ports(plans: Iterable[NodePlan]) -> list[tuple[int, str]]:
     return out
 
 
-def busy_ports_message(busy: Sequence[tuple[int, str]], fix: str) -> str:
-    """'port P (what) is in use; see what holds it: `ss ...` (or `lsof ...`); <fix>' for busy ports."""
-    ports = [port for port, _ in busy]
-    listed = ", ".join(f"{port} ({what})" for port, what in busy)
-    if len(ports) == 1:
-        ss = f"ss -ltnp 'sport = :{ports[0]}'"
-        head = f"port {listed} is in use; see what holds it"
-    else:
-        ss = "ss -ltnp '( " + " or ".join(f"sport = :{port}" for port in ports) + " )'"
-        head = f"ports {listed} are in use; see what holds them"
-    lsof = "lsof " + " ".join(f"-i :{port}" for port in ports)
-    return f"{head}: `{ss}` (or `{lsof}`); {fix}"
-
-
-def node_cli_flags(app: typer.Typer | None = None) -> frozenset[str]:
-    """The option names `taochain node` accepts (so that the network flags are passed only when known)."""
-    if app is None:
-        from taochain.cli import app  # noqa: PLC0415
-    cmd = typer.main.get_command(app)
-    node = getattr(cmd, "commands", {}).get("node")
-    if node is None:
-        return frozenset()
-    return frozenset(opt for param in node.params for opt in (*param.opts, *param.secondary_opts))
-
-
 def node_command(plan: NodePlan, spec_path: Path, flags: frozenset[str] | None = None) -> list[str]:
     """The argv that starts `plan`'s node; network flags only where `flags` (the node's options) has them."""
     def has(flag: str) -> bool:
         return flags is None or flag in flags
 
-    argv = [
-        sys.executable, "-m", "taochain.cli", "node", "--chain", str(spec_path), "--name", plan.name,
-        "--key-uri", plan.key_uri, "--base-path", str(plan.base_path), "--rpc-port", str(plan.rpc_port),
-        "--prometheus-port", str(plan.prometheus_port),
-    ]
+    argv = node_argv(
+        "--chain", str(spec_path), "--name", plan.name, "--key-uri", plan.key_uri, "--base-path", str(plan.base_path),
+        "--rpc-port", str(plan.rpc_port), "--prometheus-port", str(plan.prometheus_port),
+    )
     if has("--port"):
         argv += ["--port", str(plan.p2p_port)]
     if flags is not None and "--listen-host" in flags:  # a local testnet: loopback only
@@ -447,8 +410,6 @@ def write_beacon_share(plan: NodePlan) -> None:
     """Write `plan`'s beacon share file (mode 0600) if it has a share."""
     if plan.beacon_secret is None or plan.beacon_index is None:
         return
-    from node.beacon import write_share_file  # noqa: PLC0415
-
     write_share_file(plan.beacon_share_path, plan.beacon_index, plan.beacon_secret)
 
 
@@ -478,16 +439,6 @@ class NodeExit:
     log_tail: str
 
 
-def rpc_call(port: int, payload: Any, timeout: float) -> Any:
-    """One JSON-RPC HTTP POST to 127.0.0.1:port; the decoded answer."""
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}", data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json"}, method="POST",
-    )
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - a local URL
-        return json.loads(resp.read())
-
-
 def _number(header: Any) -> int | None:
     if isinstance(header, dict) and isinstance(header.get("number"), str):
         return int(header["number"], 16)
@@ -496,34 +447,20 @@ def _number(header: Any) -> int | None:
 
 def query_node(port: int, timeout: float = 0.5) -> tuple[int | None, int | None, int | None]:
     """(best, finalized, peers) of the node whose RPC listens on `port`; raises OSError/ValueError."""
-    batch = [
-        {"jsonrpc": "2.0", "id": 1, "method": "chain_getHeader", "params": []},
-        {"jsonrpc": "2.0", "id": 2, "method": "chain_getFinalizedHead", "params": []},
-        {"jsonrpc": "2.0", "id": 3, "method": "system_health", "params": []},
-    ]
-    answers = rpc_call(port, batch, timeout)
+    batch = [rpc_request("chain_getHeader", id=1), rpc_request("chain_getFinalizedHead", id=2),
+             rpc_request("system_health", id=3)]
+    answers = rpc_post(port, batch, timeout)
     if not isinstance(answers, list):
         raise ValueError(f"unexpected answer {answers!r}")
     by_id = {a.get("id"): a.get("result") for a in answers if isinstance(a, dict)}
     best = _number(by_id.get(1))
     finalized = None
     if isinstance(by_id.get(2), str):
-        fin = rpc_call(port, {"jsonrpc": "2.0", "id": 4, "method": "chain_getHeader", "params": [by_id[2]]}, timeout)
+        fin = rpc_post(port, rpc_request("chain_getHeader", [by_id[2]], id=4), timeout)
         finalized = _number(fin.get("result") if isinstance(fin, dict) else None)
     health = by_id.get(3)
     peers = health.get("peers") if isinstance(health, dict) else None
     return best, finalized, peers if isinstance(peers, int) else None
-
-
-def log_tail(path: Path, lines: int = 20) -> str:
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            text = f.read().decode(errors="replace")
-    except OSError:
-        return ""
-    return "\n".join(text.splitlines()[-lines:])
 
 
 class Testnet:
@@ -546,11 +483,10 @@ class Testnet:
         self.base_dir = Path(base_dir)
         self.keep = keep
         self.node_flags = node_flags
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.env = child_env(env)
         self.spec_path = self.base_dir / "chain-spec.json"
         self.procs: dict[str, subprocess.Popen] = {}
         self.exits: dict[str, NodeExit] = {}
-        self._logs: list[Any] = []
         self._answered: set[str] = set()
         self._created_base_dir = owns_base_dir
         self._stopping = False
@@ -567,21 +503,15 @@ class Testnet:
         if not self.base_dir.exists():
             self._created_base_dir = True
         self.base_dir.mkdir(parents=True, exist_ok=True)
-        self.spec_path.write_text(self.spec.dumps())
+        write_chain_spec(self.spec, self.spec_path)
         try:
             for p in self.plans:
                 p.base_path.mkdir(parents=True, exist_ok=True)
                 write_node_key(p)
                 write_beacon_share(p)
-                log = open(p.log_path, "ab")
-                self._logs.append(log)
                 # own session (a terminal's Ctrl-C reaches the launcher only, which stops the nodes
                 # in order), yet killed by the kernel when the launcher dies, even by SIGKILL
-                self.procs[p.name] = subprocess.Popen(
-                    node_command(p, self.spec_path, self.node_flags), stdin=subprocess.DEVNULL,
-                    stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
-                    preexec_fn=parent_death_preexec(),  # noqa: PLW1509 - only prctl and getppid run there
-                )
+                self.procs[p.name] = spawn(node_command(p, self.spec_path, self.node_flags), p.log_path, env=self.env)
         except BaseException:
             self.stop()
             raise
@@ -626,7 +556,7 @@ class Testnet:
             return NodeStatus(plan.name, "exited", pid=proc.pid, returncode=rc)
         try:
             best, fin, peers = query_node(plan.rpc_port, timeout)
-        except (OSError, ValueError, urllib.error.URLError):
+        except (OSError, ValueError):  # unreachable (URLError, timeouts) or no JSON yet
             state = "down" if plan.name in self._answered else "starting"
             return NodeStatus(plan.name, state, pid=proc.pid)
         self._answered.add(plan.name)
@@ -636,28 +566,8 @@ class Testnet:
         """SIGINT every node, wait up to `timeout` s, kill what is left; remove base_dir unless keep."""
         self._stopping = True
         try:
-            for proc in self.procs.values():
-                if proc.poll() is None:
-                    try:
-                        proc.send_signal(signal.SIGINT)
-                    except ProcessLookupError:
-                        pass
-            deadline = time.monotonic() + timeout
-            try:
-                for proc in self.procs.values():
-                    try:
-                        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-                    except subprocess.TimeoutExpired:
-                        pass
-            finally:  # also on a second Ctrl-C: kill what did not stop
-                for proc in self.procs.values():
-                    if proc.poll() is None:
-                        proc.kill()
-                        proc.wait()
+            stop_processes(self.procs.values(), timeout)  # also on a second Ctrl-C: kills what did not stop
         finally:
-            for log in self._logs:
-                log.close()
-            self._logs.clear()
             self._pool.shutdown(wait=False, cancel_futures=True)
             if not self.keep:
                 self._remove_files()
@@ -673,31 +583,29 @@ class Testnet:
         self.spec_path.unlink(missing_ok=True)
 
 
-# --- the command ---------------------------------------------------------------------------------
+# --- output and the watch loop ------------------------------------------------------------------
 
 
 def _short(peer_id: str) -> str:
     return peer_id if len(peer_id) <= 16 else f"{peer_id[:8]}…{peer_id[-6:]}"
 
 
-def _emit(obj: dict[str, Any]) -> None:
+def emit(obj: dict[str, Any]) -> None:
+    """One JSON event line on stdout (`--json`)."""
     print(json.dumps(obj), flush=True)
 
 
 def report_start_error(exc: Exception, as_json: bool) -> int:
     """A launch that failed (a busy port, a bad config): one line (or a JSON error event); exit 1."""
-    from taochain.cli_common import console  # noqa: PLC0415
-
     if as_json:
-        _emit({"event": "error", "message": str(exc)})
+        emit({"event": "error", "message": str(exc)})
     else:
         console.print(f"[red]error:[/red] {exc}")
     return 1
 
 
-def _launch_table(net: Testnet) -> Any:
-    from rich.table import Table  # noqa: PLC0415
-
+def launch_table(net: Testnet) -> Table:
+    """The nodes of `net` as launched: name, peer id, RPC and metrics URLs, log."""
     t = Table(title=f"taochain testnet: {len(net.plans)} nodes, {net.spec.slot_duration_ms} ms blocks",
               caption=f"chain spec, databases and logs in {net.base_dir}")
     for col in ("name", "peer id", "RPC", "metrics", "log"):
@@ -711,9 +619,8 @@ def _launch_table(net: Testnet) -> Any:
 _STATE_STYLE = {"up": "green", "starting": "yellow", "down": "red", "exited": "red"}
 
 
-def _status_table(statuses: Sequence[NodeStatus], elapsed: float) -> Any:
-    from rich.table import Table  # noqa: PLC0415
-
+def status_table(statuses: Sequence[NodeStatus], elapsed: float) -> Table:
+    """The nodes' best and finalized blocks, peers and states, `elapsed` s after the launch."""
     t = Table(title=f"running {elapsed:,.0f} s — Ctrl-C stops every node")
     for col, justify in (("name", "left"), ("best", "right"), ("finalized", "right"), ("peers", "right"),
                          ("state", "left")):
@@ -728,30 +635,8 @@ def _status_table(statuses: Sequence[NodeStatus], elapsed: float) -> Any:
     return t
 
 
-def stop_signals_interrupt() -> Callable[[], None]:
-    """Make SIGTERM and SIGINT raise KeyboardInterrupt (Ctrl-C's path: the launcher stops its
-    processes in order); returns what puts the old handlers back. SIGINT too, as the node does: a
-    launcher started in the background of a script inherits SIGINT ignored, and would otherwise
-    leave its nodes running when told to stop."""
-    old = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-
-    def on_signal(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    for sig in old:
-        signal.signal(sig, on_signal)
-
-    def restore() -> None:
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
-
-    return restore
-
-
 def run_testnet(net: Testnet, duration: float | None, as_json: bool) -> int:
     """Start `net`, show it until `duration` s have passed or Ctrl-C, stop it; the exit code."""
-    from taochain.cli_common import console  # noqa: PLC0415
-
     interrupted = False
     restore = stop_signals_interrupt()
     try:
@@ -761,11 +646,11 @@ def run_testnet(net: Testnet, duration: float | None, as_json: bool) -> int:
             return report_start_error(exc, as_json)
         missing = [f for f in NETWORK_FLAGS if net.node_flags is not None and f not in net.node_flags]
         if as_json:
-            _emit({"event": "plan", "base_dir": str(net.base_dir), "chain_spec": str(net.spec_path),
-                   "block_time_ms": net.spec.slot_duration_ms, "network_flags_missing": missing,
-                   "nodes": [{**p.to_json(), "pid": net.procs[p.name].pid} for p in net.plans]})
+            emit({"event": "plan", "base_dir": str(net.base_dir), "chain_spec": str(net.spec_path),
+                  "block_time_ms": net.spec.slot_duration_ms, "network_flags_missing": missing,
+                  "nodes": [{**p.to_json(), "pid": net.procs[p.name].pid} for p in net.plans]})
         else:
-            console.print(_launch_table(net))
+            console.print(launch_table(net))
             if missing:
                 console.print(f"[yellow]note:[/yellow] `taochain node` has no {', '.join(missing)} yet: "
                               "the nodes run unconnected")
@@ -781,8 +666,8 @@ def run_testnet(net: Testnet, duration: float | None, as_json: bool) -> int:
             restore()
     failed = sorted(net.exits)
     if as_json:
-        _emit({"event": "stopped", "interrupted": interrupted, "returncodes": codes, "failed": failed,
-               "kept": str(net.base_dir) if net.keep else None})
+        emit({"event": "stopped", "interrupted": interrupted, "returncodes": codes, "failed": failed,
+              "kept": str(net.base_dir) if net.keep else None})
     else:
         why = "Ctrl-C: " if interrupted else ""
         console.print(f"{why}stopped {len(codes)} node{'s' if len(codes) != 1 else ''} "
@@ -794,11 +679,6 @@ def run_testnet(net: Testnet, duration: float | None, as_json: bool) -> int:
 
 def _watch(net: Testnet, duration: float | None, as_json: bool, console: Any) -> bool:
     """Poll and show the nodes once a second; True when stopped by Ctrl-C."""
-    import contextlib  # noqa: PLC0415
-
-    from rich.live import Live  # noqa: PLC0415
-    from rich.panel import Panel  # noqa: PLC0415
-
     start = time.monotonic()
     deadline = None if duration is None else start + duration
     live_cm = contextlib.nullcontext() if as_json else Live(console=console, refresh_per_second=4, transient=False)
@@ -809,16 +689,16 @@ def _watch(net: Testnet, duration: float | None, as_json: bool, console: Any) ->
                 statuses = net.status(timeout=min(0.8, 0.5 + 0.05 * len(net.plans)))
                 for e in net.check_exits():
                     if as_json:
-                        _emit({"event": "exited", "name": e.name, "returncode": e.returncode, "log_tail": e.log_tail})
+                        emit({"event": "exited", "name": e.name, "returncode": e.returncode, "log_tail": e.log_tail})
                     else:
                         live.console.print(Panel(e.log_tail or "(empty log)",
                                                  title=f"{e.name} exited with code {e.returncode}",
                                                  border_style="red"))
                 if as_json:
-                    _emit({"event": "status", "elapsed": round(tick - start, 2),
-                           "nodes": [s.to_json() for s in statuses]})
+                    emit({"event": "status", "elapsed": round(tick - start, 2),
+                          "nodes": [s.to_json() for s in statuses]})
                 else:
-                    live.update(_status_table(statuses, tick - start))
+                    live.update(status_table(statuses, tick - start))
                 if net.alive() == 0:
                     return False
                 now = time.monotonic()
@@ -828,89 +708,3 @@ def _watch(net: Testnet, duration: float | None, as_json: bool, console: Any) ->
                 time.sleep(max(0.0, wake - now))
     except KeyboardInterrupt:
         return True
-
-
-def register(app: typer.Typer) -> None:
-    """Add the `testnet` command to `app` (once)."""
-    if any(c.name == "testnet" for c in app.registered_commands):
-        return
-
-    @app.command("testnet")
-    def testnet_cmd(
-        nodes: int | None = typer.Option(None, "--nodes", "-n", min=1, max=MAX_NODES,
-                                         help="authorities: Alice, Bob, ... [4; 3 with --demo]"),
-        base_dir: str | None = typer.Option(None, "--base-dir", help="databases, logs, chain spec (default: a temp dir)"),
-        block_time_ms: int | None = typer.Option(None, "--block-time-ms", help="slot duration (>= 250; default 1000)"),
-        rpc_port_base: int | None = typer.Option(None, "--rpc-port-base", help="node i: RPC on base+i [9944]"),
-        p2p_port_base: int | None = typer.Option(None, "--p2p-port-base", help="node i: p2p on base+i [30333]"),
-        prometheus_port_base: int | None = typer.Option(None, "--prometheus-port-base",
-                                                        help="node i: metrics on base+i [9615]"),
-        keep: bool = typer.Option(False, "--keep", help="keep the base dir (databases, logs) at exit"),
-        config: str | None = typer.Option(None, "--config", help="TOML testnet config ([settings], [[nodes]])"),
-        beacon_period: int | None = typer.Option(None, "--beacon-period", help="seconds per beacon round [3]"),
-        beacon_threshold: int | None = typer.Option(None, "--beacon-threshold",
-                                                    help="partials a beacon round needs [a majority of the nodes]"),
-        duration: float | None = typer.Option(None, "--duration", help="stop after SECONDS (default: Ctrl-C)"),
-        as_json: bool = typer.Option(False, "--json", help="print the plan and status lines as JSON"),
-        demo: bool = typer.Option(False, "--demo", help="run the live demo subnet on the testnet (digits "
-                                  "classifiers as miners, validators, Yuma; see taochain.demo_subnet)"),
-        miners: int = typer.Option(4, "--miners", help="--demo: miners, weakest to strongest classifier"),
-        validators: int = typer.Option(2, "--validators", help="--demo: honest validators"),
-        copycat: bool = typer.Option(False, "--copycat", help="--demo: add a validator that copies weights"),
-        tempo: int = typer.Option(19, "--tempo", help="--demo: the subnet's tempo (an epoch is tempo+1 blocks)"),
-        epochs: int | None = typer.Option(None, "--epochs", help="--demo: stop after N epochs of weights"),
-        samples: int = typer.Option(300, "--samples", help="--demo: held-out digits per query (0: all 540)"),
-        axon_port_base: int = typer.Option(8091, "--axon-port-base", help="--demo: miner i serves on base+i"),
-        commit_reveal: bool = typer.Option(True, "--commit-reveal/--no-commit-reveal",
-                                           help="--demo: timelocked commit-reveal (on) or plain set_weights"),
-    ) -> None:
-        """Launch a local testnet: one `taochain node` process per authority, watched live; Ctrl-C stops all.
-
-        With --demo: also create subnet 1, run miners (digit classifiers) and validators on it and
-        show the metagraph per epoch (what `make run` starts)."""
-        from taochain.cli_common import fail  # noqa: PLC0415
-
-        if duration is not None and duration <= 0:
-            fail("--duration must be positive", 2)
-        demo_opts = None
-        if demo:
-            from taochain.demo_subnet.run import DemoOptions  # noqa: PLC0415
-
-            demo_opts = DemoOptions(miners=miners, validators=validators, copycat=copycat, tempo=tempo,
-                                    epochs=epochs, samples=samples, axon_port_base=axon_port_base,
-                                    commit_reveal=commit_reveal)
-            try:
-                demo_opts.check()
-            except ValueError as exc:
-                fail(str(exc), 2)
-        try:
-            if config is not None:
-                cfg = load_config(config)
-            else:
-                cfg = default_config(nodes if nodes is not None else (3 if demo else 4))
-            overrides = {k: v for k, v in (
-                ("block_time_ms", block_time_ms), ("rpc_port_base", rpc_port_base),
-                ("p2p_port_base", p2p_port_base), ("prometheus_port_base", prometheus_port_base),
-                ("beacon_period", beacon_period), ("beacon_threshold", beacon_threshold),
-            ) if v is not None}
-            cfg = dataclasses.replace(cfg, **overrides)
-            own_dir = base_dir is None
-            target = Path(tempfile.mkdtemp(prefix="taochain-testnet-")) if own_dir else Path(base_dir).expanduser()
-            try:
-                spec, plans = plan_from_config(cfg, target)
-            except ValueError:
-                if own_dir:
-                    shutil.rmtree(target, ignore_errors=True)
-                raise
-        except ValueError as exc:
-            fail(str(exc), 2)
-        net = Testnet(spec, plans, target, keep=keep, node_flags=node_cli_flags(app), owns_base_dir=own_dir)
-        if demo_opts is not None:
-            from taochain.demo_subnet.run import run_demo  # noqa: PLC0415
-
-            code = run_demo(net, demo_opts, duration, as_json)
-        else:
-            code = run_testnet(net, duration, as_json)
-        if code:
-            raise typer.Exit(code)
-

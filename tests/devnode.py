@@ -1,41 +1,22 @@
 """Dev nodes for tests, 250 ms blocks: a real process (`dev_node`: `taochain node --dev --tmp` on free
 ports) or one in this process on its own event loop (`BackgroundNode`: memory database, real RPC
-socket)."""
+socket). `free_port` and `wait_for(cond, timeout, what, ignore=())` are taochain.proc's `free_port`
+and `wait_until`."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from taochain.proc import free_port, start_node
+from taochain.proc import wait_until as wait_for
+
+__all__ = ["BackgroundNode", "cli_runner", "dev_node", "free_port", "wait_for"]
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(cond: Callable[[], Any], timeout: float, what: str, ignore: tuple[type[BaseException], ...] = ()) -> Any:
-    """Poll `cond` until it returns something true; `ignore`d exceptions count as not yet."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            v = cond()
-        except ignore:
-            v = None
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class BackgroundNode:
@@ -79,34 +60,26 @@ def dev_node(
     `--dev` (`--chain dev --alice`), so with a plain node's defaults (RPC origins...)."""
     from taochain.client import Client, ConnectionFailed
 
-    port = free_port()
     tmp_path.mkdir(parents=True, exist_ok=True)
     log_path = tmp_path / "node.log"
-    log = open(log_path, "wb")
+    log_path.unlink(missing_ok=True)
     if chain is not None:
         which = ["--chain", str(chain), "--alice", "--port", str(free_port()), "--listen-host", "127.0.0.1"]
     else:
         which = ["--dev"] if dev else ["--chain", "dev", "--alice"]
-    p = subprocess.Popen(
-        [sys.executable, "-m", "taochain.cli", "node", *which, "--tmp", "--rpc-port", str(port),
-         *(["--no-prometheus"] if prometheus_port is None else ["--prometheus-port", str(prometheus_port)]),
+    p = start_node(
+        [*which, "--tmp", *(["--no-prometheus"] if prometheus_port is None else ["--prometheus-port", str(prometheus_port)]),
          "--block-time-ms", "250", *extra],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        start_new_session=True,
+        log_path, cwd=ROOT,
     )
-    url = f"ws://127.0.0.1:{port}"
+    url = p.url
     try:
         with Client(url, timeout=20) as c:
             wait_for(lambda: p.poll() is not None or c.header(), 30, "the node's RPC", (ConnectionFailed,))
         assert p.poll() is None, log_path.read_text()
         yield url, p
     finally:
-        p.send_signal(signal.SIGINT)
-        try:
-            p.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            p.kill()
-        log.close()
+        p.stop(20)
 
 
 def cli_runner(app: Any) -> Callable[..., Any]:

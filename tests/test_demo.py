@@ -19,7 +19,7 @@ import pytest
 
 from taochain.demo_subnet.models import LADDER, miner_levels, score, weights_from_scores
 from taochain.demo_subnet.run import DemoOptions, neuron_rows, plan_roles
-from taochain.testnet import port_is_free
+from taochain.proc import port_is_free
 
 pytest.importorskip("sklearn")
 

@@ -16,16 +16,16 @@ import pytest
 from runtime.presets import ChainSpec, local
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import b58decode, keypair_from_seed, keypair_from_uri
+from taochain.cli import node_cli_flags
+from taochain.proc import port_is_free
 from taochain.testnet import (
     NodeConfig,
     TestnetConfig,
     load_config,
-    node_cli_flags,
     node_command,
     peer_id_of,
     plan_from_config,
     plan_testnet,
-    port_is_free,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,7 +125,7 @@ def test_node_key_file_is_written_0600(tmp_path: Path) -> None:
 
 
 def test_busy_ports_message_names_the_command_that_shows_the_holder() -> None:
-    from taochain.testnet import busy_ports_message
+    from taochain.proc import busy_ports_message
 
     one = busy_ports_message([(9944, "Alice's rpc port")], "stop it")
     assert one == ("port 9944 (Alice's rpc port) is in use; see what holds it: `ss -ltnp 'sport = :9944'` "
@@ -214,7 +214,7 @@ def test_load_config_missing_file(tmp_path: Path) -> None:
 TESTNET_RUNNER = (
     "import sys\n"
     "from taochain.cli import app\n"
-    "from taochain.testnet import register\n"
+    "from taochain.testnet_cli import register\n"
     "register(app)  # a no-op once cli.py registers the command itself\n"
     "app(sys.argv[1:], prog_name='taochain')\n"
 )

@@ -29,8 +29,34 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from node.lifeline import parent_death_preexec
+from rich.console import Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from runtime.support.keys import keypair_from_uri
+from taochain.cli_common import console
+from taochain.client import (
+    AsyncClient,
+    Client,
+    ConnectionFailed,
+    RpcError,
+    epoch_of_block,
+    netuid_of,
+    to_account,
+    uid_of,
+)
 from taochain.demo_subnet.models import LADDER, MAX_MINERS, miner_levels
+from taochain.proc import (
+    busy_ports_message,
+    child_env,
+    log_tail,
+    port_is_free,
+    spawn,
+    stop_processes,
+    stop_signals_interrupt,
+)
+from taochain.testnet import Testnet, emit, launch_table, report_start_error, status_table
 
 TAO = 10**9
 U16_MAX = 0xFFFF
@@ -113,8 +139,6 @@ def _ok(r: Any, what: str) -> Any:
 
 async def _wait_for_blocks(c: Any, timeout: float) -> int:
     """Wait until the node answers and has authored a block; its best number."""
-    from taochain.client import ConnectionFailed, RpcError  # noqa: PLC0415
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -138,9 +162,6 @@ async def _batch(c: Any, key: Any, calls: Sequence[tuple[str, list]]) -> list[An
 async def setup_subnet(url: str, opts: DemoOptions, roles: Sequence[Role], say: Callable[[str], None]) -> dict:
     """Create and start the subnet, set its demo hyperparameters, fund, register and stake; the
     netuid and every role's uid."""
-    from runtime.support.keys import keypair_from_uri  # noqa: PLC0415
-    from taochain.client import AsyncClient, netuid_of, to_account, uid_of  # noqa: PLC0415
-
     alice = keypair_from_uri("//Alice")
     owner = next(r for r in roles if r.kind == "owner")
     async with AsyncClient(url, timeout=30) as c:
@@ -196,17 +217,12 @@ class DemoProcesses:
 
     def __init__(self, work_dir: Path, env: dict[str, str] | None = None) -> None:
         self.work_dir = Path(work_dir)
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.env = child_env(env)
         self.procs: dict[str, subprocess.Popen] = {}
-        self._logs: list[Any] = []
 
     def start(self, name: str, argv: list[str]) -> subprocess.Popen:
-        self.work_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.work_dir / f"{name}.log", "ab")
-        self._logs.append(log)
         # own session (Ctrl-C reaches the demo only, which stops them), killed with the demo however it dies
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                             start_new_session=True, preexec_fn=parent_death_preexec())  # noqa: PLW1509
+        p = spawn(argv, self.work_dir / f"{name}.log", env=self.env)
         self.procs[name] = p
         return p
 
@@ -214,23 +230,8 @@ class DemoProcesses:
         return {n: p.returncode for n, p in self.procs.items() if p.poll() is not None}
 
     def stop(self, timeout: float = 10.0) -> dict[str, int | None]:
-        for p in self.procs.values():
-            if p.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    p.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        try:
-            for p in self.procs.values():
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    p.wait(timeout=max(0.0, deadline - time.monotonic()))
-        finally:
-            for p in self.procs.values():
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-            for log in self._logs:
-                log.close()
-            self._logs.clear()
+        """SIGTERM each, up to `timeout` s in all, then SIGKILL; the exit codes."""
+        stop_processes(self.procs.values(), timeout, signal.SIGTERM)
         return {n: p.returncode for n, p in self.procs.items()}
 
 
@@ -294,8 +295,6 @@ def _frac(v: float) -> str:
 
 
 def metagraph_table(rows: Sequence[dict], title: str) -> Any:
-    from rich.table import Table  # noqa: PLC0415
-
     t = Table(title=title, title_justify="left")
     for col, justify in (("uid", "right"), ("neuron", "left"), ("model / role", "left"), ("accuracy", "right"),
                          ("stake τ", "right"), ("permit", "center"), ("incentive", "right"), ("dividends", "right"),
@@ -330,8 +329,6 @@ class DemoState:
 
     def __init__(self, url: str, netuid: int, roles: Sequence[Role], uids: dict[str, int], status_dir: Path,
                  setup: dict) -> None:
-        from taochain.client import Client  # noqa: PLC0415
-
         self.client = Client(url, timeout=10)
         self.netuid = netuid
         self.roles = list(roles)
@@ -348,8 +345,6 @@ class DemoState:
 
     def poll(self) -> dict | None:
         """Refresh; the epoch summary (for JSON) when an epoch ran since the last poll."""
-        from taochain.client import epoch_of_block  # noqa: PLC0415
-
         c = self.client
         sub = c.subnet(self.netuid)
         mg = c.metagraph(self.netuid)
@@ -426,9 +421,6 @@ class DemoState:
 
 
 def render(node_table: Any, state: DemoState | None, phase: str) -> Any:
-    from rich.console import Group  # noqa: PLC0415
-    from rich.text import Text  # noqa: PLC0415
-
     parts: list[Any] = [node_table]
     if state is None or not state.info:
         parts.append(Text(phase))
@@ -448,20 +440,9 @@ def render(node_table: Any, state: DemoState | None, phase: str) -> Any:
 # --- the command ------------------------------------------------------------------------------------
 
 
-def _emit(obj: dict[str, Any]) -> None:
-    from taochain.testnet import _emit as emit  # noqa: PLC0415
-
-    emit(obj)
-
-
-def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool) -> int:
+def run_demo(net: Testnet, opts: DemoOptions, duration: float | None, as_json: bool) -> int:
     """Start the testnet `net`, set the demo subnet up, run its miners and validators and watch
     until `duration` s, `opts.epochs` epochs or Ctrl-C; stop everything; the exit code."""
-    from rich.live import Live  # noqa: PLC0415
-
-    from taochain.cli_common import console  # noqa: PLC0415
-    from taochain.testnet import _launch_table, _status_table, stop_signals_interrupt  # noqa: PLC0415
-
     opts.check()
     roles = plan_roles(opts)
     work_dir = net.base_dir / "demo"
@@ -472,7 +453,7 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
     reached = False
     def say(msg: str) -> None:
         if as_json:
-            _emit({"event": "note", "msg": msg})
+            emit({"event": "note", "msg": msg})
         elif state is not None:
             state.notes.append(msg)
         else:
@@ -485,34 +466,27 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
     live_cm: Any = contextlib.nullcontext() if as_json else Live(console=console, refresh_per_second=4)
     try:
         try:
-            from taochain.testnet import busy_ports_message, port_is_free  # noqa: PLC0415
-
             busy = [(r.port, f"{r.name}'s axon") for r in roles if r.port is not None and not port_is_free(r.port)]
             if busy:
                 raise OSError(busy_ports_message(busy, "stop it or pick other ports (--axon-port-base)"))
             net.start()
         except (OSError, ValueError) as exc:
-            from taochain.testnet import report_start_error  # noqa: PLC0415
-
             return report_start_error(exc, as_json)
         urls = [p.rpc_url for p in net.plans]
         if as_json:
-            _emit({"event": "plan", "base_dir": str(net.base_dir), "chain_spec": str(net.spec_path),
-                   "block_time_ms": net.spec.slot_duration_ms,
-                   "nodes": [{**p.to_json(), "pid": net.procs[p.name].pid} for p in net.plans],
-                   "demo": {**dataclasses.asdict(opts),
-                            "roles": [{**dataclasses.asdict(r), "model": r.model} for r in roles]}})
+            emit({"event": "plan", "base_dir": str(net.base_dir), "chain_spec": str(net.spec_path),
+                  "block_time_ms": net.spec.slot_duration_ms,
+                  "nodes": [{**p.to_json(), "pid": net.procs[p.name].pid} for p in net.plans],
+                  "demo": {**dataclasses.asdict(opts),
+                           "roles": [{**dataclasses.asdict(r), "model": r.model} for r in roles]}})
         else:
-            console.print(_launch_table(net))
+            console.print(launch_table(net))
         with live_cm as live:
             def show(phase: str) -> None:
                 if live is not None:
                     statuses = net.status(timeout=0.8)
-                    table = _status_table(statuses, time.monotonic() - start)
+                    table = status_table(statuses, time.monotonic() - start)
                     if state is None:
-                        from rich.console import Group  # noqa: PLC0415
-                        from rich.text import Text  # noqa: PLC0415
-
                         live.update(Group(table, Text("\n".join([*setup_notes, phase]))))
                     else:
                         live.update(render(table, state, phase))
@@ -522,10 +496,10 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
                 "setting the subnet up…")))
             netuid, uids = setup_task["netuid"], setup_task["uids"]
             if as_json:
-                _emit({"event": "setup", **setup_task,
-                       "neurons": [{"name": r.name, "kind": r.kind, "uid": uids.get(r.name), "model": r.model,
-                                    "level": r.level, "port": r.port, "hotkey_uri": r.hotkey_uri,
-                                    "coldkey_uri": r.coldkey_uri, "stake_tao": r.stake_tao} for r in roles]})
+                emit({"event": "setup", **setup_task,
+                      "neurons": [{"name": r.name, "kind": r.kind, "uid": uids.get(r.name), "model": r.model,
+                                   "level": r.level, "port": r.port, "hotkey_uri": r.hotkey_uri,
+                                   "coldkey_uri": r.coldkey_uri, "stake_tao": r.stake_tao} for r in roles]})
             for i, r in enumerate(x for x in roles if x.kind == "miner"):
                 procs.start(r.name, miner_argv(r, urls[i % len(urls)], netuid, opts.announce_ip))
             _wait_for_axons(urls[0], netuid, {uids[r.name] for r in roles if r.kind == "miner"}, procs,
@@ -535,8 +509,8 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
                 procs.start(r.name, validator_argv(r, urls[(j + 1) % len(urls)], netuid, opts.samples,
                                                    work_dir / f"{r.name}.json", seed=j))
             if as_json:
-                _emit({"event": "processes", "pids": {n: p.pid for n, p in procs.procs.items()},
-                       "logs": str(work_dir)})
+                emit({"event": "processes", "pids": {n: p.pid for n, p in procs.procs.items()},
+                      "logs": str(work_dir)})
             state = DemoState(urls[0], netuid, roles, uids, work_dir, setup_task)
             state.notes.extend(setup_notes)
             say(f"started {opts.miners} miners and {len(procs.procs) - opts.miners} validators "
@@ -547,21 +521,17 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
                 for e in net.check_exits():
                     failure = f"node {e.name} exited with code {e.returncode}"
                     if as_json:
-                        _emit({"event": "exited", "name": e.name, "returncode": e.returncode, "log_tail": e.log_tail})
+                        emit({"event": "exited", "name": e.name, "returncode": e.returncode, "log_tail": e.log_tail})
                 for name, rc in procs.exited().items():
                     if rc != 0 and failure is None:
                         failure = f"{name} exited with code {rc}"
-                        from taochain.testnet import log_tail  # noqa: PLC0415
-
                         if as_json:
-                            _emit({"event": "exited", "name": name, "returncode": rc,
-                                   "log_tail": log_tail(work_dir / f"{name}.log")})
+                            emit({"event": "exited", "name": name, "returncode": rc,
+                                  "log_tail": log_tail(work_dir / f"{name}.log")})
                         else:
                             console.print(f"[red]{failure}[/red]\n" + log_tail(work_dir / f"{name}.log"))
                 if failure:
                     break
-                from taochain.client import ConnectionFailed, RpcError  # noqa: PLC0415
-
                 try:
                     summary = state.poll()
                 except (ConnectionFailed, RpcError) as exc:
@@ -569,11 +539,11 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
                     state.notes.append(f"[red]{exc}[/red]")
                 if as_json:
                     if summary is not None:
-                        _emit(summary)
+                        emit(summary)
                     if tick - last_status >= 5:
                         last_status = tick
-                        _emit({"event": "status", "elapsed": round(tick - start, 2), "chain": state.info,
-                               "nodes": [s.to_json() for s in net.status(timeout=0.8)]})
+                        emit({"event": "status", "elapsed": round(tick - start, 2), "chain": state.info,
+                              "nodes": [s.to_json() for s in net.status(timeout=0.8)]})
                 first = state.first_commit_epoch()
                 target = None if opts.epochs is None or first is None else first + opts.epochs - 1
                 phase = "Ctrl-C stops every process"
@@ -594,7 +564,7 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
     except SetupFailed as exc:
         failure = f"setup failed: {exc}"
         if as_json:
-            _emit({"event": "error", "message": failure})
+            emit({"event": "error", "message": failure})
         else:
             console.print(f"[red]{failure}[/red]")
     finally:
@@ -607,9 +577,9 @@ def run_demo(net: Any, opts: DemoOptions, duration: float | None, as_json: bool)
             restore_signals()
     final = state.epoch_rows if state is not None else []
     if as_json:
-        _emit({"event": "stopped", "interrupted": interrupted, "failure": failure, "epochs_reached": reached,
-               "returncodes": codes, "processes": proc_codes, "neurons": final,
-               "kept": str(net.base_dir) if net.keep else None})
+        emit({"event": "stopped", "interrupted": interrupted, "failure": failure, "epochs_reached": reached,
+              "returncodes": codes, "processes": proc_codes, "neurons": final,
+              "kept": str(net.base_dir) if net.keep else None})
     else:
         if final:
             console.print(metagraph_table(final, f"final metagraph (after epoch {state.last_epoch_run})"))
@@ -624,8 +594,6 @@ def _wait_for_axons(url: str, netuid: int, miner_uids: set[int], procs: DemoProc
                     tick: Callable[[], None]) -> None:
     """Wait until every miner's axon is in the metagraph (SetupFailed when a miner exits or after
     `timeout` s)."""
-    from taochain.client import Client, ConnectionFailed, RpcError  # noqa: PLC0415
-
     deadline = time.monotonic() + timeout
     with Client(url, timeout=10) as c:
         while True:
@@ -637,8 +605,6 @@ def _wait_for_axons(url: str, netuid: int, miner_uids: set[int], procs: DemoProc
             bad = {n: rc for n, rc in procs.exited().items() if rc != 0}
             if bad:
                 name, rc = next(iter(bad.items()))
-                from taochain.testnet import log_tail  # noqa: PLC0415
-
                 raise SetupFailed(f"{name} exited with code {rc}:\n{log_tail(procs.work_dir / f'{name}.log')}")
             if time.monotonic() > deadline:
                 raise SetupFailed(f"the miners' axons did not all appear in {timeout:.0f} s")

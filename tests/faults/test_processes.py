@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 from netutil import free_ports, wait_for
 
-from taochain.testnet import node_key_seed, port_is_free, rpc_call
+from taochain.proc import node_argv, port_is_free, rpc_post, rpc_request, wait_rpc
+from taochain.testnet import node_key_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -318,8 +319,7 @@ def test_node_keys_reach_the_nodes_by_a_0600_file(tmp_path: Path) -> None:
             assert key_file.stat().st_mode & 0o777 == 0o600
             assert key_file.read_text().strip() == secrets[n["name"]]
             assert f"--node-key-file {key_file}" in cmdline(n["pid"])
-            peer = rpc_call(ports[n["name"]][0], {"jsonrpc": "2.0", "id": 1, "method": "system_localPeerId",
-                                                  "params": []}, 5)
+            peer = rpc_post(ports[n["name"]][0], rpc_request("system_localPeerId"), 5)
             assert peer["result"] == n["peer_id"]
         run.proc.send_signal(signal.SIGINT)
         run.proc.wait(timeout=30)
@@ -327,19 +327,7 @@ def test_node_keys_reach_the_nodes_by_a_0600_file(tmp_path: Path) -> None:
 
 
 def _node_argv(base: Path, rpc: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "taochain.cli", "node", "--dev", "--base-path", str(base), "--rpc-port", str(rpc),
-            "--no-prometheus", *extra]
-
-
-def _wait_rpc(port: int, proc: subprocess.Popen, timeout: float) -> None:
-    def answers() -> bool:
-        assert proc.poll() is None, f"the node exited with {proc.returncode}"
-        try:
-            return "result" in rpc_call(port, {"jsonrpc": "2.0", "id": 1, "method": "system_health", "params": []}, 1)
-        except OSError:
-            return False
-
-    wait_for(answers, timeout, f"the node's RPC on {port}")
+    return node_argv("--dev", "--base-path", str(base), "--rpc-port", str(rpc), "--no-prometheus", *extra)
 
 
 def test_node_key_file_formats_and_peer_id(tmp_path: Path) -> None:
@@ -361,8 +349,8 @@ def test_node_key_file_formats_and_peer_id(tmp_path: Path) -> None:
                                                "--listen-host", "127.0.0.1", "--node-key-file", str(key_file)),
                                     cwd=ROOT, env=ENV, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
         try:
-            _wait_rpc(rpc, proc, 60)
-            peer = rpc_call(rpc, {"jsonrpc": "2.0", "id": 1, "method": "system_localPeerId", "params": []}, 5)
+            wait_rpc(rpc, 60, proc=proc)
+            peer = rpc_post(rpc, rpc_request("system_localPeerId"), 5)
             if key_file.name == "new.key":
                 assert key_file.stat().st_mode & 0o777 == 0o600
                 created = bytes.fromhex(key_file.read_text().strip())
@@ -389,7 +377,7 @@ def test_a_second_node_on_a_base_path_in_use_says_so(tmp_path: Path) -> None:
         first = subprocess.Popen(_node_argv(base, rpc1), cwd=ROOT, env=ENV, stdin=subprocess.DEVNULL, stdout=log,
                                  stderr=subprocess.STDOUT)
     try:
-        _wait_rpc(rpc1, first, 60)
+        wait_rpc(rpc1, 60, proc=first)
         second = subprocess.run(_node_argv(base, rpc2), cwd=ROOT, env={**ENV, "COLUMNS": "300"},
                                 capture_output=True, text=True, timeout=60)
         text = " ".join((second.stdout + second.stderr).split())
@@ -397,7 +385,7 @@ def test_a_second_node_on_a_base_path_in_use_says_so(tmp_path: Path) -> None:
         assert "in use by another taochain node" in text and str(base) in text, text
         assert "--base-path" in text and "b'" not in text, text
         assert first.poll() is None  # the first node is untouched
-        _wait_rpc(rpc1, first, 5)
+        wait_rpc(rpc1, 5, proc=first)
     finally:
         first.send_signal(signal.SIGINT)
         first.wait(timeout=30)

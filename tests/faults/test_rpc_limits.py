@@ -17,15 +17,12 @@ from devnode import cli_runner, dev_node, wait_for
 
 from node.rpc_api import MAX_LIST_PARAM
 from taochain.client import AsyncClient, Client, ConnectionFailed
+from taochain.proc import http_url
 
 ROOT = Path(__file__).resolve().parents[2]
 BLOCK_S = 0.25  # the dev node's slot in these tests
 
 pytestmark = pytest.mark.integration
-
-
-def http_url(ws: str) -> str:
-    return "http" + ws[2:]
 
 
 # --- item 2: one request must not stop block production -------------------------------------------

@@ -3,8 +3,8 @@
 `LocalNet(tmp_path, n)` plans n authorities (Alice, Bob, ...) with `taochain.testnet.plan_testnet`;
 each node can be started, killed (-9), interrupted (SIGINT) and restarted with the same base path,
 key and network identity, and polled over its JSON-RPC (HTTP). Nodes die with the test process
-(node/lifeline.py), so start them from the main thread. Extra nodes (for example a second
-process with an authority's key) can be added with `add_node`. As with `taochain testnet`, the
+(taochain.proc.spawn, node/lifeline.py), so start them from the main thread. Extra nodes (for
+example a second process with an authority's key) can be added with `add_node`. As with `taochain testnet`, the
 chain's local beacon is dealt afresh (t = a majority, `beacon_period` seconds per round) and each
 authority node gets its share file (--beacon-share).
 """
@@ -12,21 +12,25 @@ authority node gets its share file (--beacon-share).
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from node.lifeline import parent_death_preexec
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import keypair_from_seed
-from taochain.testnet import NodePlan, peer_id_of, plan_testnet, rpc_call, write_beacon_share, write_node_key
+from taochain.proc import (  # noqa: F401 - free_ports: the tests import it from here
+    RpcCallError,
+    child_env,
+    free_ports,
+    node_argv,
+    rpc_call,
+    spawn,
+    stop_processes,
+    wait_until,
+)
+from taochain.testnet import NodePlan, peer_id_of, plan_testnet, write_beacon_share, write_node_key
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,33 +39,9 @@ class RpcFailed(Exception):
     pass
 
 
-def free_ports(count: int) -> list[int]:
-    """`count` distinct free TCP ports on 127.0.0.1 (held open together while picking)."""
-    socks = []
-    try:
-        for _ in range(count):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
-
-
 def wait_for(cond: Callable[[], Any], timeout: float, what: str | Callable[[], str], interval: float = 0.2) -> Any:
-    """Poll `cond` until it returns something true; RpcFailed counts as not yet."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            v = cond()
-        except RpcFailed:
-            v = None
-        if v:
-            return v
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what if isinstance(what, str) else what()}")
-        time.sleep(interval)
+    """`taochain.proc.wait_until`, with RpcFailed counted as not yet."""
+    return wait_until(cond, timeout, what, ignore=(RpcFailed,), interval=interval)
 
 
 class LocalNet:
@@ -91,8 +71,7 @@ class LocalNet:
         self.spec_path = self.base_dir / "chain-spec.json"
         self.spec_path.write_text(spec.dumps())
         self.procs: dict[str, subprocess.Popen] = {}
-        self._logs: dict[str, Any] = {}
-        self.env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.env = child_env()
 
     # ------------------------------------------------------------------ processes
     def add_node(self, name: str, key_uri: str) -> NodePlan:
@@ -108,12 +87,11 @@ class LocalNet:
         return plan
 
     def command(self, plan: NodePlan) -> list[str]:
-        argv = [
-            sys.executable, "-m", "taochain.cli", "node", "--chain", str(self.spec_path), "--name", plan.name,
-            "--key-uri", plan.key_uri, "--base-path", str(plan.base_path), "--rpc-port", str(plan.rpc_port),
-            "--no-prometheus", "--port", str(plan.p2p_port), "--listen-host", "127.0.0.1",
-            "--node-key-file", str(plan.node_key_path),
-        ]
+        argv = node_argv(
+            "--chain", str(self.spec_path), "--name", plan.name, "--key-uri", plan.key_uri,
+            "--base-path", str(plan.base_path), "--rpc-port", str(plan.rpc_port), "--no-prometheus",
+            "--port", str(plan.p2p_port), "--listen-host", "127.0.0.1", "--node-key-file", str(plan.node_key_path),
+        )
         for addr in plan.bootnodes:
             argv += ["--bootnodes", addr]
         if plan.beacon_secret is not None:
@@ -127,13 +105,8 @@ class LocalNet:
             plan.base_path.mkdir(parents=True, exist_ok=True)
             write_node_key(plan)
             write_beacon_share(plan)
-            if name not in self._logs:
-                self._logs[name] = open(plan.log_path, "ab")  # noqa: SIM115 - closed by close()
-            self.procs[name] = subprocess.Popen(
-                self.command(plan), cwd=ROOT, stdin=subprocess.DEVNULL, stdout=self._logs[name],
-                stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
-                preexec_fn=parent_death_preexec(),  # a killed test run leaves no node behind
-            )
+            # dies with the test process: a killed test run leaves no node behind
+            self.procs[name] = spawn(self.command(plan), plan.log_path, env=self.env, cwd=ROOT)
 
     def running(self, name: str) -> bool:
         p = self.procs.get(name)
@@ -157,18 +130,7 @@ class LocalNet:
             raise AssertionError(f"{name} did not stop within {timeout} s of SIGINT") from None
 
     def close(self) -> None:
-        for p in self.procs.values():
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        deadline = time.monotonic() + 15
-        for p in self.procs.values():
-            try:
-                p.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        for f in self._logs.values():
-            f.close()
+        stop_processes(self.procs.values(), 15)
 
     def __enter__(self) -> LocalNet:
         return self
@@ -194,15 +156,9 @@ class LocalNet:
     # ------------------------------------------------------------------ RPC
     def rpc(self, name: str, method: str, *params: Any, timeout: float = 3.0) -> Any:
         try:
-            ans = rpc_call(
-                self.plans[name].rpc_port, {"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)},
-                timeout,
-            )
-        except (OSError, ValueError, urllib.error.URLError) as exc:
-            raise RpcFailed(f"{name}: {method}: {exc}") from None
-        if "error" in ans:
-            raise RpcFailed(f"{name}: {method}: {ans['error']}")
-        return ans.get("result")
+            return rpc_call(self.plans[name].rpc_port, method, params, timeout)
+        except (OSError, ValueError, RpcCallError) as exc:
+            raise RpcFailed(f"{name}: {exc}" if isinstance(exc, RpcCallError) else f"{name}: {method}: {exc}") from None
 
     def best(self, name: str) -> tuple[int, str]:
         h = self.rpc(name, "chain_getHeader")

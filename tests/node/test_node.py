@@ -9,7 +9,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,22 +24,11 @@ from runtime.support import tx
 from runtime.support.keys import dev_keypair
 from runtime.support.trie import verify_proof
 from taochain.client import AsyncClient, RpcError
+from taochain.proc import free_port, rpc_call, start_node, wait_rpc, wait_until, wait_until_async
 
 ROOT = Path(__file__).resolve().parents[2]
 TAO = 10**9
 ALICE, BOB, CHARLIE, DAVE = (dev_keypair(n) for n in ("Alice", "Bob", "Charlie", "Dave"))
-
-
-async def wait_until(cond, timeout: float = 15.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if asyncio.iscoroutine(v):
-            v = await v
-        if v:
-            return v
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def with_node(fn, chain: str = "dev", key_uri: str | None = "//Alice", **node_kw):
@@ -69,7 +57,7 @@ async def raw(url: str, body: bytes | str) -> dict:
 
 def test_blocks_advance_and_are_final_at_once() -> None:
     async def t(rn, c):
-        await wait_until(lambda: rn.node.best.number >= 3, what="3 blocks")
+        await wait_until_async(lambda: rn.node.best.number >= 3, 15, "3 blocks")
         head = await c.header()
         assert int(head["number"], 16) >= 3
         fin = await c.finalized_head()
@@ -147,7 +135,7 @@ def test_rpc_bad_inputs_and_invalid_transactions() -> None:
         with pytest.raises(RpcError) as e:
             await c.submit(stale)
         assert e.value.code in (1012, 1013)
-        await wait_until(lambda: rn.node.pool.status()["ready"] == 0, what="inclusion")
+        await wait_until_async(lambda: rn.node.pool.status()["ready"] == 0, 15, "inclusion")
         with pytest.raises(RpcError) as e:
             await c.submit(await c.sign(ALICE, call, nonce=0, tip=1))
         assert e.value.code == 1010 and "outdated" in str(e.value.data)
@@ -159,7 +147,7 @@ def test_rpc_bad_inputs_and_invalid_transactions() -> None:
 
 def test_state_queries_proofs_metadata_and_metrics() -> None:
     async def t(rn, c):
-        await wait_until(lambda: rn.node.best.number >= 1)
+        await wait_until_async(lambda: rn.node.best.number >= 1, 15, "block #1")
         md = await c.metadata()
         assert [p["name"] for p in md["pallets"]][:2] == ["System", "Timestamp"]
         acct_key = rn.node.runtime.system.Account.key(ALICE.public)
@@ -193,8 +181,8 @@ def test_pool_future_nonce_waits_then_lands() -> None:
         assert (await c.rpc("author_pendingExtrinsics")) == ["0x" + later.hex()]
         assert rn.node.pool.status() == {"ready": 0, "future": 1}
         await c.submit(await c.sign(CHARLIE, call, nonce=n))
-        await wait_until(lambda: rn.node.pool.status() == {"ready": 0, "future": 0}, what="both included")
-        await wait_until(lambda: c.account(CHARLIE.ss58), what="account")
+        await wait_until_async(lambda: rn.node.pool.status() == {"ready": 0, "future": 0}, 15, "both included")
+        await wait_until_async(lambda: c.account(CHARLIE.ss58), 15, "account")
         assert (await c.account(CHARLIE.ss58))["nonce"] == n + 2
 
     with_node(t)
@@ -203,43 +191,10 @@ def test_pool_future_nonce_waits_then_lands() -> None:
 # --------------------------------------------------------------------------- subprocess, LevelDB
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_node(base: Path, port: int, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "taochain.cli", "node", "--dev", "--base-path", str(base), "--rpc-port", str(port),
-         "--no-prometheus", "--block-time-ms", "250", "--state-pruning", "16"],
-        cwd=ROOT, stdout=open(log_path, "ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
-    )
-
-
-def rpc_sync(port: int, method: str, *params):
-    import urllib.request
-
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{port}", json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}).encode(),
-        {"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=5) as r:
-        return json.loads(r.read())["result"]
-
-
-def wait_rpc(port: int, cond, timeout: float = 30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            v = cond()
-            if v:
-                return v
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("node did not answer in time")
+def leveldb_dev_node(base: Path, port: int, log_path: Path) -> subprocess.Popen:
+    """`taochain node --dev` on LevelDB at `base` (250 ms blocks, 16 states kept), RPC on `port`."""
+    return start_node(["--dev", "--base-path", str(base), "--no-prometheus", "--block-time-ms", "250",
+                       "--state-pruning", "16"], log_path, rpc_port=port, cwd=ROOT)
 
 
 def imported(log_path: Path) -> dict[int, str]:
@@ -253,22 +208,24 @@ def imported(log_path: Path) -> dict[int, str]:
 @pytest.mark.integration
 def test_restart_keeps_the_chain_and_clean_shutdown(tmp_path: Path) -> None:
     port, log_path = free_port(), tmp_path / "node.log"
-    p = start_node(tmp_path / "db", port, log_path)
+    p = leveldb_dev_node(tmp_path / "db", port, log_path)
     try:
-        wait_rpc(port, lambda: int(rpc_sync(port, "chain_getHeader")["number"], 16) >= 3)
-        xt = tx.sign_extrinsic(ALICE, [5, 3, [BOB.public, 7 * TAO]], 0, bytes.fromhex(rpc_sync(port, "chain_getBlockHash", 0)[2:]), 100)
-        rpc_sync(port, "author_submitExtrinsic", "0x" + xt.hex())
-        wait_rpc(port, lambda: rpc_sync(port, "system_account", BOB.ss58)["free"] == 1_000_007 * TAO)
-        best = int(rpc_sync(port, "chain_getHeader")["number"], 16)
+        wait_until(lambda: int(rpc_call(port, "chain_getHeader")["number"], 16) >= 3, 30, "block #3", (OSError,))
+        xt = tx.sign_extrinsic(ALICE, [5, 3, [BOB.public, 7 * TAO]], 0, bytes.fromhex(rpc_call(port, "chain_getBlockHash", [0])[2:]), 100)
+        rpc_call(port, "author_submitExtrinsic", ["0x" + xt.hex()])
+        wait_until(lambda: rpc_call(port, "system_account", [BOB.ss58])["free"] == 1_000_007 * TAO, 30, "the transfer",
+                   (OSError,))
+        best = int(rpc_call(port, "chain_getHeader")["number"], 16)
     finally:
         p.send_signal(signal.SIGINT)
         assert p.wait(timeout=20) == 0
     assert "Goodbye" in log_path.read_text()
-    p = start_node(tmp_path / "db", port, log_path)
+    p = leveldb_dev_node(tmp_path / "db", port, log_path)
     try:
-        wait_rpc(port, lambda: int(rpc_sync(port, "chain_getHeader")["number"], 16) >= best)
-        assert rpc_sync(port, "system_account", BOB.ss58)["free"] == 1_000_007 * TAO
-        wait_rpc(port, lambda: int(rpc_sync(port, "chain_getHeader")["number"], 16) > best + 1)  # and it goes on
+        wait_until(lambda: int(rpc_call(port, "chain_getHeader")["number"], 16) >= best, 30, f"block #{best}", (OSError,))
+        assert rpc_call(port, "system_account", [BOB.ss58])["free"] == 1_000_007 * TAO
+        wait_until(lambda: int(rpc_call(port, "chain_getHeader")["number"], 16) > best + 1, 30, "new blocks",  # and it goes on
+                   (OSError,))
     finally:
         p.send_signal(signal.SIGINT)
         p.wait(timeout=20)
@@ -279,23 +236,24 @@ def test_kill_9_at_random_moments_loses_no_reported_block(tmp_path: Path) -> Non
     rng = random.Random(7)
     port, log_path = free_port(), tmp_path / "node.log"
     for round_ in range(4):
-        p = start_node(tmp_path / "db", port, log_path)
+        p = leveldb_dev_node(tmp_path / "db", port, log_path)
         try:
-            wait_rpc(port, lambda: rpc_sync(port, "chain_getHeader"))
+            wait_rpc(port, 30, method="chain_getHeader")
             time.sleep(rng.uniform(0.3, 1.5))  # let it import a few blocks, then kill mid-flight
         finally:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=10)
         reported = imported(log_path)
         assert reported, "the node imported nothing"
-        p = start_node(tmp_path / "db", port, log_path)
+        p = leveldb_dev_node(tmp_path / "db", port, log_path)
         try:
-            wait_rpc(port, lambda: rpc_sync(port, "chain_getHeader"))
+            wait_rpc(port, 30, method="chain_getHeader")
             for n, (head, tail) in reported.items():
-                h = rpc_sync(port, "chain_getBlockHash", n)
+                h = rpc_call(port, "chain_getBlockHash", [n])
                 assert h is not None and h.startswith(head) and h.endswith(tail), f"round {round_}: block #{n} lost"
             top = max(reported)
-            wait_rpc(port, lambda top=top: int(rpc_sync(port, "chain_getHeader")["number"], 16) > top)
+            wait_until(lambda top=top: int(rpc_call(port, "chain_getHeader")["number"], 16) > top, 30, "new blocks",
+                       (OSError,))
         finally:
             os.killpg(p.pid, signal.SIGKILL)
             p.wait(timeout=10)
@@ -380,7 +338,7 @@ def test_a_failing_block_build_does_not_stall_the_chain(monkeypatch) -> None:
     async def t(rn, c):
         await c.submit(await c.sign(ALICE, await c.compose_call("Balances", "transfer_keep_alive", BOB.ss58, TAO)))
         n0 = rn.node.best.number
-        await wait_until(lambda: rn.node.best.number >= n0 + 2, what="blocks despite the failing build")
+        await wait_until_async(lambda: rn.node.best.number >= n0 + 2, 15, "blocks despite the failing build")
 
     with_node(t)
 
@@ -388,7 +346,7 @@ def test_a_failing_block_build_does_not_stall_the_chain(monkeypatch) -> None:
 @pytest.mark.integration
 def test_cli_commands_against_a_dev_node(tmp_path: Path) -> None:
     port, log_path = free_port(), tmp_path / "node.log"
-    p = start_node(tmp_path / "db", port, log_path)
+    p = leveldb_dev_node(tmp_path / "db", port, log_path)
     url = f"ws://127.0.0.1:{port}"
 
     def cli(*args: str) -> subprocess.CompletedProcess:
@@ -397,7 +355,7 @@ def test_cli_commands_against_a_dev_node(tmp_path: Path) -> None:
         )
 
     try:
-        wait_rpc(port, lambda: rpc_sync(port, "chain_getHeader"))
+        wait_rpc(port, 30, method="chain_getHeader")
         before = json.loads(cli("balance", "//Bob", "--json").stdout)
         r = cli("transfer", "--uri", "//Alice", "--dest", BOB.ss58, "--amount", "2.5", "--json")
         out = json.loads(r.stdout)

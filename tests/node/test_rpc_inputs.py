@@ -5,19 +5,18 @@ One in-process node (in-memory database, 250 ms blocks) for the module; raw JSON
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Iterator
 from typing import Any
 
-import aiohttp
 import pytest
 from devnode import BackgroundNode
 
 from node.rpc_api import MAX_KEYS_PAGE, MAX_LIST_PARAM
 from node.run import RunConfig, RunningNode
 from node.service import NodeConfig
+from taochain.proc import rpc_post, rpc_request
 
 
 @pytest.fixture(scope="module")
@@ -30,17 +29,12 @@ def node() -> Iterator[BackgroundNode]:
 
 
 def post(url: str, body: str) -> Any:
-    async def go() -> Any:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as s, s.post(
-            url, data=body, headers={"Content-Type": "application/json"}
-        ) as r:
-            return json.loads(await r.text())
-
-    return asyncio.run(go())
+    return rpc_post(url, body, 20)
 
 
 def rpc(url: str, method: str, *params: Any) -> dict[str, Any]:
-    return post(url, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}))
+    """The whole answer (result or error) to one request."""
+    return rpc_post(url, rpc_request(method, params), 20)
 
 
 def error(resp: dict[str, Any]) -> tuple[int, str, Any]:
