@@ -13,9 +13,20 @@ from node.metrics import NodeMetrics
 from node.rpc import DEFAULT_CORS, UNSAFE_EXTERNAL_WARNING, RpcLimits, RpcServer, is_loopback
 from node.rpc_api import VERSION, NodeRpc
 from node.service import Node, NodeConfig
+from p2p.transport import parse_multiaddr, peer_id_of
 from runtime.support.keys import Keypair, keypair_from_seed
 
 log = logging.getLogger("taochain")
+
+
+def check_bootnode(addr: str) -> None:
+    """ValueError unless `addr` is a dialable /ip4/.../tcp/.../p2p/<peer id> multiaddr."""
+    parse_multiaddr(addr)
+
+
+def peer_id(public: bytes) -> str:
+    """The libp2p peer id (base58btc, 12D3KooW...) of a node's ed25519 network key."""
+    return str(peer_id_of(public))
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

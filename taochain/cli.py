@@ -196,11 +196,11 @@ def node_cmd(
             _fail("--node-key must be hex", 2)
         if len(nk) != 32:
             _fail("--node-key must be 32 bytes (64 hex digits)", 2)
-    from p2p.transport import parse_multiaddr
+    from node.run import check_bootnode
 
     for b in bootnodes:
         try:
-            parse_multiaddr(b)
+            check_bootnode(b)
         except ValueError as exc:
             _fail(f"--bootnodes {b!r}: {exc}", 2)
     p2p_port = port

@@ -61,8 +61,9 @@ from rich.table import Table
 
 from node.beacon import write_share_file
 from node.chainspec import ChainSpec, testnet_spec, write_chain_spec
+from node.run import peer_id as node_peer_id
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import DEV_ACCOUNTS, InvalidKey, b58encode, keypair_from_seed, keypair_from_uri
+from runtime.support.keys import DEV_ACCOUNTS, InvalidKey, keypair_from_seed, keypair_from_uri
 from taochain.cli_common import console
 from taochain.proc import (
     busy_ports_message,
@@ -81,9 +82,6 @@ NODE_KEY_DOMAIN = b"taochain-testnet-node-key"
 MAX_NODES = 32
 MIN_BLOCK_TIME_MS = 250  # what `taochain node --block-time-ms` accepts
 NETWORK_FLAGS = ("--port", "--bootnodes", "--node-key-file")
-# libp2p PeerId of an ed25519 key: identity multihash (0x00, 36 bytes) of the protobuf PublicKey
-# {Type: Ed25519 (0x08 0x01), Data: 32 bytes (0x12 0x20)}.
-_ED25519_PEER_ID_PREFIX = bytes([0x00, 0x24, 0x08, 0x01, 0x12, 0x20])
 
 
 # --- planning ------------------------------------------------------------------------------------
@@ -169,12 +167,8 @@ class TestnetConfig:
 
 
 def peer_id_of(public: bytes) -> str:
-    """The libp2p peer id (base58btc) of an ed25519 public key; p2p.transport's when it exists."""
-    try:
-        from p2p.transport import peer_id_of as transport_peer_id_of  # noqa: PLC0415
-    except ImportError:
-        return b58encode(_ED25519_PEER_ID_PREFIX + bytes(public))
-    return str(transport_peer_id_of(public))
+    """The libp2p peer id (base58btc) of an ed25519 public key (the node's own rule)."""
+    return node_peer_id(bytes(public))
 
 
 def node_key_seed(name: str) -> bytes:
