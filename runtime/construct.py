@@ -15,6 +15,7 @@ from pallets.aura import Aura
 from pallets.balances import Balances
 from pallets.drand import Drand, DrandConfig
 from pallets.subtensor import SubtensorConfig, SubtensorModule
+from pallets.subtensor.hyperparams import HYPERPARAMS
 from pallets.sudo import Sudo
 from pallets.system import System
 from pallets.timestamp import Timestamp
@@ -158,13 +159,16 @@ class Runtime:
 
     # ------------------------------------------------------------------ metadata
     def metadata(self) -> dict[str, Any]:
-        """JSON description of every pallet: calls, storage, events, errors, with their indices."""
+        """JSON description of every pallet: calls, storage, events, errors, with their indices.
+
+        Each error is {"index", "name", "doc"}: the doc's first line says what went wrong, the
+        second how to fix it (the pallet's own words, shown by the SDK and the CLI). An event
+        whose field carries documented codes lists them under "enums": {field: [{"index",
+        "name", "doc"}]} (e.g. TimelockedWeightsDropped.reason)."""
         pallets = []
         for p in self.pallets:
             err_cls = p.Error
-            errors = [] if getattr(err_cls, "pallet_index", None) != p.INDEX else [
-                {"index": int(e), "name": e.name} for e in err_cls
-            ]
+            errors = [] if getattr(err_cls, "pallet_index", None) != p.INDEX else err_cls.metadata()
             pallets.append(
                 {
                     "name": p.NAME,
@@ -180,16 +184,27 @@ class Runtime:
                         for c in p.CALLS.values()
                     ],
                     "storage": [item.metadata() for item in p.storage_items()],
-                    "events": [
-                        {
-                            "index": i,
-                            "name": ev.__name__,
-                            "fields": [{"name": n, "type": repr(t)} for n, t in fields_of(ev)],
-                            "doc": (ev.__doc__ or "").strip(),
-                        }
-                        for i, ev in enumerate(p.EVENTS)
-                    ],
+                    "events": [_event_metadata(i, ev) for i, ev in enumerate(p.EVENTS)],
                     "errors": errors,
                 }
             )
         return {"version": self.VERSION.to_json(), "pallets": pallets}
+
+    # ------------------------------------------------------------------ hyperparameters
+    def hyperparameter_table(self) -> list[dict]:
+        """The subnet hyperparameter table (subnetInfo_getHyperparameterTable): one
+        pallets.subtensor.hyperparams entry each, as JSON."""
+        return [h.to_json() for h in HYPERPARAMS]
+
+
+def _event_metadata(index: int, ev: type) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "index": index,
+        "name": ev.__name__,
+        "fields": [{"name": n, "type": repr(t)} for n, t in fields_of(ev)],
+        "doc": (ev.__doc__ or "").strip(),
+    }
+    enums = getattr(ev, "ENUMS", None)
+    if enums:
+        out["enums"] = {name: cls.metadata() for name, cls in enums.items()}
+    return out
