@@ -357,6 +357,51 @@ class NodeRpc:
         return {"weight": {"ref_time": weight + node.runtime.EXTRINSIC_BASE_WEIGHT, "proof_size": 0},
                 "class": "normal", "partialFee": str(fee.total)}
 
+    async def system_dry_run(self, xt: str, at: str | None = None) -> dict[str, Any]:
+        """Substrate's system_dryRun: apply the signed extrinsic `xt` as the first transaction of
+        the block after `at` (default: the best block), in a layer that is thrown away
+        (runtime/dry_run.py: the block's initialization and hooks run, then the executive's own
+        checks and dispatch). Nothing is stored or sent. Shaped as Substrate's
+        ApplyExtrinsicResult, plus the events and the fee:
+
+            {"ok": {"ok": null}, "events": [...], "fee": 125000}          included, the call succeeds
+            {"ok": {"err": {"module": {"pallet": "SubtensorModule", "palletIndex": 7,
+                                       "error": "NotSubnetOwner", "index": 9,
+                                       "doc": "cause\nfix", "detail": ""}}},
+             "events": [...], "fee": 125000}                                included (fee paid), the call fails
+            {"err": {"invalid": "Stale", "message": "Transaction is outdated",
+                     "detail": "nonce 0 < account nonce 3", "doc": "cause\nfix"},
+             "events": [], "fee": null}                                     may not be included
+
+        `events` are the extrinsic's own, as chain_getEvents shows them (a sudo call's inner error
+        is in its Sudo.Sudid event, as on chain); `fee` is in rao; a `doc`'s first line is the
+        cause, its second the fix (the pallet's, as in state_getMetadata). Not hex, or not an
+        extrinsic: -32602; an unknown `at`: 4003; a block that cannot be built on `at`: 1. It runs
+        off the event loop (a block's hooks may run an epoch or open timelocked commits), on the
+        state of `at` pinned when the call came."""
+        from runtime.dry_run import dry_run
+        from runtime.executive import BlockError, BlockExecution, InvalidTransaction
+
+        data = unhex(xt, "extrinsic")
+        try:
+            BlockExecution.decode(data)
+        except InvalidTransaction as exc:
+            raise RpcError(-32602, "Invalid params", f"extrinsic: {exc.message}") from None
+        block = self.block_hash_param(at)
+        db = self.node.db
+        try:
+            state = db.state_at(block)  # a snapshot: blocks committed meanwhile do not change it
+        except StatePrunedError as exc:
+            raise RpcError(4003, "State already discarded", str(exc)) from None
+        parent = db.header(block)
+        try:
+            outcome = await asyncio.get_running_loop().run_in_executor(
+                _HEAVY, dry_run, self.node.runtime, state, parent, data
+            )
+        except BlockError as exc:
+            raise RpcError(1, "Unable to dry run extrinsic", str(exc)) from None
+        return outcome.to_json(value_json)
+
     # ------------------------------------------------------------------ subscriptions
     def _head_sub(self, listeners: list, current: Any) -> Any:
         def start(_params: tuple, emit: Any) -> Any:
@@ -419,6 +464,7 @@ class NodeRpc:
             if api.rpc is not None:
                 m.register(api.rpc, self.serve_api(api), [*((p, _PARAM_CHECKS[t]) for p, t in api.params), opt_hash])
         m.register("drand_status", self.drand_status, [opt_hash])
+        m.register("system_dryRun", self.system_dry_run, [("extrinsic", is_hex), opt_hash])
         m.register_subscription(
             "author_submitAndWatchExtrinsic", "author_extrinsicUpdate", "author_unwatchExtrinsic",
             self.author_submit_and_watch, [("extrinsic", is_hex)],

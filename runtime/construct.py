@@ -221,13 +221,16 @@ class Runtime:
 
     # ------------------------------------------------------------------ metadata
     def metadata(self) -> dict[str, Any]:
-        """JSON description of every pallet: calls, storage, events, errors, with their indices."""
+        """JSON description of every pallet: calls, storage, events, errors, with their indices.
+
+        Each error is {"index", "name", "doc"}: the doc's first line says what went wrong, the
+        second how to fix it (the pallet's own words, shown by the SDK and the CLI). An event
+        whose field carries documented codes lists them under "enums": {field: [{"index",
+        "name", "doc"}]} (e.g. TimelockedWeightsDropped.reason)."""
         pallets = []
         for p in self.pallets:
             err_cls = p.Error
-            errors = [] if getattr(err_cls, "pallet_index", None) != p.INDEX else [
-                {"index": int(e), "name": e.name} for e in err_cls
-            ]
+            errors = [] if getattr(err_cls, "pallet_index", None) != p.INDEX else err_cls.metadata()
             pallets.append(
                 {
                     "name": p.NAME,
@@ -243,15 +246,7 @@ class Runtime:
                         for c in p.CALLS.values()
                     ],
                     "storage": [item.metadata() for item in p.storage_items()],
-                    "events": [
-                        {
-                            "index": i,
-                            "name": ev.__name__,
-                            "fields": [{"name": n, "type": repr(t)} for n, t in fields_of(ev)],
-                            "doc": (ev.__doc__ or "").strip(),
-                        }
-                        for i, ev in enumerate(p.EVENTS)
-                    ],
+                    "events": [_event_metadata(i, ev) for i, ev in enumerate(p.EVENTS)],
                     "errors": errors,
                 }
             )
@@ -259,3 +254,16 @@ class Runtime:
             "version": self.VERSION.to_json(), "pallets": pallets,
             "apis": [api.metadata() for api, _ in self.apis.values()],
         }
+
+
+def _event_metadata(index: int, ev: type) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "index": index,
+        "name": ev.__name__,
+        "fields": [{"name": n, "type": repr(t)} for n, t in fields_of(ev)],
+        "doc": (ev.__doc__ or "").strip(),
+    }
+    enums = getattr(ev, "ENUMS", None)
+    if enums:
+        out["enums"] = {name: cls.metadata() for name, cls in enums.items()}
+    return out

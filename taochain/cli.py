@@ -22,12 +22,11 @@ from taochain.cli_common import (
     coldkey,
     confirm,
     console,
+    dry_run,
     epilog,
-    estimate_fee,
     fail,
     guard,
     parse_tao,
-    refuse,
     report,
     spinner,
     tau,
@@ -307,22 +306,19 @@ def transfer_cmd(
     key = coldkey(uri, wallet_name, wallet_path)
     dest_acct = to_account(dest)
     with client(network) as c:
-        with spinner("Checking balance and fees…", as_json):
-            before = c.account(key.public)["free"]
+        with spinner("Dry-running the transfer…", as_json):
             if all_:
-                fee = estimate_fee(c, key, "Balances", "transfer_all", dest_acct, keep_alive)
+                call = c.compose_call("Balances", "transfer_all", dest_acct, keep_alive)
             else:
                 name = "transfer_keep_alive" if keep_alive else "transfer_allow_death"
-                fee = estimate_fee(c, key, "Balances", name, dest_acct, rao)
-        if not all_ and rao + (fee or 0) > before:
-            refuse(as_json, "Balances.InsufficientBalance",
-                   f"{key.ss58} has {tau(before)} free, the transfer needs {tau(rao)} plus a fee of {tau(fee)}",
-                   "send less or fund the account")
+                call = c.compose_call("Balances", name, dest_acct, rao)
+            xt, check = dry_run(c, key, call, as_json)
+            before = c.account(key.public)["free"]
         confirm("Transfer", [("amount", "everything" if all_ else tau(rao)), ("from", key.ss58),
-                             ("to", ss58_encode(dest_acct)), ("fee", tau(fee)), ("network", c.url)],
+                             ("to", ss58_encode(dest_acct)), ("fee", tau(check.fee)), ("network", c.url)],
                 no_prompt, as_json)
         with spinner("Transferring…", as_json):
-            r = c.transfer_all(key, dest_acct, keep_alive, wait) if all_ else c.transfer(key, dest_acct, rao, keep_alive, wait)
+            r = c.submit_signed(xt, wait)
             after = c.account(key.public)["free"] if r.success and wait != "none" else None
     what = f"sent {'everything' if all_ else tau(rao)} to {ss58_encode(dest_acct)}"
     report(r, what, as_json, balance=None if after is None else (before, after))

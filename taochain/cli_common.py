@@ -1,6 +1,8 @@
 """What every `taochain` client command shares: the console, one-line failures, the guard that turns
 connection and RPC failures into them, the common options (`--network`, `--json`, `--no-prompt`,
-wallet and URI keys), btcli-style confirmations, spinners and results, and pre-check refusals."""
+wallet and URI keys), btcli-style confirmations, spinners and results, and refusals: the dry run of
+the very extrinsic a command would submit (`dry_run`), shown with the pallet's error name, its cause
+and its fix (the pallet's doc) before anything is sent."""
 
 from __future__ import annotations
 
@@ -225,15 +227,35 @@ def confirm(title: str, rows: list[tuple[str, str]], no_prompt: bool, as_json: b
 
 
 def refuse(as_json: bool, error: str, cause: str, fix: str, extra: dict | None = None) -> NoReturn:
-    """A pre-check failed: say why and how to fix it in one line, send nothing, exit 1.
-    JSON: {"success": false, "sent": false, "message": error, "hint": "cause; fix", ...}."""
-    hint = f"{cause}; {fix}"
+    """The chain would refuse: name the error, say why and how to fix it in one line, send nothing,
+    exit 1. JSON: {"success": false, "sent": false, "message": error, "hint": "cause; fix", ...}."""
+    hint = f"{cause}; {fix}" if fix else cause
     if as_json:
         print(json.dumps({"success": False, "sent": False, "message": error, "error": error, "hint": hint,
                           **(extra or {})}))
     else:
-        console.print(f"[red]❌ not sent:[/red] {hint}", soft_wrap=True, highlight=False)
+        console.print(f"[red]❌ not sent:[/red] {error}: {hint}", soft_wrap=True, highlight=False)
     raise typer.Exit(1)
+
+
+def dry_run(c: Any, key: Keypair, call: list, as_json: bool, allow: tuple[str, ...] = ()) -> tuple[bytes, Any]:
+    """Sign `call` with `key` and dry-run that very extrinsic (the node's system_dryRun: applied as
+    the next block would, then thrown away). When the chain would refuse it, `refuse` with the
+    error's name, the pallet's doc of it (cause, then fix) and what the runtime said about this
+    case; errors named in `allow` pass. Returns (the signed extrinsic, to submit with
+    `c.submit_signed` after the confirmation; the DryRunResult, with the fee)."""
+    xt = c.sign(key, call)
+    d = c.dry_run(xt)
+    if d.error == "InvalidTransaction.Future":
+        # the sender's earlier transactions still wait in the pool (the pool keeps this one until
+        # they land): judge the call on the current state with the account's nonce instead
+        d = c.dry_run(c.sign(key, call, nonce=c.account(key.public)["nonce"]))
+    if not d.success and d.error not in allow:
+        cause = d.cause or "the chain refuses it"
+        if d.detail:
+            cause = f"{cause} ({d.detail})"
+        refuse(as_json, d.error, cause, d.fix or "")
+    return xt, d
 
 
 def report(
@@ -276,53 +298,6 @@ def emit(as_json: bool, data: Any, *renderables: Any) -> None:
         return
     for x in renderables:
         console.print(x)
-
-
-def estimate_fee(c: Any, key: Keypair, pallet: str, name: str, *args: Any) -> int | None:
-    """The fee a call would pay (payment_queryInfo on the signed extrinsic, not submitted)."""
-    from taochain.client import RpcError  # noqa: PLC0415
-
-    try:
-        call = c.compose_call(pallet, name, *args)
-        xt = c.sign(key, call)
-        return int(c.rpc("payment_queryInfo", "0x" + xt.hex())["partialFee"])
-    except (RpcError, ValueError, KeyError, TypeError):
-        return None
-
-
-def storage_key(c: Any, pallet: str, item: str, *keys: Any) -> bytes:
-    """A storage item's key, built from the node's metadata (the item's hashers) the way the
-    runtime builds it: prefix(pallet, item) ++ hasher(encode(key)) for each key."""
-    from runtime.support import codec  # noqa: PLC0415
-    from runtime.support.hashing import storage_prefix  # noqa: PLC0415
-    from runtime.support.storage import HASHERS  # noqa: PLC0415
-
-    meta = next((p for p in c.metadata()["pallets"] if p["name"] == pallet), None)
-    entry = None if meta is None else next((i for i in meta["storage"] if i["name"] == item), None)
-    if entry is None:
-        raise KeyError(f"the node has no storage item {pallet}.{item}")
-    hashers = entry.get("hashers") or ([entry["hasher"]] if "hasher" in entry else [])
-    if len(hashers) != len(keys):
-        raise ValueError(f"{pallet}.{item} takes {len(hashers)} keys")
-    out = storage_prefix(pallet, item)
-    for h, k in zip(hashers, keys, strict=True):
-        out += HASHERS[h](codec.encode(k))
-    return out
-
-
-def read_storage(c: Any, pallet: str, item: str, *keys: Any, default: Any = None) -> Any:
-    """A storage item's raw value (its wire form: ints, bytes, None) at the best block, or `default`
-    when absent, through state_getStorage; keys are ints or 32-byte account ids."""
-    from runtime.support import codec  # noqa: PLC0415
-
-    raw = c.rpc("state_getStorage", "0x" + storage_key(c, pallet, item, *keys).hex())
-    if raw is None:
-        return default
-    return codec.decode(bytes.fromhex(raw[2:]))
-
-
-def best_number(c: Any) -> int:
-    return c.best_block()[0]
 
 
 EXAMPLES = "[bold]Examples[/bold]\n\n"

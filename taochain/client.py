@@ -12,7 +12,10 @@
 `AsyncClient` is the asyncio original; `Client` runs it on a private event loop in a background
 thread so that scripts and the CLI can call it synchronously. Calls are composed from the node's
 JSON metadata (pallet and call indices, argument types), signed locally with runtime.support.tx and
-submitted; results carry success and a message (`ExtrinsicResult`).
+submitted; results carry success and a message (`ExtrinsicResult`). `dry_run` says what a signed
+extrinsic would do (the node's system_dryRun) without sending it. Error hints, the reasons a
+timelocked commit is dropped and the hyperparameter table come from the node (its metadata and
+views), never from copies here.
 """
 
 from __future__ import annotations
@@ -41,9 +44,10 @@ if TYPE_CHECKING:
 DEFAULT_URL = "ws://127.0.0.1:9944"
 DEFAULT_BLOCK_TIME_MS = 12_000  # Bittensor's slot, when the chain's cannot be read (no block yet)
 TIMELOCK_VERSION = 4  # commit_reveal_version of timelocked commits (2: hash commits)
-# TimelockedWeightsDropped.reason codes (pallets.subtensor.events.DropReason.NAMES; the SDK does not
-# import pallets)
-DROP_REASONS = ("PulseMissing", "Undecryptable", "BadPayload", "HotkeyMismatch", "SetWeightsFailed")
+# what a dry run of an unsolved PoW registration may answer once every check before the seal passed
+POW_SEAL_ERRORS = tuple(
+    f"SubtensorModule.{e}" for e in ("InvalidWorkBlock", "WorkAlreadyUsed", "InvalidDifficulty", "InvalidSeal")
+)
 
 
 class RpcError(Exception):
@@ -80,6 +84,7 @@ class ExtrinsicResult:
     block_number: int | None = None
     events: tuple[dict, ...] = ()
     fee: int | None = None
+    hint: str | None = None  # what the error means and how to fix it: the pallet's doc ("cause; fix")
 
     @property
     def error(self) -> str | None:
@@ -88,13 +93,6 @@ class ExtrinsicResult:
         if self.success or "." not in self.message or " " in self.message:
             return None
         return self.message
-
-    @property
-    def hint(self) -> str | None:
-        """What the error means and how to fix it, when the SDK knows."""
-        if self.error is None:
-            return None
-        return ERROR_HINTS.get(self.error.rsplit(".", 1)[-1])
 
     @property
     def extrinsic_fee(self) -> int | None:
@@ -114,90 +112,53 @@ class ExtrinsicResult:
         return self.message + (f" ({self.hint})" if self.hint else "")
 
 
-# the cause and the fix of the dispatch errors users meet most (SubtensorModule, AdminUtils, Sudo)
-ERROR_HINTS: dict[str, str] = {
-    "InsufficientBalance": "the sender's free balance does not cover the amount and fee: send less or fund the account",
-    "CannotAffordLockCost": "the coldkey cannot pay the subnet lock cost: see lock_cost() and fund the coldkey",
-    "NotEnoughBalanceToStake": "the coldkey's free balance is below the burn or stake amount: fund it",
-    "NonAssociatedColdKey": "the hotkey is owned by another coldkey: use that coldkey or a new hotkey",
-    "HotKeyAlreadyRegisteredInSubNet": "this hotkey already has a uid on the subnet: see the metagraph, or register another hotkey",
-    "SubnetNotExists": "no such netuid: list the subnets with subnets()",
-    "MechanismDoesNotExist": "no such netuid: list the subnets with subnets()",
-    "SubNetRegistrationDisabled": "registration (or PoW registration) is switched off on this subnet",
-    "TooManyRegistrationsThisBlock": "the subnet's per-block registration limit is reached: retry next block",
-    "TooManyRegistrationsThisInterval": "the per-interval registration limit is reached: wait for the adjustment",
-    "InvalidWorkBlock": "the PoW was solved over a block that is too old: solve again over a recent block",
-    "InvalidDifficulty": "the seal does not meet the subnet's difficulty: solve again",
-    "InvalidSeal": "the seal does not match block hash, hotkey and nonce: solve again with this hotkey",
-    "WorkAlreadyUsed": "this seal was used already: solve again",
-    "TransactorAccountShouldBeHotKey": "sign PoW registration with the hotkey itself",
-    "NotSubnetOwner": "only the subnet owner's coldkey may do this",
-    "FirstEmissionBlockNumberAlreadySet": "start_call was already made for this subnet: its emission runs already",
-    "NeedWaitingMoreBlocksToStarCall": "start_call is allowed only some blocks after registration: wait",
-    "HotKeyAccountNotExists": "register the hotkey on a subnet first",
-    "HotKeyNotDelegateAndSignerNotOwnHotKey": "only the hotkey's owner may stake on it until it becomes a delegate",
-    "AmountTooLow": "the amount is below the minimum stake (0.002 TAO)",
-    "NotEnoughStakeToWithdraw": "the coldkey has less stake on this hotkey: see stake_info()",
-    "HotKeyAlreadyDelegate": "the hotkey is a delegate already: nothing to do",
-    "CommitRevealEnabled": "the subnet uses commit-reveal: use commit_weights, then reveal_weights",
-    "CommitRevealDisabled": "commit-reveal is off on this subnet: use set_weights",
-    "HotKeyNotRegisteredInSubNet": "the hotkey has no uid on this subnet: register it first",
-    "HotKeyNotRegisteredInNetwork": "the hotkey has no uid on this subnet: register it first",
-    "NeuronNoValidatorPermit": "only validators (with a permit, given at an epoch by stake) may weight other uids",
-    "UidVecContainInvalidOne": "a uid is not registered on the subnet: see metagraph()",
-    "UidsLengthExceedUidsInSubNet": "more uids than the subnet has: weight only registered uids (see the metagraph)",
-    "WeightVecLengthIsLow": "fewer weights than the subnet's min_allowed_weights: weight more uids",
-    "DuplicateUids": "a uid appears twice: give each uid once",
-    "WeightVecNotEqualSize": "uids and weights differ in length: give one weight per uid",
-    "IncorrectWeightVersionKey": "the version_key is below the subnet's weights_version: pass at least that version key",
-    "SettingWeightsTooFast": "wait weights_rate_limit blocks between weight updates",
-    "CommittingWeightsTooFast": "wait weights_rate_limit blocks between commits",
-    "TooManyUnrevealedCommits": "reveal or let expire the pending commits first",
-    "NoWeightsCommitFound": "there is no pending commit for this hotkey: commit first",
-    "RevealTooEarly": "reveal in the commit's reveal epoch: see pending_commits() and subnet()",
-    "ExpiredWeightCommit": "the reveal epoch has passed: commit again",
-    "InvalidRevealCommitHashNotMatch": "uids, values, salt or version_key differ from the commit",
-    "ServingRateLimitExceeded": "wait serving_rate_limit blocks between axon announcements",
-    "InvalidIpAddress": "0 and loopback addresses are refused: announce an address others can reach",
-    "InvalidIpType": "ip_type must be 4 or 6",
-    "InvalidPort": "the port must not be 0",
-    "TxRateLimitExceeded": "owners may change a hyperparameter only every few tempos: wait",
-    "AdminActionProhibitedDuringWeightsWindow": "setters are refused just before the epoch: retry after it",
-    "BadOrigin": "this needs root (sudo=True with the sudo key) or the subnet owner",
-    "RequireSudo": "only the sudo key may use sudo",
-    "SubnetDoesNotExist": "no such netuid: list the subnets with subnets()",
-    "ValueNotInBounds": "the value is outside the parameter's allowed range: see the hyperparameters and the docs of the setter",
-    "NetworkTxRateLimitExceeded": "this coldkey registered a subnet recently; wait or use another coldkey",
-    "SubnetLimitReached": "the chain holds its maximum number of subnets: a root dissolve_network frees one",
-    "NoNeuronIdAvailable": "the subnet is full and every neuron is immune; try again after the immunity period",
-    "MaxWeightExceeded": "one weight is above the subnet's max_weights_limit share: spread the weights",
-    "IncorrectCommitRevealVersion": (
-        "the subnet's commit_reveal_version (see hyperparameters()) decides the call: 4 takes "
-        "commit_timelocked_weights (`taochain weights commit --timelock`), 2 takes commit_weights/reveal_weights; "
-        "root changes it with `taochain subnet set NETUID --param commit_reveal_version --value 2|4 --sudo`"
-    ),
-    "InvalidRevealRound": (
-        "the reveal round is below the chain's last stored drand round (its pulse is public already): "
-        "leave reveal_round out to let the SDK pick one, or see drand_status()"
-    ),
-    "CommitTooLarge": "the timelocked commit is over 5000 bytes: weight fewer uids",
-}
+def hint_of(doc: str | None, detail: str | None = None) -> str | None:
+    """A runtime doc ("cause\nfix", as the metadata and system_dryRun give it) as one line:
+    "cause (detail); fix"."""
+    if not doc:
+        return None
+    cause, _, fix = doc.partition("\n")
+    if detail:
+        cause = f"{cause} ({detail})"
+    return f"{cause}; {fix}" if fix else cause
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DryRunResult:
+    """What a signed extrinsic would do if submitted now (the node's system_dryRun); nothing was
+    sent.
+
+    `success`: it would be included and its call succeed. Else `error` names what refuses it: the
+    call's dispatch error ("SubtensorModule.NotSubnetOwner"; for a sudo call, the inner call's),
+    the extrinsic then still being included and paying its fee (`included`), or a transaction
+    validity error ("InvalidTransaction.Payment", "InvalidTransaction.Stale", ...): not included,
+    nothing paid. `cause` and `fix` are the runtime's doc of that error (the pallet's own words),
+    `detail` what the runtime said about this case; `hint` is them in one line. `events` are the
+    events it would emit (as events() shows them), `fee` the fee in rao; `raw` the RPC answer."""
+
+    success: bool
+    included: bool
+    error: str | None = None
+    cause: str | None = None
+    fix: str | None = None
+    detail: str | None = None
+    events: tuple[dict, ...] = ()
+    fee: int | None = None
+    raw: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    @property
+    def hint(self) -> str | None:
+        if self.cause is None:
+            return None
+        return hint_of(self.cause + (f"\n{self.fix}" if self.fix else ""), self.detail)
+
+    def __str__(self) -> str:
+        if self.success:
+            return "the call would succeed" + ("" if self.fee is None else f" (fee {self.fee} rao)")
+        return f"{self.error}" + (f" ({self.hint})" if self.hint else "")
+
 
 U16_MAX = 0xFFFF
-
-# hyperparameter names as the RPC shows them -> AdminUtils setter suffix (sudo_set_<name>)
-HYPERPARAM_SETTERS: dict[str, str] = {
-    "weights_version": "weights_version_key",
-    "weights_rate_limit": "weights_set_rate_limit",
-    "registration_allowed": "network_registration_allowed",
-    "pow_registration_allowed": "network_pow_registration_allowed",
-    "target_regs_per_interval": "target_registrations_per_interval",
-    "bonds_moving_avg": "bonds_moving_average",
-    "max_regs_per_block": "max_registrations_per_block",
-    "max_validators": "max_allowed_validators",
-    "max_n": "max_allowed_uids",
-    "commit_reveal_period": "commit_reveal_weights_interval",
-}
 
 
 def weights_to_u16(uids: list[int], weights: list[float] | list[int]) -> list[int]:
@@ -313,6 +274,8 @@ class AsyncClient:
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
         self._metadata: dict | None = None
+        self._docs: dict[str, str] | None = None  # "Pallet.Error" -> its doc, from the metadata
+        self._hp_table: list[dict] | None = None
         self._genesis: bytes | None = None
         self._spec_version: int | None = None
 
@@ -398,6 +361,31 @@ class AsyncClient:
             self._metadata = await self.rpc("state_getMetadata")
         return self._metadata
 
+    async def error_doc(self, error: str) -> str | None:
+        """The doc of a dispatch error ("SubtensorModule.NotSubnetOwner"), from the node's
+        metadata (read once per client): its cause, then on a second line its fix. None: unknown."""
+        if self._docs is None:
+            md = await self.metadata()
+            self._docs = {f"{p['name']}.{e['name']}": e.get("doc", "") for p in md["pallets"] for e in p["errors"]}
+        return self._docs.get(error) or None
+
+    async def error_hint(self, error: str | None) -> str | None:
+        """What a dispatch error means and how to fix it, in one line ("cause; fix"), from the metadata."""
+        return None if error is None else hint_of(await self.error_doc(error))
+
+    async def event_codes(self, event: str, field: str) -> dict[int, str]:
+        """The documented codes of an event's field, code -> name, from the metadata (e.g.
+        ("SubtensorModule.TimelockedWeightsDropped", "reason") -> {0: "PulseMissing", ...})."""
+        pallet, _, name = event.partition(".")
+        md = await self.metadata()
+        for p in md["pallets"]:
+            if p["name"] != pallet:
+                continue
+            for e in p["events"]:
+                if e["name"] == name:
+                    return {c["index"]: c["name"] for c in e.get("enums", {}).get(field, [])}
+        return {}
+
     async def genesis_hash(self) -> bytes:
         if self._genesis is None:
             self._genesis = bytes.fromhex((await self.rpc("chain_getBlockHash", 0))[2:])
@@ -473,12 +461,49 @@ class AsyncClient:
         ):
             yield status
 
+    async def dry_run(self, xt: bytes | str, at: str | None = None) -> DryRunResult:
+        """What the signed extrinsic `xt` would do if submitted now (on top of the best block, or
+        of block `at`), without sending it: the node's system_dryRun, which applies it as the next
+        block would and throws the result away. Refusals carry the pallet's error name, its cause
+        and its fix (see DryRunResult).
+
+            xt = c.sign(alice, c.compose_call("SubtensorModule", "start_call", 1))
+            d = c.dry_run(xt)
+            if not d.success: print(d.error, d.hint)
+            else: c.submit_signed(xt)
+        """
+        text = xt if isinstance(xt, str) else "0x" + xt.hex()
+        raw = await self.rpc("system_dryRun", text, *self._at(at))
+        events = tuple(raw.get("events") or ())
+        fee = raw.get("fee")
+        if "err" in raw:  # a transaction-validity error: not includable
+            e = raw["err"]
+            cause, _, fix = (e.get("doc") or e.get("message") or "").partition("\n")
+            return DryRunResult(False, False, f"InvalidTransaction.{e.get('invalid')}", cause, fix or None,
+                                e.get("detail") or None, events, fee, raw)
+        result = raw["ok"]
+        if "err" in result:
+            m = result["err"].get("module", {})
+            cause, _, fix = (m.get("doc") or "").partition("\n")
+            return DryRunResult(False, True, f"{m.get('pallet')}.{m.get('error')}", cause or None, fix or None,
+                                m.get("detail") or None, events, fee, raw)
+        sudid = next((e for e in events if e["name"] == "Sudo.Sudid" and not e["fields"]["ok"]), None)
+        if sudid is not None:  # sudo itself succeeds; its inner call's error is in Sudid
+            error = sudid["fields"]["error"]
+            cause, _, fix = (await self.error_doc(error) or "").partition("\n")
+            return DryRunResult(False, True, error, cause or None, fix or None, None, events, fee, raw)
+        return DryRunResult(True, True, None, None, None, None, events, fee, raw)
+
     async def submit_call(
         self, key: Keypair, call_wire: list, wait: str = "inblock", tip: int = 0, nonce: int | None = None
     ) -> ExtrinsicResult:
         """Sign, submit and (unless wait="none") follow an extrinsic to inclusion or finality,
         then read its events to say whether the call succeeded."""
-        xt = await self.sign(key, call_wire, nonce, tip)
+        return await self.submit_signed(await self.sign(key, call_wire, nonce, tip), wait)
+
+    async def submit_signed(self, xt: bytes, wait: str = "inblock") -> ExtrinsicResult:
+        """Submit an extrinsic signed already (e.g. the one dry_run checked) and follow it as
+        submit_call does."""
         xt_hash = "0x" + blake2_256(xt).hex()
         if wait == "none":
             await self.submit(xt)
@@ -503,10 +528,12 @@ class AsyncClient:
         failed = next((e for e in mine if e["name"] == "System.ExtrinsicFailed"), None)
         fee = next((e["fields"]["actual_fee"] for e in mine if e["name"] == "TransactionPayment.TransactionFeePaid"), None)
         if failed is not None:
-            return ExtrinsicResult(False, failed["fields"]["error"], xt_hash, block_hash, number, mine, fee)
+            error = failed["fields"]["error"]
+            return ExtrinsicResult(False, error, xt_hash, block_hash, number, mine, fee, await self.error_hint(error))
         sudid = next((e for e in mine if e["name"] == "Sudo.Sudid" and not e["fields"]["ok"]), None)
         if sudid is not None:  # sudo itself succeeds; the inner call's error is in Sudid
-            return ExtrinsicResult(False, sudid["fields"]["error"], xt_hash, block_hash, number, mine, fee)
+            error = sudid["fields"]["error"]
+            return ExtrinsicResult(False, error, xt_hash, block_hash, number, mine, fee, await self.error_hint(error))
         return ExtrinsicResult(True, "success", xt_hash, block_hash, number, mine, fee)
 
     async def transfer(
@@ -562,15 +589,24 @@ class AsyncClient:
         """Register `hotkey_key` on `netuid` (owned by `coldkey`) by solving the subnet's proof of
         work on the CPU (in a thread; the block it works over is refreshed from the node every
         chunk), then submitting SubtensorModule.register signed by the hotkey (free). A seal that
-        went stale before inclusion (InvalidWorkBlock) is solved again, up to 3 times."""
+        went stale before inclusion (InvalidWorkBlock) is solved again, up to 3 times. Before
+        solving, an unsolved registration is dry-run: when the chain refuses it before looking at
+        the seal (no subnet, registration or PoW switched off, rate limits, the hotkey registered
+        already), nothing is solved or sent and the result names that error (with its hint)."""
         from taochain.pow import solve  # noqa: PLC0415
 
+        cold = to_account(coldkey)
+        best, _ = await self.best_block()
+        unsolved = await self.compose_call(
+            "SubtensorModule", "register", netuid, best, 0, b"\0" * 32, hotkey_key.public, cold
+        )
+        nonce = (await self.account(hotkey_key))["nonce"]  # the call is judged, whatever waits in the pool
+        d = await self.dry_run(await self.sign(hotkey_key, unsolved, nonce))
+        if not d.success and d.error not in POW_SEAL_ERRORS:
+            return ExtrinsicResult(False, d.error or "refused", "", hint=d.hint)
         hp = await self.hyperparameters(netuid)
         if hp is None:
             raise ValueError(f"there is no subnet {netuid}: list the subnets with subnets()")
-        if not hp["registration_allowed"] or not hp["pow_registration_allowed"]:
-            raise ValueError(f"PoW registration is switched off on subnet {netuid}: use burned_register")
-        cold = to_account(coldkey)
         loop = asyncio.get_running_loop()
 
         def latest() -> tuple[int, bytes]:
@@ -631,14 +667,26 @@ class AsyncClient:
         """Commit to weights by their hash. Returns (result, record): keep the record
         {"netuid", "uids", "values", "salt", "version_key", "hash"} to reveal in the reveal epoch
         (see pending_commits())."""
+        call, record = await self.commit_weights_call(hotkey_key, netuid, uids, weights, salt, version_key)
+        return await self.submit_call(hotkey_key, call, wait), record
+
+    async def commit_weights_call(
+        self,
+        hotkey: str | bytes | Keypair,
+        netuid: int,
+        uids: list[int],
+        weights: list[float] | list[int],
+        salt: list[int] | None = None,
+        version_key: int = 0,
+    ) -> tuple[list, dict]:
+        """commit_weights' call (to sign, dry-run or submit) and its record; nothing is sent."""
         uids = list(uids)
         values = weights_to_u16(uids, list(weights))
         salt = [secrets.randbelow(U16_MAX + 1) for _ in range(8)] if salt is None else list(salt)
-        digest = commit_hash(hotkey_key.public, netuid, uids, values, salt, version_key)
+        digest = commit_hash(to_account(hotkey), netuid, uids, values, salt, version_key)
         record = {"netuid": netuid, "uids": uids, "values": values, "salt": salt, "version_key": version_key,
                   "hash": "0x" + digest.hex()}
-        r = await self._subtensor(hotkey_key, "commit_weights", netuid, digest, wait=wait)
-        return r, record
+        return await self.compose_call("SubtensorModule", "commit_weights", netuid, digest), record
 
     async def reveal_weights(
         self,
@@ -727,6 +775,23 @@ class AsyncClient:
             r, rec = c.commit_timelocked_weights(keypair_from_uri("//Bob//v"), 1, [0, 2], [0.25, 0.75])
             print(r.success, rec["reveal_round"], rec["reveal_epoch"])
         """
+        call, record = await self.timelocked_commit_call(
+            hotkey_key, netuid, uids, weights, version_key, reveal_round, block_time_ms
+        )
+        return await self.submit_call(hotkey_key, call, wait), record
+
+    async def timelocked_commit_call(
+        self,
+        hotkey: str | bytes | Keypair,
+        netuid: int,
+        uids: list[int],
+        weights: list[float] | list[int],
+        version_key: int = 0,
+        reveal_round: int | None = None,
+        block_time_ms: int | None = None,
+    ) -> tuple[list, dict]:
+        """commit_timelocked_weights' call (the weights encrypted, to sign, dry-run or submit) and
+        its record; nothing is sent."""
         from runtime.support import tlock  # noqa: PLC0415
 
         uids = list(uids)
@@ -735,17 +800,17 @@ class AsyncClient:
         if reveal_round is None:
             reveal_round = plan["reveal_round"]
         st = await self.drand_status()
-        payload = tlock.encode_weights_payload(hotkey_key.public, uids, values, version_key)
+        payload = tlock.encode_weights_payload(to_account(hotkey), uids, values, version_key)
         commit = await asyncio.to_thread(
             tlock.encrypt, bytes.fromhex(st["publicKey"][2:]), reveal_round, payload, os.urandom(76)
         )
         record = {"netuid": netuid, "reveal_round": reveal_round, "reveal_epoch": plan["reveal_epoch"],
                   "uids": uids, "values": values, "version_key": version_key,
                   "hash": "0x" + blake2_256(commit).hex()}
-        r = await self._subtensor(
-            hotkey_key, "commit_timelocked_weights", netuid, commit, reveal_round, TIMELOCK_VERSION, wait=wait
+        call = await self.compose_call(
+            "SubtensorModule", "commit_timelocked_weights", netuid, commit, reveal_round, TIMELOCK_VERSION
         )
-        return r, record
+        return call, record
 
     async def serve_axon(
         self,
@@ -766,20 +831,40 @@ class AsyncClient:
     async def set_hyperparameter(
         self, key: Keypair, netuid: int, name: str, value: Any, sudo: bool = False, wait: str = "inblock"
     ) -> ExtrinsicResult:
-        """Set a subnet hyperparameter with AdminUtils.sudo_set_<name>(netuid, value); `name` is the
-        setter's suffix ("tempo", "kappa", ...) or the hyperparameters() field name. Owner
-        parameters are signed by the subnet owner's coldkey; root ones need sudo=True (the call is
-        wrapped in Sudo.sudo and signed by the sudo key)."""
-        setter = "sudo_set_" + HYPERPARAM_SETTERS.get(name, name)
-        md = await self.metadata()
-        admin = next((p for p in md["pallets"] if p["name"] == "AdminUtils"), None)
-        names = [c["name"] for c in admin["calls"]] if admin else []
-        if setter not in names:
-            known = ", ".join(sorted(n[len("sudo_set_"):] for n in names if n.startswith("sudo_set_")))
+        """Set a subnet hyperparameter with its AdminUtils setter (from hyperparameter_table());
+        `name` is the hyperparameters() field name ("tempo", "immunity_period", ...) or the
+        setter's (its sudo_set_ suffix). Parameters the owner may set are signed by the subnet
+        owner's coldkey; root ones need sudo=True (the call is wrapped in Sudo.sudo and signed by
+        the sudo key)."""
+        return await self.submit_call(key, await self.hyperparameter_call(netuid, name, value, sudo), wait)
+
+    async def hyperparameter_table(self) -> list[dict]:
+        """The node's hyperparameter table (subnetInfo_getHyperparameterTable, read once per
+        client): per hyperparameter its "name" (as hyperparameters() shows it), storage "item",
+        "type", "default", "initial", "description", "setter" (the AdminUtils call, or None),
+        "owner" (the subnet owner may set it; else root only), "rate_limited", "bounds", "event"."""
+        if self._hp_table is None:
+            self._hp_table = await self.rpc("subnetInfo_getHyperparameterTable")
+        return self._hp_table
+
+    async def hyperparameter(self, name: str) -> dict | None:
+        """The table entry of a settable hyperparameter by its name, its setter's name or the
+        setter's sudo_set_ suffix; None when no setter has that name."""
+        for h in await self.hyperparameter_table():
+            setter = h.get("setter")
+            if setter and name in (h["name"], setter, setter.removeprefix("sudo_set_")):
+                return h
+        return None
+
+    async def hyperparameter_call(self, netuid: int, name: str, value: Any, sudo: bool = False) -> list:
+        """The call that sets a hyperparameter (wrapped in Sudo.sudo when `sudo`); nothing is sent.
+        Raises ValueError for a name no setter has."""
+        h = await self.hyperparameter(name)
+        if h is None:
+            known = ", ".join(sorted(x["name"] for x in await self.hyperparameter_table() if x.get("setter")))
             raise ValueError(f"unknown hyperparameter {name!r}; settable: {known}")
-        inner = await self.compose_call("AdminUtils", setter, netuid, value)
-        call = await self.compose_call("Sudo", "sudo", inner) if sudo else inner
-        return await self.submit_call(key, call, wait)
+        inner = await self.compose_call("AdminUtils", h["setter"], netuid, value)
+        return await self.compose_call("Sudo", "sudo", inner) if sudo else inner
 
     # ------------------------------------------------------------------ subnet reads (JSON views)
     @staticmethod
@@ -876,6 +961,7 @@ class AsyncClient:
 
         head, _ = await self.best_block()
         numbers = range(max(1, head - last_blocks + 1), head + 1)
+        reasons = await self.event_codes("SubtensorModule.TimelockedWeightsDropped", "reason")
 
         async def one(n: int) -> list[dict]:
             h = await self.block_hash(n)
@@ -892,7 +978,7 @@ class AsyncClient:
                 reason = None
                 if not revealed:
                     code = f.get("reason", -1)
-                    reason = DROP_REASONS[code] if 0 <= code < len(DROP_REASONS) else str(code)
+                    reason = reasons.get(code, str(code))
                 out.append({"block": n, "hotkey": hot, "revealed": revealed, "reason": reason})
             return out
 

@@ -10,9 +10,10 @@ positional NETUID. Keys: `--uri` is the coldkey (pays, owns), `--hotkey-uri` the
 weights, is registered): secret URIs such as //Alice or //Alice//hot; or a wallet with
 `--wallet-name/-w`, `--wallet-hotkey/-H`, `--wallet-path`. Every command takes `--network`
 (local or ws://HOST:PORT; `--url` is an alias; default $TAOCHAIN_NETWORK), `--json` and
-`--no-prompt`. Commands that spend TAO check first what the chain would refuse (balance, burn, free
-uids, rate limits...), saying why and how to fix it without sending anything, then show amount,
-from, to and fee and ask (on a terminal).
+`--no-prompt`. Commands that send a transaction first dry-run the very extrinsic they would submit
+(the node's system_dryRun): when the chain would refuse it (balance, burn, free uids, rate limits,
+permits...), they say so with the pallet's error name, its cause and its fix, sending nothing; then
+commands that spend TAO show amount, from, to and fee and ask (on a terminal).
 
 Weights are given as `--uids 1,2,3 --weights 0.2,0.3,0.5`. `weights commit` follows the subnet's
 commit_reveal_version: 4 (the default) encrypts the weights to a drand round and the chain reveals
@@ -32,7 +33,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from runtime.support.keys import Keypair, ss58_encode
+from runtime.support.keys import ss58_encode
 from taochain.cli_common import (
     COLD_URI,
     HOT_URI,
@@ -48,24 +49,22 @@ from taochain.cli_common import (
     coldkey_account,
     confirm,
     console,
+    dry_run,
     emit,
     epilog,
-    estimate_fee,
     fail,
     guard,
     hotkey,
     hotkey_account,
     netuid_of,
     parse_tao,
-    read_storage,
-    refuse,
     report,
     short,
     spinner,
     tau,
 )
+from taochain.client import POW_SEAL_ERRORS, uid_of, weights_to_u16
 from taochain.client import netuid_of as netuid_of_result
-from taochain.client import uid_of
 from taochain.sudo_cli import need, set_hyperparameter, show_hyperparameters
 
 TAO = 10**9
@@ -99,74 +98,6 @@ def _free(c: Any, acct: bytes) -> int:
     return c.account(acct)["free"]
 
 
-# ---------------------------------------------------------------------------------------- pre-checks
-
-
-def _registration_checks(
-    c: Any, netuid: int, cold: bytes, hot: bytes, pow_: bool, as_json: bool, cmd: str,
-) -> tuple[dict, dict]:
-    """What burned_register / register would refuse, checked on the best state: the subnet, the
-    switches, the interval limit, the hotkey (new here, ownable), a free or prunable uid. (The
-    balance is checked by the caller, with the fee.)"""
-    info = c.subnet(netuid)
-    need(info, netuid)
-    hp = c.hyperparameters(netuid)
-    if netuid == 0:
-        refuse(as_json, "SubtensorModule.RegistrationNotPermittedOnRootSubnet", "the root subnet takes no registrations",
-               "register on a subnet above 0 (see `taochain subnets list`)")
-    if not hp["registration_allowed"]:
-        refuse(as_json, "SubtensorModule.SubNetRegistrationDisabled", f"registration is switched off on subnet {netuid}",
-               f"ask the owner to open it (`taochain sudo set --netuid {netuid} --param registration_allowed "
-               "--value true`)")
-    if pow_ and not hp["pow_registration_allowed"]:
-        refuse(as_json, "SubtensorModule.SubNetRegistrationDisabled",
-               f"proof-of-work registration is switched off on subnet {netuid}",
-               f"register by burning instead: `taochain subnets register --netuid {netuid}`")
-    if hp["max_regs_per_block"] == 0:
-        refuse(as_json, "SubtensorModule.TooManyRegistrationsThisBlock",
-               f"subnet {netuid} allows 0 registrations per block (max_regs_per_block)",
-               "ask the owner or root to raise max_regs_per_block")
-    best = c.best_block()[0]
-    now = best + 1
-    interval = hp["adjustment_interval"]
-    resets = interval != 0 and now - read_storage(c, ST, "LastAdjustmentBlock", netuid, default=0) >= interval
-    regs = read_storage(c, ST, "RegistrationsThisInterval", netuid, default=0)
-    if not resets and regs >= 3 * hp["target_regs_per_interval"]:
-        left = interval - (now - read_storage(c, ST, "LastAdjustmentBlock", netuid, default=0)) if interval else "?"
-        refuse(as_json, "SubtensorModule.TooManyRegistrationsThisInterval",
-               f"subnet {netuid} had {regs} registrations this interval, the most it takes "
-               f"(3 x target_regs_per_interval {hp['target_regs_per_interval']})",
-               f"retry after the next adjustment, in {left} blocks")
-    mg = c.metagraph(netuid)
-    hot_ss58 = ss58_encode(hot)
-    mine = next((n for n in mg["neurons"] if n["hotkey"] == hot_ss58), None)
-    if mine is not None:
-        refuse(as_json, "SubtensorModule.HotKeyAlreadyRegisteredInSubNet",
-               f"hotkey {hot_ss58} already has uid {mine['uid']} on subnet {netuid} (see the metagraph: "
-               f"`taochain subnets show --netuid {netuid}`)", "register another hotkey")
-    owner = read_storage(c, ST, "Owner", hot)
-    if owner is not None and owner != cold:
-        refuse(as_json, "SubtensorModule.NonAssociatedColdKey",
-               f"hotkey {hot_ss58} belongs to coldkey {ss58_encode(owner)}", f"sign with that coldkey or use a new hotkey ({cmd})")
-    if info["n"] >= info["max_n"]:
-        immunity = hp["immunity_period"]
-        prunable = [n for n in mg["neurons"] if n["hotkey"] != info["owner_hotkey"]
-                    and now - n["registered_at"] >= immunity]
-        if not prunable:
-            youngest = max((n["registered_at"] for n in mg["neurons"]), default=0)
-            refuse(as_json, "SubtensorModule.NoNeuronIdAvailable",
-                   f"subnet {netuid} is full ({info['n']}/{info['max_n']} uids) and every neuron is immune "
-                   f"(immunity_period {immunity} blocks)",
-                   f"retry in about {max(1, youngest + immunity - now)} blocks")
-    return info, hp
-
-
-def _need_balance(as_json: bool, error: str, who: str, free: int, need_: int, what: str, fee: int | None) -> None:
-    if free < need_ + (fee or 0):
-        refuse(as_json, error, f"{who} has {tau(free)} free, {what} needs {tau(need_)} plus a fee of {tau(fee)}",
-               f"fund it with at least {tau(need_ + (fee or 0) - free)} more (`taochain transfer --dest {who} --amount ...`)")
-
-
 # ---------------------------------------------------------------------------------------- subnets
 
 
@@ -187,21 +118,15 @@ def subnet_create(
     cold = coldkey(uri, wallet_name, wallet_path)
     hot = hotkey_account(hotkey_uri, wallet_name, wallet_hotkey, wallet_path, "--hotkey-uri")
     with client(network) as c:
-        with spinner("Checking the lock cost, balance and fee…", as_json):
+        with spinner("Dry-running the registration…", as_json):
+            xt, check = dry_run(c, cold, c.compose_call(ST, "register_network", hot), as_json)
             cost = c.lock_cost()
             before = _free(c, cold.public)
-            fee = estimate_fee(c, cold, "SubtensorModule", "register_network", hot)
-            owner = read_storage(c, ST, "Owner", hot)
-        if owner is not None and owner != cold.public:
-            refuse(as_json, "SubtensorModule.NonAssociatedColdKey",
-                   f"hotkey {ss58_encode(hot)} belongs to coldkey {ss58_encode(owner)}", "use a new hotkey")
-        _need_balance(as_json, "SubtensorModule.CannotAffordLockCost", cold.ss58, before, cost,
-                      "creating a subnet", fee)
         confirm(f"Register a subnet for {tau(cost)}?", [
             ("lock cost", tau(cost)), ("from (owner coldkey)", cold.ss58), ("owner hotkey", ss58_encode(hot)),
-            ("fee", tau(fee)), ("network", c.url)], no_prompt, as_json)
+            ("fee", tau(check.fee)), ("network", c.url)], no_prompt, as_json)
         with spinner("Registering the subnet…", as_json):
-            r = c.register_network(cold, hot)
+            r = c.submit_signed(xt)
             netuid = netuid_of_result(r)
             after = _free(c, cold.public)
     report(r, f"Registered subnetwork with netuid: {netuid} (lock {tau(cost)})", as_json,
@@ -222,16 +147,10 @@ def subnet_start(
     n = netuid_of(netuid_arg, netuid)
     cold = coldkey(uri, wallet_name, wallet_path)
     with client(network) as c:
-        info = c.subnet(n)
-        need(info, n)
-        if info["owner"] != cold.ss58:
-            refuse(as_json, "SubtensorModule.NotSubnetOwner", f"{cold.ss58} does not own subnet {n} "
-                   f"(its owner is {info['owner']})", "sign with the owner's coldkey")
-        if info["emission_started"]:
-            refuse(as_json, "SubtensorModule.FirstEmissionBlockNumberAlreadySet",
-                   f"subnet {n}'s emission started already (block {info['first_emission_block']})", "nothing to do")
+        with spinner(f"Dry-running start_call on subnet {n}…", as_json):
+            xt, _ = dry_run(c, cold, c.compose_call(ST, "start_call", n), as_json)
         with spinner(f"Starting subnet {n}…", as_json):
-            r = c.start_call(cold, n)
+            r = c.submit_signed(xt)
     report(r, f"emission of subnet {n} starts next block", as_json, {"netuid": n})
 
 
@@ -317,7 +236,7 @@ def subnet_hyperparameters(
 @guard
 def subnet_set(
     netuid_arg: int | None = NETUID_ARG, netuid: int | None = NETUID_OPT,
-    param: str = typer.Option(..., "--param", help="e.g. tempo, kappa, immunity_period, commit_reveal_weights_enabled"),
+    param: str = typer.Option(..., "--param", help="e.g. tempo, immunity_period, commit_reveal_weights_enabled"),
     value: str = typer.Option(..., "--value", help="an integer, or true/false"),
     sudo: bool | None = typer.Option(
         None, "--sudo/--no-sudo", help="force root through Sudo / the owner call (default: whichever the key may)"
@@ -348,17 +267,16 @@ def subnet_register(
     cold = coldkey(uri, wallet_name, wallet_path)
     hot = hotkey_account(hotkey_uri, wallet_name, wallet_hotkey, wallet_path, "--hotkey-uri")
     with client(network) as c:
-        with spinner(f"Checking subnet {n}, balance and fee…", as_json):
-            info, _hp = _registration_checks(c, n, cold.public, hot, False, as_json, "`taochain subnets register`")
+        with spinner(f"Dry-running the registration on subnet {n}…", as_json):
+            xt, check = dry_run(c, cold, c.compose_call(ST, "burned_register", n, hot), as_json)
+            info = c.subnet(n)
+            need(info, n)
             before = _free(c, cold.public)
-            fee = estimate_fee(c, cold, "SubtensorModule", "burned_register", n, hot)
-        _need_balance(as_json, "SubtensorModule.NotEnoughBalanceToStake", cold.ss58, before, info["burn"],
-                      f"registering on subnet {n}", fee)
         confirm(f"Register on subnet {n} for {tau(info['burn'])}?", [
             ("burn", tau(info["burn"])), ("from (coldkey)", cold.ss58), ("hotkey", ss58_encode(hot)),
-            ("subnet", str(n)), ("fee", tau(fee)), ("network", c.url)], no_prompt, as_json)
+            ("subnet", str(n)), ("fee", tau(check.fee)), ("network", c.url)], no_prompt, as_json)
         with spinner("Registering…", as_json):
-            r = c.burned_register(cold, n, hot)
+            r = c.submit_signed(xt)
             after = _free(c, cold.public)
     uid = uid_of(r)
     report(r, f"Registered {ss58_encode(hot)} on subnet {n} as uid {uid}", as_json,
@@ -375,16 +293,23 @@ def subnet_pow_register(
     hotkey_uri: str | None = HOT_URI, wallet_name: str | None = WALLET_NAME, wallet_hotkey: str | None = WALLET_HOTKEY,
     wallet_path: str | None = WALLET_PATH, network: str = NETWORK, as_json: bool = JSON, no_prompt: bool = NO_PROMPT,
 ) -> None:
-    """Register a hotkey by solving the subnet's proof of work on the CPU (free; no TAO burned)."""
+    """Register a hotkey by solving the subnet's proof of work on the CPU (free; no TAO burned).
+
+    Before solving, an unsolved registration is dry-run: what the chain checks before the seal
+    (the subnet, the switches, the rate limits, the hotkey) refuses it then; the checks after the
+    seal (the coldkey owning the hotkey, a free uid) come with the result."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     n = netuid_of(netuid_arg, netuid)
     cold_pub = coldkey_account(uri, wallet_name, wallet_path)
     hot = hotkey(hotkey_uri, wallet_name, wallet_hotkey, wallet_path)
     with client(network) as c:
-        with spinner(f"Checking subnet {n}…", as_json):
-            _info, hp = _registration_checks(c, n, cold_pub, hot.public, True, as_json,
-                                             "`taochain subnets pow-register`")
+        with spinner(f"Dry-running a registration on subnet {n}…", as_json):
+            best, _ = c.best_block()
+            unsolved = c.compose_call(ST, "register", n, best, 0, b"\0" * 32, hot.public, cold_pub)
+            dry_run(c, hot, unsolved, as_json, allow=POW_SEAL_ERRORS)
+            hp = c.hyperparameters(n)
+            need(hp, n)
         difficulty = hp["difficulty"]
         start = time.monotonic()
         if as_json:
@@ -416,35 +341,16 @@ def _stake(
     hot = hotkey_account(hot_text, wallet_name, wallet_hotkey, wallet_path)
     hot_ss58 = ss58_encode(hot)
     with client(network) as c:
-        with spinner("Checking balance, stake and fee…", as_json):
+        with spinner("Dry-running the staking…" if add else "Dry-running the unstaking…", as_json):
+            call = c.compose_call(ST, "add_stake" if add else "remove_stake", hot, rao)
+            xt, check = dry_run(c, cold, call, as_json)
             before = _free(c, cold.public)
-            fee = estimate_fee(c, cold, "SubtensorModule", "add_stake" if add else "remove_stake", hot, rao)
-            owner = read_storage(c, ST, "Owner", hot)
-            staked = next((s["stake"] for s in c.stake_info(cold.public) if s["hotkey"] == hot_ss58), 0)
-            delegate = read_storage(c, ST, "Delegates", hot) is not None if add else False
-        if rao < 2_000_000:
-            refuse(as_json, "SubtensorModule.AmountTooLow", f"{tau(rao)} is below the minimum stake", "stake at least τ0.002")
-        if owner is None:
-            refuse(as_json, "SubtensorModule.HotKeyAccountNotExists", f"hotkey {hot_ss58} is not registered anywhere",
-                   "register it first (`taochain subnets register --netuid N ...`)")
-        if add:
-            if owner != cold.public and not delegate:
-                refuse(as_json, "SubtensorModule.HotKeyNotDelegateAndSignerNotOwnHotKey",
-                       f"hotkey {hot_ss58} belongs to {ss58_encode(owner)} and is not a delegate",
-                       "stake on your own hotkey, or on a delegate's")
-            _need_balance(as_json, "SubtensorModule.NotEnoughBalanceToStake", cold.ss58, before, rao, "staking", fee)
-        else:
-            if staked < rao:
-                refuse(as_json, "SubtensorModule.NotEnoughStakeToWithdraw",
-                       f"{cold.ss58} has {tau(staked)} staked on {hot_ss58}, less than {tau(rao)}",
-                       f"unstake at most {tau(staked)} (see `taochain stake list`)")
-            _need_balance(as_json, "Balances.InsufficientBalance", cold.ss58, before, 0, "unstaking", fee)
         verb = "Stake" if add else "Unstake"
         confirm(f"{verb} {tau(rao)}?", [("amount", tau(rao)), ("from", cold.ss58 if add else hot_ss58),
-                                        ("to", hot_ss58 if add else cold.ss58), ("fee", tau(fee)),
+                                        ("to", hot_ss58 if add else cold.ss58), ("fee", tau(check.fee)),
                                         ("network", c.url)], no_prompt, as_json)
         with spinner("Staking…" if add else "Unstaking…", as_json):
-            r = (c.add_stake if add else c.remove_stake)(cold, hot, rao)
+            r = c.submit_signed(xt)
             after = _free(c, cold.public)
     what = f"{'staked' if add else 'unstaked'} {tau(rao)} {'on' if add else 'from'} {hot_ss58}"
     report(r, what, as_json, {"amount": rao, "hotkey": hot_ss58}, (before, after))
@@ -513,54 +419,6 @@ def _weights(uids: str, weights: str) -> tuple[list[int], list[float]]:
     return u, w
 
 
-def _weights_checks(
-    c: Any, netuid: int, hot: Keypair, uids: list[int], commit: bool, timelock: bool, version_key: int, as_json: bool,
-) -> dict:
-    """What set_weights / commit_weights would refuse: the commit-reveal mode, the registration, the
-    rate limit, the permit and the uids. Returns the hyperparameters."""
-    hp = c.hyperparameters(netuid)
-    need(hp, netuid)
-    cr = hp["commit_reveal_weights_enabled"]
-    if not commit and cr:
-        refuse(as_json, "SubtensorModule.CommitRevealEnabled", f"subnet {netuid} uses commit-reveal",
-               f"use commit_weights: `taochain weights commit --netuid {netuid} ...`")
-    if commit and not cr:
-        refuse(as_json, "SubtensorModule.CommitRevealDisabled", f"commit-reveal is off on subnet {netuid}",
-               f"set the weights directly: `taochain weights set --netuid {netuid} ...`")
-    if commit and timelock and hp["commit_reveal_version"] != 4:
-        refuse(as_json, "SubtensorModule.IncorrectCommitRevealVersion",
-               f"subnet {netuid} takes hash commits (commit_reveal_version {hp['commit_reveal_version']})",
-               "drop --timelock and --reveal-round")
-    mg = c.metagraph(netuid)
-    me = next((n for n in mg["neurons"] if n["hotkey"] == hot.ss58), None)
-    if me is None:
-        refuse(as_json, "SubtensorModule.HotKeyNotRegisteredInSubNet", f"hotkey {hot.ss58} has no uid on subnet {netuid}",
-               f"register it first: `taochain subnets register --netuid {netuid} --hotkey-uri ...`")
-    now = mg["block"] + 1
-    limit, last = hp["weights_rate_limit"], me["last_update"]
-    if (commit or not cr) and last != 0 and now - last < limit:
-        err = "CommittingWeightsTooFast" if commit else "SettingWeightsTooFast"
-        refuse(as_json, f"SubtensorModule.{err}",
-               f"uid {me['uid']} updated its weights at block {last}, {now - last} blocks ago "
-               f"(weights_rate_limit {limit})", f"wait {last + limit - now} more blocks")
-    if not commit:
-        key = hp["weights_version"]
-        if key and version_key < key:
-            refuse(as_json, "SubtensorModule.IncorrectWeightVersionKey",
-                   f"subnet {netuid} needs version key >= {key}", f"pass --version-key {key}")
-        n = len(mg["neurons"])
-        bad = [u for u in uids if u >= n]
-        if bad:
-            refuse(as_json, "SubtensorModule.UidVecContainInvalidOne", f"uids {bad} are not on subnet {netuid} ({n} uids)",
-                   "weight only registered uids (see `taochain subnets show`)")
-        info = c.subnet(netuid)
-        self_weight = uids == [me["uid"]]
-        if not (self_weight or me["validator_permit"] or info["owner_hotkey"] == hot.ss58):
-            refuse(as_json, "SubtensorModule.NeuronNoValidatorPermit", f"uid {me['uid']} has no validator permit",
-                   "stake more and wait for an epoch to give permits, or weight only yourself")
-    return hp
-
-
 @weights_app.command(
     "set",
     epilog=epilog("taochain weights set --netuid 1 --uids 1,2 --weights 0.3,0.7 --hotkey-uri //Bob//validator",
@@ -578,10 +436,11 @@ def weights_set(
     u, w = _weights(uids, weights)
     hot = hotkey(hotkey_uri, wallet_name, wallet_hotkey, wallet_path)
     with client(network) as c:
-        with spinner(f"Checking the registration and rate limit on subnet {netuid}…", as_json):
-            _weights_checks(c, netuid, hot, u, False, False, version_key, as_json)
+        with spinner(f"Dry-running set_weights on subnet {netuid}…", as_json):
+            call = c.compose_call(ST, "set_weights", netuid, u, weights_to_u16(u, w), version_key)
+            xt, _ = dry_run(c, hot, call, as_json)
         with spinner("Setting weights…", as_json):
-            r = c.set_weights(hot, netuid, u, w, version_key)
+            r = c.submit_signed(xt)
     report(r, f"weights set on subnet {netuid}", as_json, {"netuid": netuid})
 
 
@@ -634,13 +493,19 @@ def weights_commit(
     u, w = _weights(uids, weights)
     hot = hotkey(hotkey_uri, wallet_name, wallet_hotkey, wallet_path)
     with client(network) as c:
-        with spinner(f"Checking the registration and rate limit on subnet {netuid}…", as_json):
-            hp = _weights_checks(c, netuid, hot, u, True, timelock or reveal_round is not None, version_key, as_json)
-        if hp.get("commit_reveal_version") == 4:
-            with spinner("Encrypting to a drand round and committing…", as_json):
-                return _commit_timelocked(c, hot, netuid, u, w, version_key, reveal_round, as_json)
+        hp = c.hyperparameters(netuid)
+        need(hp, netuid)
+        if timelock or reveal_round is not None or hp.get("commit_reveal_version") == 4:
+            with spinner("Encrypting to a drand round…", as_json):
+                call, rec = c.timelocked_commit_call(hot, netuid, u, w, version_key, reveal_round)
+                xt, _ = dry_run(c, hot, call, as_json)
+            with spinner("Committing…", as_json):
+                return _commit_timelocked(c, xt, rec, netuid, as_json)
+        with spinner(f"Dry-running the commit on subnet {netuid}…", as_json):
+            call, record = c.commit_weights_call(hot, netuid, u, w, version_key=version_key)
+            xt, _ = dry_run(c, hot, call, as_json)
         with spinner("Committing…", as_json):
-            r, record = c.commit_weights(hot, netuid, u, w, version_key=version_key)
+            r = c.submit_signed(xt)
             info = c.subnet(netuid) if r.success else None
     if r.success:
         record = {**record, "hotkey": hot.ss58, "url": c.url, "block": r.block_number}
@@ -652,11 +517,8 @@ def weights_commit(
     return None
 
 
-def _commit_timelocked(
-    c: Any, hot: Keypair, netuid: int, u: list[int], w: list[float], version_key: int, reveal_round: int | None,
-    as_json: bool,
-) -> None:
-    r, rec = c.commit_timelocked_weights(hot, netuid, u, w, version_key=version_key, reveal_round=reveal_round)
+def _commit_timelocked(c: Any, xt: bytes, rec: dict, netuid: int, as_json: bool) -> None:
+    r = c.submit_signed(xt)
     extra = {
         "netuid": netuid, "mode": "timelock", "hash": rec["hash"], "reveal_round": rec["reveal_round"],
         "reveal_epoch": rec["reveal_epoch"], "values": rec["values"],

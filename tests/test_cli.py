@@ -7,9 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import typer
 from typer.testing import CliRunner
 
+from runtime.support.keys import keypair_from_uri
 from taochain.cli import app
+from taochain.cli_common import dry_run
+from taochain.client import DryRunResult
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -99,3 +104,38 @@ def test_network_names() -> None:
     assert network_url("127.0.0.1:9945") == "ws://127.0.0.1:9945"
     r = runner.invoke(app, ["subnets", "list", "--network", "finney"])
     assert r.exit_code == 2 and "--network 'finney'" in r.output
+
+
+class _FakeClient:
+    """sign / dry_run / account, as the CLI's dry-run helper uses them: the first extrinsic's nonce
+    is ahead of the chain's (earlier transactions wait in the pool), `verdict` judges the copy
+    signed with the account's nonce."""
+
+    def __init__(self, verdict):
+        self.nonces: list[int | None] = []
+        self.verdict = verdict
+
+    def sign(self, key, call, nonce=None):
+        self.nonces.append(nonce)
+        return b"xt%d" % len(self.nonces)
+
+    def account(self, who):
+        return {"nonce": 3}
+
+    def dry_run(self, xt):
+        return DryRunResult(False, False, "InvalidTransaction.Future", "later") if xt == b"xt1" else self.verdict
+
+
+def test_the_dry_run_judges_the_call_when_earlier_transactions_wait_in_the_pool(capsys) -> None:
+    """A Future nonce (the sender's earlier transactions are still pending) is no refusal: the call
+    is judged with the account's nonce, and the extrinsic kept for sending is the first one."""
+    alice = keypair_from_uri("//Alice")
+    c = _FakeClient(DryRunResult(True, True, fee=5))
+    xt, d = dry_run(c, alice, [5, 3, []], True)
+    assert xt == b"xt1" and d.success and d.fee == 5 and c.nonces == [None, 3]
+    c = _FakeClient(DryRunResult(False, True, "Balances.InsufficientBalance", "too poor", "fund it", "1 < 2"))
+    with pytest.raises(typer.Exit):
+        dry_run(c, alice, [5, 3, []], True)
+    out = json.loads(capsys.readouterr().out)
+    assert out["sent"] is False and out["message"] == "Balances.InsufficientBalance"
+    assert out["hint"] == "too poor (1 < 2); fund it"

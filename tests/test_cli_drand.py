@@ -102,8 +102,17 @@ def test_decrypt_a_weights_commit() -> None:
     assert bd is not None
 
 
-def test_sdk_drop_reason_names_match_the_pallet() -> None:
+def test_drop_reasons_reach_the_sdk_through_the_metadata() -> None:
+    """The SDK names a dropped commit's reason from the metadata: the event lists the pallet's
+    DropReason codes (index, name, doc) under "enums"."""
     from pallets.subtensor.events import DropReason
-    from taochain.client import DROP_REASONS
+    from runtime.construct import Runtime
 
-    assert DROP_REASONS == DropReason.NAMES
+    md = Runtime().metadata()
+    sub = next(p for p in md["pallets"] if p["name"] == "SubtensorModule")
+    ev = next(e for e in sub["events"] if e["name"] == "TimelockedWeightsDropped")
+    codes = ev["enums"]["reason"]
+    assert [(c["index"], c["name"]) for c in codes] == [(int(r), r.name) for r in DropReason]
+    assert [c["name"] for c in codes] == ["PulseMissing", "Undecryptable", "BadPayload", "HotkeyMismatch",
+                                          "SetWeightsFailed"]
+    assert all(len(c["doc"].split("\n")) == 2 for c in codes)  # the cause, then the fix

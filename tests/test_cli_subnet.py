@@ -1,7 +1,7 @@
 """The btcli-shaped commands (subnets, stake, weights, sudo, metagraph, transfer, balance, block)
 against a real dev node process, through the CLI entry point with --json: aliases (subnet, wt),
---network/--url/$TAOCHAIN_NETWORK, --netuid or a positional NETUID, pre-checks that refuse before
-sending, and refusals of bad input."""
+--network/--url/$TAOCHAIN_NETWORK, --netuid or a positional NETUID, dry runs that refuse before
+sending (with the pallet's error name and doc), and refusals of bad input."""
 
 from __future__ import annotations
 
@@ -37,8 +37,11 @@ def test_subnet_life_through_the_cli(url: str, tmp_path: Path) -> None:
     assert r["success"] and r["netuid"] == 1 and r["lock"] == 100 * TAO
     assert r["balance_before"] - r["balance_after"] >= 100 * TAO - 10**6  # the lock (the author gets fees back)
     assert run("subnet", "start", "1", "--uri", "//Alice", "--url", url, "--json")["success"]  # old spelling
-    r = run("subnets", "start", "--netuid", "1", "--uri", "//Alice", *U, "--json", code=1)  # pre-check
-    assert r["sent"] is False and r["message"].endswith("FirstEmissionBlockNumberAlreadySet")
+    r = run("subnets", "start", "--netuid", "1", "--uri", "//Alice", *U, "--json", code=1)  # dry run
+    assert r["sent"] is False and r["message"] == "SubtensorModule.FirstEmissionBlockNumberAlreadySet"
+    assert "nothing to do" in r["hint"]
+    r = run("subnets", "start", "--netuid", "1", "--uri", "//Bob", *U, "--json", code=1)
+    assert r["message"] == "SubtensorModule.NotSubnetOwner" and "owner's coldkey" in r["hint"]
     val = keypair_from_uri("//Bob//v")
     r = run("subnets", "register", "--netuid", "1", "--uri", "//Bob", "--hotkey-uri", "//Bob//v", "--no-prompt", *U,
             "--json")
@@ -106,27 +109,41 @@ def test_subnet_life_through_the_cli(url: str, tmp_path: Path) -> None:
 
 
 def test_register_refused_when_the_coldkey_cannot_pay_the_burn(url: str) -> None:
-    """A pre-check refusal sends nothing: the poor coldkey's balance and nonce stay as they were."""
+    """A refusal by the dry run sends nothing: the poor coldkey's balance and nonce stay as they
+    were. It names the pallet's error; the hint is the pallet's doc (cause; fix) with what the
+    runtime said about the case."""
     U = ("--network", url)
     if not run("subnets", "list", *U, "--json")["subnets"]:
         run("subnets", "create", "--uri", "//Alice", "--hotkey-uri", "//Alice//o", "--no-prompt", *U, "--json")
     poor = keypair_from_uri("//Poor")
+    # enough for fees, not for the burn, the lock or a 1 TAO transfer
+    assert run("transfer", "--uri", "//Alice", "--dest", "//Poor", "--amount", "0.01", "--no-prompt", *U,
+               "--json")["success"]
     with Client(url) as c:
         before = c.account(poor.public)
+        burn = c.subnet(1)["burn"]
     r = run("subnets", "register", "--netuid", "1", "--uri", "//Poor", "--hotkey-uri", "//Poor//h", "--no-prompt", *U,
             "--json", code=1)
     assert r["sent"] is False and r["message"] == "SubtensorModule.NotEnoughBalanceToStake"
-    assert "τ0 free" in r["hint"] and "fund" in r["hint"]
+    assert f"the burn is {burn} rao" in r["hint"] and "fund" in r["hint"]
+    with Client(url) as c:  # the hint is the pallet's doc, with what the runtime said about the case
+        cause, fix = c.error_doc("SubtensorModule.NotEnoughBalanceToStake").split("\n")
+    assert r["hint"] == f"{cause} (the burn is {burn} rao); {fix}"
     out = run("subnets", "register", "--netuid", "1", "--uri", "//Poor", "--hotkey-uri", "//Poor//h", *U, code=1)
-    assert "not sent" in out and "fund" in out
-    r = run("stake", "add", "--amount", "1", "--uri", "//Poor", "--hotkey", "//Alice//o", *U, "--json", code=1)
+    assert "not sent" in out and "NotEnoughBalanceToStake" in out and "fund" in out
+    r = run("stake", "add", "--amount", "0.005", "--uri", "//Poor", "--hotkey", "//Alice//o", *U, "--json", code=1)
     assert r["sent"] is False and r["message"].endswith("HotKeyNotDelegateAndSignerNotOwnHotKey")
+    assert "delegate" in r["hint"]
     r = run("subnets", "create", "--uri", "//Poor", "--hotkey-uri", "//Poor//o", *U, "--json", code=1)
-    assert r["sent"] is False and r["message"].endswith("CannotAffordLockCost")
+    assert r["sent"] is False and r["message"].endswith("CannotAffordLockCost") and "lock cost is" in r["hint"]
     r = run("transfer", "--uri", "//Poor", "--dest", "//Bob", "--amount", "1", *U, "--json", code=1)
-    assert r["sent"] is False and r["message"].endswith("InsufficientBalance")
+    assert r["sent"] is False and r["message"] == "Balances.InsufficientBalance" and "send less" in r["hint"]
     with Client(url) as c:
         assert c.account(poor.public) == before and c.next_nonce(poor.public) == before["nonce"]
+    # an account with nothing cannot even pay the fee: the transaction would be invalid
+    r = run("subnets", "register", "--netuid", "1", "--uri", "//Poorer", "--hotkey-uri", "//Poorer//h", *U,
+            "--json", code=1)
+    assert r["sent"] is False and r["message"] == "InvalidTransaction.Payment" and "fund" in r["hint"]
 
 
 def test_transfer_balance_block_and_the_network_env(url: str) -> None:

@@ -181,6 +181,44 @@ def test_results_unpack_as_success_and_message(net) -> None:
     r = c.burned_register(ALICE, 77, "//Alice//x")
     ok, msg = r
     assert ok is False and msg == r.error and msg.startswith("SubtensorModule."), msg
+    # the hint is the pallet's doc of the error (cause; fix), read from the node's metadata
+    cause, fix = c.error_doc(r.error).split("\n")
+    assert r.hint == f"{cause}; {fix}" and r.hint in str(r)
+
+
+def test_dry_run_says_what_the_chain_would_do_without_sending(net) -> None:
+    """dry_run of a signed extrinsic: the pallet's error, cause and fix, the fee; nothing sent.
+    Submitting the very same extrinsic then fails the same way and pays that fee."""
+    import taochain.client as sdk
+
+    c = net["c"]
+    for gone in ("ERROR_HINTS", "DROP_REASONS", "HYPERPARAM_SETTERS"):  # they come from the node now
+        assert not hasattr(sdk, gone)
+    nonce = c.account(ALICE)["nonce"]
+    xt = c.sign(ALICE, c.compose_call("SubtensorModule", "burned_register", 77, "//Alice//x"))
+    d = c.dry_run(xt)
+    assert not d.success and d.included and d.error == "SubtensorModule.SubnetNotExists", d
+    assert d.cause == "the netuid names no subnet" and "subnets list" in d.fix and d.fee > 0
+    assert [e["name"] for e in d.events][-1] == "System.ExtrinsicFailed"
+    assert c.account(ALICE)["nonce"] == nonce  # nothing sent
+    assert d.detail == "there is no subnet 77" and d.hint == f"{d.cause} ({d.detail}); {d.fix}"
+    r = c.submit_signed(xt)
+    assert r.error == d.error and r.fee == d.fee and r.hint == f"{d.cause}; {d.fix}"  # events carry no detail
+    ok = c.dry_run(c.sign(ALICE, c.compose_call("Balances", "transfer_keep_alive", "//Dave", TAO)))
+    assert ok.success and ok.error is None and ok.hint is None and ok.fee > 0
+    assert any(e["name"] == "Balances.Transfer" for e in ok.events)
+
+
+def test_the_hyperparameter_table_comes_from_the_node(net) -> None:
+    c = net["c"]
+    table = c.hyperparameter_table()
+    assert {"name", "item", "type", "default", "description", "setter", "owner", "bounds"} <= set(table[0])
+    h = c.hyperparameter("weights_version")
+    assert h["setter"] == "sudo_set_weights_version_key" and h["owner"] is True
+    assert c.hyperparameter("weights_version_key") == h == c.hyperparameter("sudo_set_weights_version_key")
+    assert c.hyperparameter("tempo")["owner"] is False and c.hyperparameter("bogus") is None
+    with pytest.raises(ValueError, match="unknown hyperparameter"):
+        c.set_hyperparameter(ALICE, net["netuid"], "bogus", 1)
 
 
 def test_subscribe_events_yields_each_blocks_events(net) -> None:

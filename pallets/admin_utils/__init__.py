@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from enum import IntEnum
 from typing import Any, Protocol
 
 from runtime.support.codec import U16, U64, wire
@@ -24,6 +23,7 @@ from runtime.support.dispatch import (
     ROOT,
     Ctx,
     DispatchError,
+    DocEnum,
     Origin,
     Pallet,
     SystemError_,
@@ -35,12 +35,21 @@ from runtime.support.dispatch import (
 SETTER_WEIGHT = 25_000_000
 
 
-class Error(IntEnum):
-    SubnetDoesNotExist = 0  # the netuid names no subnet
-    MaxValidatorsLargerThanMaxUIds = 1  # max_allowed_validators would exceed max_allowed_uids
-    BondsMovingAverageMaxReached = 2  # owners may not set bonds_moving_avg above 975000
-    ValueNotInBounds = 3  # the value is outside the parameter's range
-    MaxAllowedUIdsLessThanCurrentUIds = 4  # max_allowed_uids below the number of registered uids
+class Error(DocEnum):
+    SubnetDoesNotExist = 0, "the netuid names no subnet", "list the subnets (`taochain subnets list`)"
+    MaxValidatorsLargerThanMaxUIds = (
+        1, "max_allowed_validators would exceed max_allowed_uids", "keep max_validators at most max_n",
+    )
+    BondsMovingAverageMaxReached = (
+        2, "owners may not set bonds_moving_avg above 975000", "choose at most 975000, or ask root",
+    )
+    ValueNotInBounds = (
+        3, "the value is outside the parameter's allowed range",
+        "see the parameter's bounds (`taochain sudo get`) and the setter's doc",
+    )
+    MaxAllowedUIdsLessThanCurrentUIds = (
+        4, "max_allowed_uids would be below the number of registered uids", "choose at least the subnet's n",
+    )
 
 
 class Subnets(Protocol):

@@ -6,16 +6,14 @@ slots strictly increase from block to block.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from runtime.support.codec import U64, AccountId
-from runtime.support.dispatch import Ctx, Pallet, ensure
+from runtime.support.dispatch import Ctx, DocEnum, Pallet, ensure
 from runtime.support.storage import StorageValue
 
 
-class Error(IntEnum):
-    SlotNotIncreasing = 0  # the block's slot is not after the parent's
-    NoAuthorities = 1  # the authority set is empty
+class Error(DocEnum):
+    SlotNotIncreasing = 0, "the block's slot is not after the parent's", "author in a later slot"
+    NoAuthorities = 1, "the authority set is empty", "the chain spec must name at least one authority"
 
 
 class Aura(Pallet):

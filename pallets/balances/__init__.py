@@ -8,11 +8,10 @@ nothing (as Substrate's `transfer`), so they emit no Transfer event.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from enum import IntEnum
 from typing import Any, Protocol
 
 from runtime.support.codec import U64, AccountId, Balance, Bool, wire
-from runtime.support.dispatch import Ctx, Origin, Pallet, call, ensure, ensure_root, ensure_signed
+from runtime.support.dispatch import Ctx, DocEnum, Origin, Pallet, call, ensure, ensure_root, ensure_signed
 from runtime.support.storage import StorageValue
 
 EXISTENTIAL_DEPOSIT = 500  # rao; an account below this is reaped (DustLost)
@@ -31,16 +30,23 @@ class AccountStore(Protocol):
     def iter_accounts(self, ctx: Ctx) -> Iterator[tuple[bytes, Any]]: ...
 
 
-class Error(IntEnum):
-    VestingBalance = 0  # reserved for Substrate parity (no vesting here)
-    LiquidityRestrictions = 1  # the balance is frozen
-    InsufficientBalance = 2  # the sender's free balance is too low
-    ExistentialDeposit = 3  # the value would create an account below the existential deposit
-    Expendability = 4  # keep-alive transfer would kill the sender
-    ExistingVestingSchedule = 5  # reserved
-    DeadAccount = 6  # the beneficiary account does not exist
-    TooManyReserves = 7  # reserved
-    Overflow = 8  # the receiver's balance or total issuance would exceed u64
+class Error(DocEnum):
+    VestingBalance = 0, "reserved for Substrate parity (no vesting here)", ""
+    LiquidityRestrictions = 1, "the balance is frozen", "send only the free, unfrozen part"
+    InsufficientBalance = (
+        2, "the sender's free balance does not cover the amount (and the fee)", "send less, or fund the account",
+    )
+    ExistentialDeposit = (
+        3, "the value would create an account below the existential deposit (500 rao)", "send at least 500 rao",
+    )
+    Expendability = (
+        4, "a keep-alive transfer would take the sender below the existential deposit",
+        "send less, or transfer without keep-alive",
+    )
+    ExistingVestingSchedule = 5, "reserved for Substrate parity", ""
+    DeadAccount = 6, "the beneficiary account does not exist", "fund it first"
+    TooManyReserves = 7, "reserved for Substrate parity", ""
+    Overflow = 8, "the receiver's balance or the total issuance would exceed u64", "send less"
 
 
 # --- events

@@ -14,12 +14,11 @@ Invariants: `LastStoredRound` only grows; every stored pulse verifies against th
 from __future__ import annotations
 
 import dataclasses
-from enum import IntEnum
 from typing import Annotated
 
 from runtime.support.bls import BlsError, get_backend, randomness_of, round_message
 from runtime.support.codec import U64, BytesT, wire
-from runtime.support.dispatch import Ctx, Origin, Pallet, call, ensure, ensure_none
+from runtime.support.dispatch import Ctx, DocEnum, Origin, Pallet, call, ensure, ensure_none
 from runtime.support.storage import StorageMap, StorageValue
 
 P = "Drand"
@@ -30,16 +29,19 @@ MAX_PULSES_PER_BLOCK = 64
 PULSE_WEIGHT = 30_000_000  # one BLS verification (two Miller loops and a final exponentiation)
 
 
-class Error(IntEnum):
-    NoneValue = 0  # (subtensor's) a value was expected
-    StorageOverflow = 1  # (subtensor's) a counter overflowed
-    DrandConnectionFailure = 2  # (subtensor's) the offchain worker could not reach drand
-    UnverifiedPulse = 3  # (subtensor's) a pulse without a verifiable signature
-    InvalidRoundNumber = 4  # the pulse's round is not above LastStoredRound
-    PulseVerificationError = 5  # the signature does not verify, or the randomness is not sha256(signature)
-    NoPulses = 6  # write_pulse with an empty list
-    TooManyPulses = 7  # more than MAX_PULSES_PER_BLOCK pulses in one block
-    AlreadyWritten = 8  # write_pulse twice in one block
+class Error(DocEnum):
+    NoneValue = 0, "(subtensor's) a value was expected", ""
+    StorageOverflow = 1, "(subtensor's) a counter overflowed", ""
+    DrandConnectionFailure = 2, "(subtensor's) the offchain worker could not reach drand", ""
+    UnverifiedPulse = 3, "(subtensor's) a pulse without a verifiable signature", ""
+    InvalidRoundNumber = 4, "the pulse's round is not above LastStoredRound", "write only newer rounds"
+    PulseVerificationError = (
+        5, "the signature does not verify, or the randomness is not sha256(signature)",
+        "write pulses of the chain's beacon only",
+    )
+    NoPulses = 6, "write_pulse with an empty list", "give at least one pulse"
+    TooManyPulses = 7, "more than MAX_PULSES_PER_BLOCK pulses in one block", "write fewer pulses per block"
+    AlreadyWritten = 8, "write_pulse twice in one block", "write pulses once per block"
 
 
 @wire

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from runtime.support.codec import U8, U16, U64, AccountId, Balance, Hash, wire
+from runtime.support.dispatch import DocEnum
 
 
 @wire
@@ -151,21 +154,36 @@ class TimelockedWeightsRevealed:
     who: AccountId
 
 
-class DropReason:
-    """Why a timelocked commit was dropped (TimelockedWeightsDropped.reason)."""
+class DropReason(DocEnum):
+    """Why a timelocked commit was dropped (TimelockedWeightsDropped.reason): code, cause, fix.
+    The metadata lists them under the event's "enums", so that clients name the reason."""
 
-    PULSE_MISSING = 0  # its reveal epoch ended before the pulse of its round was on chain
-    UNDECRYPTABLE = 1  # malformed ciphertext, or the round's signature does not open it
-    BAD_PAYLOAD = 2  # the plaintext is not a weights payload
-    HOTKEY_MISMATCH = 3  # the payload names another hotkey than the committer
-    SET_WEIGHTS_FAILED = 4  # set_weights refused the weights (`error` is SubtensorModule's error index)
-    NAMES = ("PulseMissing", "Undecryptable", "BadPayload", "HotkeyMismatch", "SetWeightsFailed")
+    PulseMissing = (
+        0, "its reveal epoch ended before the pulse of its round was on chain",
+        "commit to a round due before the reveal epoch ends (the SDK's reveal_plan picks one)",
+    )
+    Undecryptable = (
+        1, "malformed ciphertext, or the round's signature does not open it",
+        "encrypt to the chain's beacon key (drand_status publicKey) and the commit's reveal round",
+    )
+    BadPayload = (
+        2, "the plaintext is not a weights payload", "encrypt a payload of (hotkey, uids, values, version_key)",
+    )
+    HotkeyMismatch = (
+        3, "the payload names another hotkey than the committer", "put the committing hotkey in the payload",
+    )
+    SetWeightsFailed = (
+        4, "set_weights refused the weights (`error` is SubtensorModule's error index)",
+        "see that error's doc: the weights must pass set_weights' checks in the reveal epoch",
+    )
 
 
 @wire
 class TimelockedWeightsDropped:
     """A timelocked commit was dropped without setting weights; `reason` is a DropReason code
     (`error`: the set_weights error index for SetWeightsFailed, else 0). subtensor only logs this."""
+
+    ENUMS: ClassVar[dict[str, type[DocEnum]]] = {"reason": DropReason}  # field -> its codes (metadata)
 
     netuid: U16
     who: AccountId

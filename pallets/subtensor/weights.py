@@ -332,7 +332,7 @@ class WeightsMixin(Store):
             if reveal_epoch >= 1:
                 left = self.TimelockedWeightCommits.get(s, netuid, reveal_epoch - 1)
                 for e in left:
-                    ctx.deposit_event(TimelockedWeightsDropped(netuid, e.who, DropReason.PULSE_MISSING, 0))
+                    ctx.deposit_event(TimelockedWeightsDropped(netuid, e.who, int(DropReason.PulseMissing), 0))
                 if left:
                     self.TimelockedWeightCommits.remove(s, netuid, reveal_epoch - 1)
             if reveal_epoch < 0:
@@ -353,19 +353,19 @@ class WeightsMixin(Store):
                 self.TimelockedWeightCommits.remove(s, netuid, reveal_epoch)
 
     def _reveal_one(self, ctx: Ctx, netuid: int, e: TimelockedCommit, signature: bytes) -> None:
-        def drop(reason: int, error: int = 0) -> None:
-            ctx.deposit_event(TimelockedWeightsDropped(netuid, e.who, reason, error))
+        def drop(reason: DropReason, error: int = 0) -> None:
+            ctx.deposit_event(TimelockedWeightsDropped(netuid, e.who, int(reason), error))
 
         try:
             plain = tlock.decrypt(e.commit, signature, self.beacon.bls)
         except tlock.TlockError:
-            return drop(DropReason.UNDECRYPTABLE)
+            return drop(DropReason.Undecryptable)
         try:
             hot, uids, values, vk = tlock.decode_weights_payload(plain)
         except tlock.TlockError:
-            return drop(DropReason.BAD_PAYLOAD)
+            return drop(DropReason.BadPayload)
         if hot is not None and hot != e.who:
-            return drop(DropReason.HOTKEY_MISMATCH)
+            return drop(DropReason.HotkeyMismatch)
         s = ctx.state
         s.start()
         events_before = len(ctx.events)
@@ -374,7 +374,7 @@ class WeightsMixin(Store):
         except DispatchError as err:
             s.rollback()
             del ctx.events[events_before:]
-            return drop(DropReason.SET_WEIGHTS_FAILED, err.error_index if err.pallet_index == self.INDEX else 0)
+            return drop(DropReason.SetWeightsFailed, err.error_index if err.pallet_index == self.INDEX else 0)
         s.commit()
         ctx.deposit_event(TimelockedWeightsRevealed(netuid, e.who))
         return None

@@ -6,13 +6,12 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from runtime.support.codec import AccountId, Bool, Text, wire
 from runtime.support.dispatch import (
     Call,
     Ctx,
     DispatchError,
+    DocEnum,
     Origin,
     Pallet,
     RuntimeCall,
@@ -25,8 +24,11 @@ from runtime.support.storage import StorageValue
 SUDO_BASE_WEIGHT = 20_000_000
 
 
-class Error(IntEnum):
-    RequireSudo = 0  # the sender is not the sudo key
+class Error(DocEnum):
+    RequireSudo = (
+        0, "the signer is not the sudo key: only it may make root-only calls through sudo",
+        "sign with the sudo key (//Alice on a dev chain); owner-settable parameters also take the subnet owner",
+    )
 
 
 @wire

@@ -6,17 +6,17 @@ Substrate); exactly one `set` per block, or the block is invalid.
 
 from __future__ import annotations
 
-from enum import IntEnum
-
 from runtime.support.codec import U64, Bool
-from runtime.support.dispatch import Ctx, Origin, Pallet, call, ensure, ensure_none
+from runtime.support.dispatch import Ctx, DocEnum, Origin, Pallet, call, ensure, ensure_none
 from runtime.support.storage import StorageValue
 
 
-class Error(IntEnum):
-    TooEarly = 0  # the new timestamp is less than the previous one plus the minimum period
-    AlreadySet = 1  # `set` was called twice in one block
-    NotSet = 2  # the block has no timestamp inherent
+class Error(DocEnum):
+    TooEarly = (
+        0, "the new timestamp is less than the previous one plus the minimum period", "stamp a later time",
+    )
+    AlreadySet = 1, "`set` was called twice in one block", "set the timestamp once per block"
+    NotSet = 2, "the block has no timestamp inherent", "put the timestamp inherent first in the block"
 
 
 class Timestamp(Pallet):

@@ -1,12 +1,15 @@
 """The dispatch framework: pallet base, calls with stable indices and weights, origins, events, errors.
 
-A pallet is a class with `NAME`, `INDEX`, an `Error` IntEnum (append-only, one comment per member),
+A pallet is a class with `NAME`, `INDEX`, an `Error` enum (a `DocEnum`: append-only, each member
+`Name = index, "what went wrong", "how to fix it"`),
 `EVENTS` (wire dataclasses; an event's index is its position) and methods marked `@call(index,
 weight)`. A call's arguments are typed by the method's annotations (codec aliases), so a call decodes
 strictly from the wire: `[pallet_index, call_index, [args...]]`.
 
 Errors: `ensure(cond, Error.X)` raises `DispatchError` carrying (pallet index, error index, name);
-the executive turns it into an `ExtrinsicFailed` event and drops the call's storage layer.
+the executive turns it into an `ExtrinsicFailed` event and drops the call's storage layer. An
+error's doc (its cause and its fix) is no consensus data: it reaches clients through the metadata
+and the dry run (runtime/dry_run.py), so that they show the pallet's own words.
 """
 
 from __future__ import annotations
@@ -49,6 +52,35 @@ class Origin:
 # --------------------------------------------------------------------------- errors
 
 
+class DocEnum(IntEnum):
+    """An IntEnum whose members carry a doc: `Name = index, "what went wrong", "how to fix it"`.
+
+    The base of every pallet's `Error` and of documented codes carried by events (e.g. why a
+    timelocked commit was dropped). The index and the name are consensus data (append-only); the
+    two texts are not: `cause` and `fix`, joined as `doc` (cause, then fix, one per line), reach
+    the JSON metadata. Keep each to a short line."""
+
+    cause: str
+    fix: str
+
+    def __new__(cls, value: int, cause: str = "", fix: str = "") -> DocEnum:
+        obj = int.__new__(cls, value)
+        obj._value_ = value
+        obj.cause = cause
+        obj.fix = fix
+        return obj
+
+    @property
+    def doc(self) -> str:
+        """The cause, then (on a second line) the fix."""
+        return "\n".join(x for x in (self.cause, self.fix) if x)
+
+    @classmethod
+    def metadata(cls) -> list[dict[str, Any]]:
+        """The members as the JSON metadata lists them: index, name, doc."""
+        return [{"index": int(e), "name": e.name, "doc": e.doc} for e in cls]
+
+
 class DispatchError(Exception):
     """A call failed: (pallet index, error index) as Substrate's `Module` error, plus its name."""
 
@@ -74,13 +106,19 @@ def ensure(cond: bool, err: IntEnum, detail: str = "") -> None:
         raise DispatchError.of(err, detail)
 
 
-class SystemError_(IntEnum):
+class SystemError_(DocEnum):
     """Errors of the system pallet (index 0), also used by the dispatcher itself."""
 
-    BadOrigin = 0  # the call's origin is not allowed
-    CallFiltered = 1  # the call may not be dispatched here (e.g. an inherent sent as a transaction)
-    Overflow = 2  # an arithmetic result does not fit its integer type
-    Underflow = 3  # an arithmetic result went below zero
+    BadOrigin = (
+        0, "the signer may not make this call (it needs root, the subnet owner, or a signed origin)",
+        "root-only calls go through sudo, signed by the sudo key; owner calls are signed by the subnet owner's coldkey",
+    )
+    CallFiltered = (
+        1, "the call may not be dispatched here (e.g. an inherent sent as a transaction)",
+        "inherents are put in by the block author: do not sign them",
+    )
+    Overflow = 2, "an arithmetic result does not fit its integer type", "use a smaller amount or value"
+    Underflow = 3, "an arithmetic result went below zero", "use a smaller amount or value"
 
 
 SystemError_.pallet_index = 0  # type: ignore[attr-defined]
@@ -280,7 +318,7 @@ class Pallet:
 
     NAME: str = ""
     INDEX: int = -1
-    Error: type[IntEnum] = SystemError_
+    Error: type[DocEnum] = SystemError_
     EVENTS: tuple[type, ...] = ()
     CALLS: dict[int, CallDef] = {}
 

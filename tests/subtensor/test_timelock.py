@@ -216,7 +216,7 @@ def test_wrong_round_signature_drops_the_commit(tl_subnet) -> None:
     chain.run_to_block(reveal_block(chain, netuid, epoch) - 1)
     r, _ = chain.author()
     (ev,) = events(chain, r, "SubtensorModule.TimelockedWeightsDropped")
-    assert (ev.netuid, ev.who, ev.reason) == (netuid, VAL.public, DropReason.UNDECRYPTABLE)
+    assert (ev.netuid, ev.who, ev.reason) == (netuid, VAL.public, DropReason.Undecryptable)
     assert not events(chain, r, "SubtensorModule.TimelockedWeightsRevealed")
     assert get(chain, "Weights", netuid, 1) == b""
 
@@ -246,10 +246,10 @@ def test_drop_reasons_and_retry_until_the_epoch_ends(tl_subnet) -> None:
     assert revealed == [M1.public, VAL.public]
     dropped = [(e.who, e.reason, e.error) for e in events(chain, r, "SubtensorModule.TimelockedWeightsDropped")]
     assert dropped == [
-        (M2.public, DropReason.HOTKEY_MISMATCH, 0),
-        (VAL.public, DropReason.BAD_PAYLOAD, 0),
-        (OWNER.public, DropReason.SET_WEIGHTS_FAILED, Error.UidVecContainInvalidOne),
-        (VAL.public, DropReason.UNDECRYPTABLE, 0),
+        (M2.public, DropReason.HotkeyMismatch, 0),
+        (VAL.public, DropReason.BadPayload, 0),
+        (OWNER.public, DropReason.SetWeightsFailed, Error.UidVecContainInvalidOne),
+        (VAL.public, DropReason.Undecryptable, 0),
     ]
     assert sub(chain).weights_of(chain.ctx(), netuid, 2) == [(2, 65535)]
     assert sub(chain).weights_of(chain.ctx(), netuid, 1) == [(3, 65535)]  # the legacy payload
@@ -263,7 +263,7 @@ def test_drop_reasons_and_retry_until_the_epoch_ends(tl_subnet) -> None:
     chain.run_to_block(nxt - 1)
     r, _ = chain.author()
     (ev,) = events(chain, r, "SubtensorModule.TimelockedWeightsDropped")
-    assert (ev.who, ev.reason) == (M2.public, DropReason.PULSE_MISSING)
+    assert (ev.who, ev.reason) == (M2.public, DropReason.PulseMissing)
     assert get(chain, "TimelockedWeightCommits", netuid, epoch) == ()
 
 
