@@ -8,23 +8,20 @@ encoded bytes (as Substrate's opaque block); the executive decodes them.
 
 from __future__ import annotations
 
-from runtime.support.codec import U8, U64, Bytes, Hash, decode_obj, encode, encode_obj, to_wire, wire
+from runtime.support.codec import U64, Bytes, Hash, decode_obj, encode, encode_obj, to_wire, wire
+from runtime.support.digest import (
+    AURA_ENGINE,
+    DIGEST_CONSENSUS,
+    DIGEST_OTHER,
+    DIGEST_PRE_RUNTIME,
+    DIGEST_SEAL,
+    DigestItem,
+    aura_slot,
+)
 from runtime.support.hashing import blake2_256, ordered_root
 
-# digest item kinds, Substrate's tags
-DIGEST_OTHER, DIGEST_CONSENSUS, DIGEST_SEAL, DIGEST_PRE_RUNTIME = 0, 4, 5, 6
-AURA_ENGINE = b"aura"
 MAX_BLOCK_SIZE = 5 * 1024 * 1024
 MAX_HEADER_SIZE = 64 * 1024
-
-
-@wire
-class DigestItem:
-    """One digest log: kind (Substrate tag), 4-byte engine id, payload."""
-
-    kind: U8
-    engine: Bytes
-    data: Bytes
 
 
 @wire
@@ -44,12 +41,7 @@ class Header:
 
     def slot(self) -> int | None:
         """The Aura slot from the pre-runtime digest, or None."""
-        for item in self.digest:
-            if item.kind == DIGEST_PRE_RUNTIME and item.engine == AURA_ENGINE:
-                if len(item.data) != 8:
-                    return None
-                return int.from_bytes(item.data, "little")
-        return None
+        return aura_slot(self.digest)
 
     def with_seal(self, seal: bytes) -> Header:
         return Header(self.parent_hash, self.number, self.state_root, self.extrinsics_root, self.digest, seal)
@@ -85,3 +77,9 @@ class Block:
 def extrinsics_root(extrinsics: tuple[bytes, ...] | list[bytes]) -> bytes:
     """Binary Merkle root over the encoded extrinsics, in block order."""
     return ordered_root(list(extrinsics))
+
+
+__all__ = [
+    "AURA_ENGINE", "DIGEST_CONSENSUS", "DIGEST_OTHER", "DIGEST_PRE_RUNTIME", "DIGEST_SEAL", "MAX_BLOCK_SIZE",
+    "MAX_HEADER_SIZE", "Block", "DigestItem", "Header", "aura_digest", "extrinsics_root",
+]

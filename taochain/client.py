@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from runtime.support import codec, tx
+from runtime.support.digest import DigestItem, aura_slot
 from runtime.support.hashing import blake2_256, commit_hash, storage_prefix
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
 
@@ -708,19 +709,16 @@ class AsyncClient:
         head's Timestamp.Now and its Aura slot (blocks are stamped slot * slot duration, so the
         slot duration is their quotient). Before the first block the timestamp is the local
         clock's and the block time DEFAULT_BLOCK_TIME_MS."""
-        from runtime.block import AURA_ENGINE, DIGEST_PRE_RUNTIME, DigestItem  # noqa: PLC0415
-
         h = await self.block_hash()
         hdr = await self.header(h)
         number = int(hdr["number"], 16)
-        slot = None
+        items = []
         for log in hdr["digest"]["logs"]:
             try:
-                item = codec.decode_obj(DigestItem, bytes.fromhex(log[2:]))
+                items.append(codec.decode_obj(DigestItem, bytes.fromhex(log[2:])))
             except (codec.CodecError, ValueError):
                 continue
-            if item.kind == DIGEST_PRE_RUNTIME and item.engine == AURA_ENGINE and len(item.data) == 8:
-                slot = int.from_bytes(item.data, "little")
+        slot = aura_slot(items)
         raw = await self.rpc("state_getStorage", "0x" + storage_prefix("Timestamp", "Now").hex(), h)
         now_ms = codec.decode(bytes.fromhex(raw[2:])) if raw else 0
         if not now_ms or not slot:
