@@ -120,7 +120,7 @@ class EmissionMixin(Store):
             commit_blocks=commit_blocks,
             weights=self._gather_rows(ctx, self.Weights, netuid),
             bonds=self._gather_rows(ctx, self.Bonds, netuid),
-            **params,  # tempo, kappa, bonds and alpha settings, ... (the table's `epoch` entries)
+            **params,  # the hyperparameters the table marks as Yuma inputs (`epoch=`)
             stake_threshold=self.StakeThreshold.get(s),
             owner_uid=owner_uid,
             last_mechanism_step_block=self.LastMechansimStepBlock.get(s, netuid),
