@@ -464,7 +464,8 @@ class NodeRpc:
             if api.rpc is not None:
                 m.register(api.rpc, self.serve_api(api), [*((p, _PARAM_CHECKS[t]) for p, t in api.params), opt_hash])
         m.register("drand_status", self.drand_status, [opt_hash])
-        m.register("system_dryRun", self.system_dry_run, [("extrinsic", is_hex), opt_hash])
+        # unsafe, as Substrate's: a dry run executes a block's initialization (possibly an epoch)
+        m.register("system_dryRun", self.system_dry_run, [("extrinsic", is_hex), opt_hash], unsafe=True)
         m.register_subscription(
             "author_submitAndWatchExtrinsic", "author_extrinsicUpdate", "author_unwatchExtrinsic",
             self.author_submit_and_watch, [("extrinsic", is_hex)],

@@ -250,6 +250,9 @@ def dry_run(c: Any, key: Keypair, call: list, as_json: bool, allow: tuple[str, .
         # the sender's earlier transactions still wait in the pool (the pool keeps this one until
         # they land): judge the call on the current state with the account's nonce instead
         d = c.dry_run(c.sign(key, call, nonce=c.account(key.public)["nonce"]))
+    if not d.checked and not as_json:
+        console.print("[dim]not checked beforehand: the node serves no dry run here (system_dryRun is unsafe on "
+                      "a public RPC); the chain checks the call when it is sent[/dim]", highlight=False)
     if not d.success and d.error not in allow:
         cause = d.cause or "the chain refuses it"
         if d.detail:

@@ -51,6 +51,9 @@ POW_SEAL_ERRORS = tuple(
 )
 
 
+UNSAFE_REFUSED = -32601  # the node's answer to an unsafe method (Substrate's), as to an unknown one
+
+
 class RpcError(Exception):
     """An error answered by the node: JSON-RPC code, message and data."""
 
@@ -135,7 +138,11 @@ class DryRunResult:
     validity error ("InvalidTransaction.Payment", "InvalidTransaction.Stale", ...): not included,
     nothing paid. `cause` and `fix` are the runtime's doc of that error (the pallet's own words),
     `detail` what the runtime said about this case; `hint` is them in one line. `events` are the
-    events it would emit (as events() shows them), `fee` the fee in rao; `raw` the RPC answer."""
+    events it would emit (as events() shows them), `fee` the fee in rao; `raw` the RPC answer.
+    `checked` is False when the node refuses dry runs to this client (system_dryRun is unsafe, as
+    Substrate's: a node with public RPC serves it only with --rpc-methods unsafe): then nothing was
+    judged, `success` is True and `fee` is payment_queryInfo's; the chain checks the call when it
+    is submitted."""
 
     success: bool
     included: bool
@@ -146,6 +153,7 @@ class DryRunResult:
     events: tuple[dict, ...] = ()
     fee: int | None = None
     raw: dict = dataclasses.field(default_factory=dict, repr=False)
+    checked: bool = True  # False: the node serves no dry run to this client (unsafe method); not judged
 
     @property
     def hint(self) -> str | None:
@@ -474,7 +482,14 @@ class AsyncClient:
             else: c.submit_signed(xt)
         """
         text = xt if isinstance(xt, str) else "0x" + xt.hex()
-        raw = await self.rpc("system_dryRun", text, *self._at(at))
+        try:
+            raw = await self.rpc("system_dryRun", text, *self._at(at))
+        except RpcError as exc:
+            if exc.code != UNSAFE_REFUSED:
+                raise
+            info = await self.rpc("payment_queryInfo", text, *self._at(at))
+            return DryRunResult(True, True, fee=int(info["partialFee"]), checked=False,
+                                detail="the node serves no dry run to this client (system_dryRun is unsafe)")
         events = tuple(raw.get("events") or ())
         fee = raw.get("fee")
         if "err" in raw:  # a transaction-validity error: not includable

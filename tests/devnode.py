@@ -23,7 +23,7 @@ class BackgroundNode:
     """A RunningNode (dev chain, Alice authoring, memory database) on its own event loop in a daemon
     thread; `url` is its RPC endpoint, `stop()` ends it."""
 
-    def __init__(self, prometheus_port: int | None = None) -> None:
+    def __init__(self, prometheus_port: int | None = None, rpc_methods: str = "auto") -> None:
         import asyncio
         import threading
 
@@ -37,6 +37,7 @@ class BackgroundNode:
             node=NodeConfig(chain="dev", key_uri="//Alice", in_memory=True, block_time_ms=250),
             rpc_port=0,
             prometheus_port=prometheus_port,
+            rpc_methods=rpc_methods,
         )
         self.rn = RunningNode(cfg)
         asyncio.run_coroutine_threadsafe(self.rn.start(), self.loop).result(30)

@@ -221,3 +221,22 @@ def test_pow_register_is_refused_before_solving(node: tuple[Client, BackgroundNo
     r = c.pow_register(dev_keypair("Eve//m"), 9, dev_keypair("Eve"), max_tries=1)
     assert not r.success and r.error == "SubtensorModule.SubnetNotExists" and r.extrinsic_hash == ""
     assert r.hint and r.hint.startswith("the netuid names no subnet")
+
+
+def test_a_node_that_refuses_dry_runs_leaves_the_check_to_the_chain() -> None:
+    """system_dryRun is unsafe (as Substrate's): a node serving only safe methods refuses it, and the
+    SDK then says the call was not judged (with payment_queryInfo's fee); the CLI goes on."""
+    n = BackgroundNode(rpc_methods="safe")
+    c = Client(n.url, timeout=20)
+    try:
+        xt = c.sign(ALICE, c.compose_call("SubtensorModule", "start_call", 42))
+        with pytest.raises(RpcError) as info:
+            c.rpc("system_dryRun", "0x" + xt.hex())
+        assert info.value.code == -32601
+        d = c.dry_run(xt)
+        assert not d.checked and d.success and d.error is None and d.fee and d.fee > 0
+        r = c.submit_signed(xt)
+        assert not r.success and r.error == "SubtensorModule.SubnetNotExists"  # the chain did check it
+    finally:
+        c.close()
+        n.stop()
