@@ -120,7 +120,8 @@ class Extrinsic:
     until a runtime decodes them: `with_call` gives the same record carrying that typed `Call`, so
     that later consumers need not decode it again.
 
-    Signed: `signer`, `signature`, `extra` and `payload` (the bytes the signature covers) are set.
+    Signed: `signer`, `signature` and `extra` are set; `payload` (the bytes the signature covers) is
+    built on demand.
     Unsigned (inherents): they are None / b"". `length` is the encoded size (fees, block limits).
     The record is immutable; `call_wire` is the decoded wire value and must not be changed."""
 
@@ -130,8 +131,13 @@ class Extrinsic:
     signer: bytes | None = None
     signature: bytes | None = None
     extra: Extra | None = None
-    payload: bytes = b""
     call: Call | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def payload(self) -> bytes:
+        """The bytes the signature covers (b"" unsigned); built when asked, since a signature
+        already checked elsewhere (the signature worker) needs no payload here."""
+        return b"" if self.extra is None else signing_payload(self.call_wire, self.extra)
 
     @property
     def signed(self) -> bool:
@@ -192,7 +198,7 @@ def decode_extrinsic(data: bytes) -> Extrinsic:
         except (ValueError, TypeError) as exc:
             raise CodecError(f"extrinsic extra: {exc}") from None
         call_w = _check_call_shape(call_w)
-        return Extrinsic(SIGNED_VERSION, call_w, len(data), signer, sig, extra, signing_payload(call_w, extra))
+        return Extrinsic(SIGNED_VERSION, call_w, len(data), signer, sig, extra)
     if w[0] == UNSIGNED_VERSION and len(w) == 2:
         return Extrinsic(UNSIGNED_VERSION, _check_call_shape(w[1]), len(data))
     raise CodecError("extrinsic: unknown version or wrong number of fields")
