@@ -1,6 +1,8 @@
-"""Ed25519 accounts with Substrate semantics: secret URIs, hard derivation, BIP39 phrases, SS58.
+"""Ed25519 and sr25519 accounts with Substrate semantics: secret URIs, derivation, BIP39 phrases, SS58.
 
-`keypair_from_uri("//Alice")` gives the same key as `subkey inspect --scheme ed25519 //Alice`:
+`keypair_from_uri("//Alice")` gives the same key as `subkey inspect --scheme ed25519 //Alice`, and
+`keypair_from_uri("//Alice", scheme="sr25519")` the same as `subkey inspect //Alice` (sr25519, the
+default of Substrate and of every Substrate client). Ed25519 stays the default here.
 
 - A secret URI is `[phrase-or-0xseed][//hard | /soft ...][///password]`, parsed like sp-core's
   `AddressUri`; a missing phrase means `DEV_PHRASE`.
@@ -10,14 +12,24 @@
 - A junction's chain code is the SCALE encoding of its text (or of a u64 when the text is a
   number), zero-padded to 32 bytes, or blake2b-256 of it when longer. An ed25519 hard junction maps
   seed -> blake2b-256(SCALE(("Ed25519HDKD", seed, chain_code))). Ed25519 has no soft derivation.
+- sr25519 (schnorrkel, through the `sr25519` binding of py-sr25519-bindings) as sp-core's
+  `sr25519::Pair`: a 32-byte seed is a schnorrkel mini secret, expanded in Ed25519 mode to the
+  64-byte secret key (scalar ++ nonce); a hard junction is schnorrkel's `hard_derive_mini_secret_key`
+  with the junction's chain code and an empty message, a soft junction `derived_key_simple` likewise.
+  Signatures use the signing context b"substrate"; verification is schnorrkel's `verify_simple`
+  (a signature must carry schnorrkel's marker bit; the pre-2019 unmarked ones are refused).
 - SS58: base58(prefix ++ public ++ blake2b-512(b"SS58PRE" ++ prefix ++ public)[:2]).
 
 Signatures verify with libsodium's rules (strict: canonical S, no small-order keys). Substrate uses
 ed25519-zebra (ZIP-215), which accepts a few edge-case signatures libsodium rejects; every taochain
 node uses the same rules, so consensus is unaffected.
 
-Pure and deterministic: no I/O, no clock, no randomness. The `mnemonic` package (which reads its
-wordlist file on import) is imported lazily, only when a phrase is parsed.
+Pure and deterministic: no I/O, no clock, no randomness, with two exceptions inside schnorrkel that
+no result depends on: an sr25519 signature mixes fresh randomness into its nonce (so signing the same
+message twice gives two different, equally valid signatures, as with `subkey sign`), and an sr25519
+soft junction draws the derived secret key's nonce half at random (its scalar and public key are
+deterministic). Verification is deterministic. The `mnemonic` package (which reads its wordlist file
+on import) is imported lazily, only when a phrase is parsed.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from dataclasses import dataclass, field
 
 import nacl.exceptions
 import nacl.signing
+import sr25519 as _schnorrkel
 
 DEV_PHRASE = "bottom drive obey lake curtain smoke basket hold race lonely fit walk"
 DEV_ACCOUNTS = ("Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie")
@@ -36,6 +49,10 @@ SS58_DEFAULT_PREFIX = 42
 PUBLIC_KEY_LEN = 32
 SEED_LEN = 32
 SIGNATURE_LEN = 64
+SR25519_SECRET_LEN = 64
+ED25519 = "ed25519"
+SR25519 = "sr25519"
+SCHEMES = (ED25519, SR25519)
 
 _JUNCTION_ID_LEN = 32
 _BIP39_WORD_COUNTS = (12, 15, 18, 21, 24)
@@ -57,13 +74,32 @@ class InvalidKey(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Keypair:
-    """An ed25519 key pair: the 32-byte public key and the 32-byte secret seed it comes from."""
+    """A key pair of one signature scheme (`scheme`, "ed25519" unless told): the 32-byte public key
+    and its secret. For ed25519, `seed` is the 32-byte secret seed; for sr25519 it is schnorrkel's
+    64-byte secret key (32-byte scalar ++ 32-byte nonce), which a soft junction derives without any
+    seed. Two key pairs are equal when scheme and public key are: the public key fixes the secret
+    scalar (ed25519: the seed, short of a SHA-512 collision), while the nonce half of a soft-derived
+    sr25519 secret is random (module doc)."""
 
     public: bytes
-    seed: bytes = field(repr=False)
-    _signer: nacl.signing.SigningKey = field(init=False, repr=False, compare=False)
+    seed: bytes = field(repr=False, compare=False)
+    scheme: str = ED25519
+    _signer: nacl.signing.SigningKey | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.scheme == SR25519:
+            if type(self.seed) is not bytes or len(self.seed) != SR25519_SECRET_LEN:
+                raise InvalidKey(f"an sr25519 secret key is {SR25519_SECRET_LEN} bytes")
+            try:
+                public = _schnorrkel.public_from_secret_key(self.seed)
+            except ValueError as exc:
+                raise InvalidKey(f"not an sr25519 secret key: {exc}") from None
+            if self.public != public:
+                raise InvalidKey("public key does not belong to this secret key")
+            object.__setattr__(self, "_signer", None)
+            return
+        if self.scheme != ED25519:
+            raise InvalidKey(_unknown_scheme(self.scheme))
         if type(self.seed) is not bytes or len(self.seed) != SEED_LEN:
             raise InvalidKey(f"an ed25519 seed is {SEED_LEN} bytes")
         signer = nacl.signing.SigningKey(self.seed)
@@ -73,7 +109,9 @@ class Keypair:
         object.__setattr__(self, "_signer", signer)
 
     def sign(self, message: bytes) -> bytes:
-        """The 64-byte ed25519 signature of `message`."""
+        """The 64-byte signature of `message` in this pair's scheme (sr25519: randomized, module doc)."""
+        if self._signer is None:
+            return _schnorrkel.sign((self.public, self.seed), bytes(message))
         return self._signer.sign(bytes(message)).signature
 
     @property
@@ -95,24 +133,60 @@ def verify(public: bytes, message: bytes, signature: bytes) -> bool:
     return True
 
 
+def verify_sr25519(public: bytes, message: bytes, signature: bytes) -> bool:
+    """True when `signature` is `public`'s sr25519 signature of `message` (context b"substrate");
+    False on anything else, never raises."""
+    if not all(isinstance(x, bytes | bytearray | memoryview) for x in (public, message, signature)):
+        return False
+    if len(public) != PUBLIC_KEY_LEN or len(signature) != SIGNATURE_LEN:
+        return False
+    try:
+        return _schnorrkel.verify(bytes(signature), bytes(message), bytes(public)) is True
+    except (ValueError, TypeError):  # not a point, or a signature without schnorrkel's marker bit
+        return False
+
+
+def verify_multi(scheme: str, public: bytes, message: bytes, signature: bytes) -> bool:
+    """`verify` or `verify_sr25519` by scheme name (a MultiSignature's variant); False on bad input.
+
+    An unknown scheme name is a programming error, not bad input: it raises InvalidKey."""
+    if scheme == ED25519:
+        return verify(public, message, signature)
+    if scheme == SR25519:
+        return verify_sr25519(public, message, signature)
+    raise InvalidKey(_unknown_scheme(scheme))
+
+
 # --- key construction --------------------------------------------------------------------------
 
 
-def keypair_from_seed(seed: bytes) -> Keypair:
-    """The key pair whose secret seed (ed25519 "mini secret") is `seed` (32 bytes)."""
+def keypair_from_seed(seed: bytes, scheme: str = ED25519) -> Keypair:
+    """The key pair whose secret seed ("mini secret") is `seed` (32 bytes), ed25519 unless told."""
     if not isinstance(seed, bytes | bytearray) or len(seed) != SEED_LEN:
-        raise InvalidKey(f"an ed25519 seed is {SEED_LEN} bytes, got {_describe_len(seed)}")
+        raise InvalidKey(f"an {scheme} seed is {SEED_LEN} bytes, got {_describe_len(seed)}")
     seed = bytes(seed)
+    if scheme == SR25519:
+        public, secret = _schnorrkel.pair_from_seed(seed)
+        return Keypair(public, secret, SR25519)
+    if scheme != ED25519:
+        raise InvalidKey(_unknown_scheme(scheme))
     return Keypair(bytes(nacl.signing.SigningKey(seed).verify_key), seed)
 
 
-def keypair_from_mnemonic(phrase: str, password: str = "") -> Keypair:
+def keypair_from_mnemonic(phrase: str, password: str = "", scheme: str = ED25519) -> Keypair:
     """The key pair of a BIP39 English phrase, as Substrate derives it (substrate-bip39)."""
-    return keypair_from_seed(mini_secret_from_mnemonic(phrase, password))
+    return keypair_from_seed(mini_secret_from_mnemonic(phrase, password), scheme)
 
 
-def keypair_from_uri(uri: str) -> Keypair:
-    """The key pair of a Substrate secret URI: `//Alice`, `phrase//hard//0///password`, `0x<seed>//x`."""
+def keypair_from_uri(uri: str, scheme: str = ED25519) -> Keypair:
+    """The key pair of a Substrate secret URI: `//Alice`, `phrase//hard//0///password`, `0x<seed>//x`.
+
+    sr25519 also takes soft junctions (`//Alice/1`) and, as sp-core does, a 64-byte secret key in
+    place of the seed (`0x` followed by 128 hex digits)."""
+    if scheme == SR25519:
+        return _sr25519_keypair_from_uri(uri)
+    if scheme != ED25519:
+        raise InvalidKey(_unknown_scheme(scheme))
     phrase, junctions, password = parse_secret_uri(uri)
     if phrase.startswith("0x"):
         seed = _seed_from_hex(phrase[2:])
@@ -127,9 +201,35 @@ def keypair_from_uri(uri: str) -> Keypair:
     return keypair_from_seed(seed)
 
 
-def dev_keypair(name: str) -> Keypair:
+def dev_keypair(name: str, scheme: str = ED25519) -> Keypair:
     """The well-known development key `//<name>` (e.g. "Alice")."""
-    return keypair_from_uri("//" + name)
+    return keypair_from_uri("//" + name, scheme)
+
+
+def _sr25519_keypair_from_uri(uri: str) -> Keypair:
+    phrase, junctions, password = parse_secret_uri(uri)
+    if phrase.startswith("0x") and len(phrase) == 2 + 2 * SR25519_SECRET_LEN:
+        secret = _hex_bytes(phrase[2:], "an sr25519 secret key")
+        try:
+            public = _schnorrkel.public_from_secret_key(secret)
+        except ValueError as exc:
+            raise InvalidKey(f"not an sr25519 secret key: {exc}") from None
+    else:
+        if phrase.startswith("0x"):
+            seed = _seed_from_hex(phrase[2:])
+        else:
+            seed = mini_secret_from_mnemonic(phrase, password or "")
+        public, secret = _schnorrkel.pair_from_seed(seed)
+    for text, hard in junctions:
+        derive = _schnorrkel.hard_derive_keypair if hard else _schnorrkel.derive_keypair
+        # sp-core derives with the junction's chain code and an empty message, and drops the
+        # chain code schnorrkel returns.
+        _, public, secret = derive((junction_chain_code(text), public, secret), b"")
+    return Keypair(public, secret, SR25519)
+
+
+def _unknown_scheme(scheme: object) -> str:
+    return f"unknown signature scheme {scheme!r}; use one of {', '.join(SCHEMES)}"
 
 
 # --- secret URIs and derivation ------------------------------------------------------------------
@@ -246,8 +346,12 @@ def _bip39_index(mnemonic_class: type) -> dict[str, int]:
 def _seed_from_hex(digits: str) -> bytes:
     if len(digits) != 2 * SEED_LEN:
         raise InvalidKey(f"a raw seed is 0x followed by {2 * SEED_LEN} hex digits, got {len(digits)} digits")
+    return _hex_bytes(digits, "a raw seed")
+
+
+def _hex_bytes(digits: str, what: str) -> bytes:
     if not set(digits) <= _HEX_CHARS:
-        raise InvalidKey("a raw seed must be hexadecimal (0-9, a-f) after 0x")
+        raise InvalidKey(f"{what} must be hexadecimal (0-9, a-f) after 0x")
     return bytes.fromhex(digits)
 
 
