@@ -60,10 +60,13 @@ app.add_typer(key_app, name="key")
 def key_inspect(
     uri: str = typer.Argument(..., help="secret URI: //Alice, '<mnemonic>//hard///password', 0x<seed>"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    scheme: str = typer.Option(
+        "ed25519", "--scheme", help="ed25519 | sr25519 (sr25519 is what subkey and Substrate clients default to)"
+    ),
 ) -> None:
-    """Show the ed25519 public key and SS58 address (prefix 42) of a secret URI."""
+    """Show the public key and SS58 address (prefix 42) of a secret URI (ed25519 unless --scheme)."""
     try:
-        kp = keypair_from_uri(uri)
+        kp = keypair_from_uri(uri, scheme=scheme)
     except InvalidKey as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -71,7 +74,9 @@ def key_inspect(
     if as_json:
         print(json.dumps(out))
     else:
-        console.print(f"Secret URI  [bold]{uri}[/bold]\nScheme      ed25519\nPublic key  {out['public_key']}\nSS58        {out['ss58']}")
+        console.print(
+            f"Secret URI  [bold]{uri}[/bold]\nScheme      {kp.scheme}\nPublic key  {out['public_key']}\nSS58        {out['ss58']}"
+        )
 
 
 @app.command("demo")
