@@ -122,9 +122,7 @@ class Keypair:
 
 def verify(public: bytes, message: bytes, signature: bytes) -> bool:
     """True when `signature` is `public`'s signature of `message`; False on anything else, never raises."""
-    if not all(isinstance(x, bytes | bytearray | memoryview) for x in (public, message, signature)):
-        return False
-    if len(public) != PUBLIC_KEY_LEN or len(signature) != SIGNATURE_LEN:
+    if not _is_well_formed(public, message, signature):
         return False
     try:
         nacl.signing.VerifyKey(bytes(public)).verify(bytes(message), bytes(signature))
@@ -136,9 +134,7 @@ def verify(public: bytes, message: bytes, signature: bytes) -> bool:
 def verify_sr25519(public: bytes, message: bytes, signature: bytes) -> bool:
     """True when `signature` is `public`'s sr25519 signature of `message` (context b"substrate");
     False on anything else, never raises."""
-    if not all(isinstance(x, bytes | bytearray | memoryview) for x in (public, message, signature)):
-        return False
-    if len(public) != PUBLIC_KEY_LEN or len(signature) != SIGNATURE_LEN:
+    if not _is_well_formed(public, message, signature):
         return False
     try:
         return _schnorrkel.verify(bytes(signature), bytes(message), bytes(public)) is True
@@ -157,19 +153,25 @@ def verify_multi(scheme: str, public: bytes, message: bytes, signature: bytes) -
     raise InvalidKey(_unknown_scheme(scheme))
 
 
+def _is_well_formed(public: bytes, message: bytes, signature: bytes) -> bool:
+    if not all(isinstance(x, bytes | bytearray | memoryview) for x in (public, message, signature)):
+        return False
+    return len(public) == PUBLIC_KEY_LEN and len(signature) == SIGNATURE_LEN
+
+
 # --- key construction --------------------------------------------------------------------------
 
 
 def keypair_from_seed(seed: bytes, scheme: str = ED25519) -> Keypair:
     """The key pair whose secret seed ("mini secret") is `seed` (32 bytes), ed25519 unless told."""
+    if scheme not in SCHEMES:
+        raise InvalidKey(_unknown_scheme(scheme))
     if not isinstance(seed, bytes | bytearray) or len(seed) != SEED_LEN:
         raise InvalidKey(f"an {scheme} seed is {SEED_LEN} bytes, got {_describe_len(seed)}")
     seed = bytes(seed)
     if scheme == SR25519:
         public, secret = _schnorrkel.pair_from_seed(seed)
         return Keypair(public, secret, SR25519)
-    if scheme != ED25519:
-        raise InvalidKey(_unknown_scheme(scheme))
     return Keypair(bytes(nacl.signing.SigningKey(seed).verify_key), seed)
 
 
@@ -208,6 +210,11 @@ def dev_keypair(name: str, scheme: str = ED25519) -> Keypair:
 
 def _sr25519_keypair_from_uri(uri: str) -> Keypair:
     phrase, junctions, password = parse_secret_uri(uri)
+    if phrase.startswith("0x") and len(phrase) - 2 not in (2 * SEED_LEN, 2 * SR25519_SECRET_LEN):
+        raise InvalidKey(
+            f"an sr25519 raw secret is 0x followed by {2 * SEED_LEN} hex digits (a seed) or "
+            f"{2 * SR25519_SECRET_LEN} (a secret key), got {len(phrase) - 2} digits"
+        )
     if phrase.startswith("0x") and len(phrase) == 2 + 2 * SR25519_SECRET_LEN:
         secret = _hex_bytes(phrase[2:], "an sr25519 secret key")
         try:
