@@ -50,6 +50,9 @@ from .codec import (
     UInt,
     UIntListT,
     WireType,
+    u32,
+    u64,
+    u128,
 )
 
 MAX_COMPACT_BYTES = 67  # 0b11 mode: up to 63 + 4 bytes (536 bits)
@@ -679,9 +682,9 @@ def compact(bits: int) -> CompactS:
 
 
 # Annotated aliases for fields that SCALE carries as Compact (MessagePack still sees the uN).
-CompactU32 = Annotated[int, UInt(32), compact(32)]
-CompactU64 = Annotated[int, UInt(64), compact(64)]
-CompactU128 = Annotated[int, UInt(128), compact(128)]
+CompactU32 = Annotated[int, u32, compact(32)]
+CompactU64 = Annotated[int, u64, compact(64)]
+CompactU128 = Annotated[int, u128, compact(128)]
 
 
 # --------------------------------------------------------------------------- from declarations
