@@ -42,6 +42,8 @@ import nacl.exceptions
 import nacl.signing
 import sr25519 as _schnorrkel
 
+from .scale import compact_encode
+
 DEV_PHRASE = "bottom drive obey lake curtain smoke basket hold race lonely fit walk"
 DEV_ACCOUNTS = ("Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie")
 SS58_DEFAULT_PREFIX = 42
@@ -296,16 +298,7 @@ def derive_hard(seed: bytes, chain_code: bytes) -> bytes:
 
 def scale_compact(n: int) -> bytes:
     """SCALE compact encoding of a non-negative integer (used for string length prefixes)."""
-    if n < 0:
-        raise ValueError("SCALE compact integers are unsigned")
-    if n < 1 << 6:
-        return bytes([n << 2])
-    if n < 1 << 14:
-        return ((n << 2) | 1).to_bytes(2, "little")
-    if n < 1 << 30:
-        return ((n << 2) | 2).to_bytes(4, "little")
-    size = (n.bit_length() + 7) // 8
-    return bytes([((size - 4) << 2) | 3]) + n.to_bytes(size, "little")
+    return compact_encode(n)
 
 
 def mini_secret_from_mnemonic(phrase: str, password: str = "") -> bytes:
