@@ -386,7 +386,8 @@ DEFAULT_EXTENSIONS: tuple[Extension, ...] = (
     Extension("CheckMortality", explicit=ERA, implicit=H256),  # implicit: the birth block's hash
     Extension("CheckNonce", explicit=compact(32)),
     Extension("CheckWeight"),
-    Extension("ChargeTransactionPayment", explicit=compact(128)),  # the tip
+    # the tip, in rao: subtensor's Balance is u64 (Compact<u128> would give the same bytes up to 2^64)
+    Extension("ChargeTransactionPayment", explicit=compact(64)),
     Extension("CheckMetadataHash", explicit=scale_type_of(MetadataHashMode), implicit=OptionS(H256)),
 )
 
