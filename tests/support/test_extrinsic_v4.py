@@ -153,6 +153,20 @@ def test_immortal_era():
     assert (IMMORTAL.birth(123), IMMORTAL.death(123)) == (0, U64_MAX)
 
 
+def test_era_known_bytes():
+    """The layout spelled out: low nibble log2(period) - 1, then phase / quantize factor."""
+    assert ERA.encode(Era.mortal(64, 42)) == bytes((5 + 42 % 16 * 16, 42 // 16))
+    # period 32768: nibble 14, quantize factor 8, so the phase 20000 travels as 2500
+    assert ERA.encode(Era.mortal(32768, 20000)) == bytes((14 + 2500 % 16 * 16, 2500 // 16))
+    # eras of real transactions, as other wallets encode them
+    assert ERA.encode(Era.mortal(8, 429119)) == b"\x72\x00"
+    assert ERA.encode(Era.mortal(4, 428861)) == b"\x11\x00"
+    assert ERA.encode(Era.mortal(64, 4246319)) == b"\xf5\x02"
+    assert Era.mortal(200, 513) == Era(256, 1)
+    assert Era.mortal(2, 1) == Era(4, 1) and Era.mortal(4, 5) == Era(4, 1)
+    assert Era.mortal(1000000, 1000001) == Era(65536, 1000001 % 65536 // 16 * 16)
+
+
 def test_era_mortal_quantizes_and_clamps():
     assert Era.mortal(64, 1000) == Era(64, 40)
     assert Era.mortal(8192, 12345) == Era(8192, 12345 % 8192 // 2 * 2)
