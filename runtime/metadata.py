@@ -30,7 +30,7 @@ from typing import Annotated, Any
 
 from runtime.support.api import AccountId, AccountParam
 from runtime.support.codec import ListT, OptionT, WireType
-from runtime.support.dispatch import CallT
+from runtime.support.dispatch import CallT, _holds_call
 from runtime.support.metadata import (
     ACCOUNT_ID32,
     EXTRINSIC_VERSION,
@@ -59,6 +59,7 @@ from runtime.support.metadata import (
     StorageModifier,
     TypeRef,
     TypeRegistry,
+    class_docs,
     doc_lines,
     encode_metadata,
     signed_extensions,
@@ -155,7 +156,7 @@ class _Builder:
             if p.EVENTS:
                 self.event_types[p.INDEX] = Described("variant", (*base, "Event"), variants=[
                     MVariant(ev.__name__, i, tuple(MField(f.name, f.type, f.type.name) for f in composite_of(ev).fields),
-                             _class_docs(ev))
+                             class_docs(ev))
                     for i, ev in enumerate(p.EVENTS)
                 ], docs=("The events this pallet deposits.",))
             if owns_errors(p):
@@ -238,7 +239,7 @@ class _Builder:
             return comp
         except TypeError:
             pass
-        desc = Described("composite", (*cls.__module__.split("."), cls.__qualname__), docs=_class_docs(cls))
+        desc = Described("composite", (*cls.__module__.split("."), cls.__qualname__), docs=class_docs(cls))
         self.views[cls] = desc
         hints = typing.get_type_hints(cls, include_extras=True)
         desc.fields = tuple(
@@ -303,7 +304,7 @@ class _Builder:
 
     def v15(self) -> MetadataV15:
         reg = self.reg
-        pallets = tuple(PalletV15(**self.pallet_parts(p), docs=_class_docs(type(p))) for p in self.rt.pallets)
+        pallets = tuple(PalletV15(**self.pallet_parts(p), docs=class_docs(type(p))) for p in self.rt.pallets)
         extrinsic = ExtrinsicV15(
             EXTRINSIC_VERSION, reg.id_of(MULTI_ADDRESS), reg.id_of(self.runtime_call), reg.id_of(MULTI_SIGNATURE),
             reg.id_of(self.extra), self.extension_list(),
@@ -326,19 +327,6 @@ def build(runtime: Any, version: int) -> MetadataV14 | MetadataV15:
     if version == 15:
         return _Builder(runtime).v15()
     raise ValueError(f"metadata version {version} is not served (only {metadata_versions()})")
-
-
-def _holds_call(t: WireType) -> bool:
-    while isinstance(t, OptionT | ListT):
-        t = t.item
-    return isinstance(t, CallT)
-
-
-def _class_docs(cls: type) -> tuple[str, ...]:
-    doc = cls.__doc__
-    if doc is None or doc.startswith(f"{cls.__name__}("):  # a dataclass's generated signature
-        return ()
-    return doc_lines(doc)
 
 
 __all__ = ["build", "metadata_v14", "metadata_v15", "metadata_versions", "owns_errors", "snake", "storage_default"]

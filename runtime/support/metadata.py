@@ -525,9 +525,15 @@ class TypeRegistry:
 
 def _type_docs(st: ScaleType) -> tuple[str, ...]:
     cls = getattr(st, "cls", None)
-    doc = getattr(cls, "__doc__", None) if cls is not None else None
+    return class_docs(cls) if isinstance(cls, type) else ()
+
+
+def class_docs(cls: type) -> tuple[str, ...]:
+    """A class's docstring as metadata docs; none for a dataclass without one (its generated
+    signature is not a doc)."""
+    doc = cls.__doc__
     if doc is None or (dataclasses.is_dataclass(cls) and doc.startswith(f"{cls.__name__}(")):
-        return ()  # a dataclass without a docstring gets its signature as __doc__: not a doc
+        return ()
     return doc_lines(doc)
 
 
@@ -610,6 +616,6 @@ def unchecked_extrinsic(address: ScaleType, call: ScaleType, signature: ScaleTyp
 
 __all__ = [
     "ACCOUNT_ID32", "ERA", "EXTRINSIC_VERSION", "H256", "MAGIC", "MULTI_ADDRESS", "MULTI_SIGNATURE", "UNIT",
-    "Described", "MField", "MVariant", "MetadataV14", "MetadataV15", "TypeRegistry", "decode_metadata",
+    "Described", "MField", "class_docs", "MVariant", "MetadataV14", "MetadataV15", "TypeRegistry", "decode_metadata",
     "doc_lines", "encode_metadata", "signed_extensions", "unchecked_extrinsic",
 ]
