@@ -43,7 +43,7 @@ from runtime.support.metadata import (
     doc_lines,
     encode_metadata,
 )
-from runtime.support.scale import U8S, BytesS, OptionS, VecS, scale_type_of
+from runtime.support.scale import U8S, BytesS, OptionS, VecS, compact_encode, scale_type_of
 
 EXTENSIONS = [
     "CheckNonZeroSender", "CheckSpecVersion", "CheckTxVersion", "CheckGenesis", "CheckMortality", "CheckNonce",
@@ -186,6 +186,27 @@ def test_a_call_encoded_by_scalecodec(rt: Runtime, outside: tuple) -> None:
     })
     cdef = next(c for c in rt.balances.CALLS.values() if c.name == "transfer_keep_alive")
     assert data.data == bytes((rt.balances.INDEX, cdef.index)) + dest + (10**9).to_bytes(8, "little")
+
+
+def test_a_signed_extrinsic_through_the_declared_extensions(rt: Runtime, outside: tuple) -> None:
+    """scalecodec builds a v4 signed extrinsic from our extension list: Substrate's layout."""
+    rc, md, _ = outside
+    signer, sig, dest = b"\xd4" * 32, b"\x11" * 64, b"\x22" * 32
+    ext = rc.create_scale_object("Extrinsic", metadata=md)
+    data = ext.encode({
+        "account_id": "0x" + signer.hex(), "signature_version": 1, "signature": "0x" + sig.hex(),
+        "call_function": "transfer_keep_alive", "call_module": "Balances",
+        "call_args": {"dest": "0x" + dest.hex(), "value": 5}, "era": "00", "nonce": 3, "tip": 0, "mode": "Disabled",
+    }).data
+    cdef = next(c for c in rt.balances.CALLS.values() if c.name == "transfer_keep_alive")
+    body = (
+        b"\x84" + b"\x00" + signer + b"\x01" + sig  # v4 signed, MultiAddress::Id, MultiSignature::Sr25519
+        + b"\x00" + b"\x0c" + b"\x00" + b"\x00"  # era Immortal, Compact nonce 3, Compact tip 0, mode Disabled
+        + bytes((rt.balances.INDEX, cdef.index)) + dest + (5).to_bytes(8, "little")
+    )
+    assert data == compact_encode(len(body)) + body
+    back = rc.create_scale_object("Extrinsic", data=ScaleBytes(data), metadata=md).decode()
+    assert back["nonce"] == 3 and back["call"]["call_module"] == "Balances"
 
 
 def test_events(rt: Runtime, outside: tuple) -> None:
