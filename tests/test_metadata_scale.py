@@ -25,6 +25,7 @@ from runtime.metadata import (
     owns_errors,
     storage_default,
 )
+from runtime.support import extrinsic_v4 as xv4
 from runtime.support.codec import CodecError, OptionT
 from runtime.support.metadata import (
     DefArray,
@@ -205,6 +206,14 @@ def test_a_signed_extrinsic_through_the_declared_extensions(rt: Runtime, outside
         + bytes((rt.balances.INDEX, cdef.index)) + dest + (5).to_bytes(8, "little")
     )
     assert data == compact_encode(len(body)) + body
+    # the extrinsic format's own encoder (one extension list for both) gives the same bytes
+    ours = xv4.encode_signed(
+        xv4.MultiAddress(xv4.AddressKind.ID, signer), xv4.MultiSignature("sr25519", sig),
+        {"CheckMortality": xv4.IMMORTAL, "CheckNonce": 3, "ChargeTransactionPayment": 0,
+         "CheckMetadataHash": xv4.MetadataHashMode.DISABLED},
+        body[-(2 + 32 + 8):],
+    )
+    assert ours == data
     back = rc.create_scale_object("Extrinsic", data=ScaleBytes(data), metadata=md).decode()
     assert back["nonce"] == 3 and back["call"]["call_module"] == "Balances"
 

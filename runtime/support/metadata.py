@@ -24,6 +24,8 @@ from enum import IntEnum
 from typing import Annotated, Any
 
 from .codec import CodecError
+from .extrinsic_v4 import DEFAULT_EXTENSIONS
+from .extrinsic_v4 import ERA as EXTRINSIC_ERA
 from .scale import (
     U8S,
     U32S,
@@ -568,11 +570,8 @@ MULTI_SIGNATURE = Described(
         MVariant("Ecdsa", 2, (MField(None, _signature("ecdsa", 65), "ecdsa::Signature"),)),
     ],
 )
-# the mortality: Immortal, or Mortal{N}(low byte) whose first byte N != 0 is the encoding's
-ERA = Described(
-    "variant", ("sp_runtime", "generic", "era", "Era"),
-    variants=[MVariant("Immortal", 0)] + [MVariant(f"Mortal{i}", i, (MField(None, U8S, "u8"),)) for i in range(1, 256)],
-)
+# the mortality (Immortal, or Mortal{N}(low byte)) as the extrinsic format declares it
+ERA = EXTRINSIC_ERA
 METADATA_HASH_MODE = Described(
     "variant", ("frame_metadata_hash_extension", "Mode"), variants=[MVariant("Disabled", 0), MVariant("Enabled", 1)],
 )
@@ -583,26 +582,28 @@ def _extension(path: Sequence[str], *fields: MField) -> Described:
 
 
 def signed_extensions(balance_bits: int = 64, nonce_bits: int = 32) -> tuple[tuple[str, ScaleType, ScaleType], ...]:
-    """The transaction extensions, modelled on subtensor's: (identifier, explicit type, implicit
-    (additional signed) type). The explicit parts go in the extrinsic, in this order; the implicit
-    ones only in the signed payload."""
+    """The transaction extensions as metadata lists them: (identifier, explicit type, implicit
+    (additional signed) type), in the order of the extrinsic format's own list
+    (`extrinsic_v4.DEFAULT_EXTENSIONS`, the one declaration of which extensions there are); here
+    each explicit part gets its Substrate path and field type name, the form clients read."""
     fs = ("frame_system", "extensions")
-    return (
-        ("CheckNonZeroSender", _extension((*fs, "check_non_zero_sender", "CheckNonZeroSender")), UNIT),
-        ("CheckSpecVersion", _extension((*fs, "check_spec_version", "CheckSpecVersion")), U32S),
-        ("CheckTxVersion", _extension((*fs, "check_tx_version", "CheckTxVersion")), U32S),
-        ("CheckGenesis", _extension((*fs, "check_genesis", "CheckGenesis")), H256),
-        ("CheckMortality", _extension((*fs, "check_mortality", "CheckMortality"), MField(None, ERA, "Era")), H256),
-        ("CheckNonce", _extension(
-            (*fs, "check_nonce", "CheckNonce"), MField(None, CompactS(nonce_bits), "T::Nonce")), UNIT),
-        ("CheckWeight", _extension((*fs, "check_weight", "CheckWeight")), UNIT),
-        ("ChargeTransactionPayment", _extension(
+    described: dict[str, tuple[Described, ScaleType]] = {
+        "CheckNonZeroSender": (_extension((*fs, "check_non_zero_sender", "CheckNonZeroSender")), UNIT),
+        "CheckSpecVersion": (_extension((*fs, "check_spec_version", "CheckSpecVersion")), U32S),
+        "CheckTxVersion": (_extension((*fs, "check_tx_version", "CheckTxVersion")), U32S),
+        "CheckGenesis": (_extension((*fs, "check_genesis", "CheckGenesis")), H256),
+        "CheckMortality": (_extension((*fs, "check_mortality", "CheckMortality"), MField(None, ERA, "Era")), H256),
+        "CheckNonce": (_extension((*fs, "check_nonce", "CheckNonce"), MField(None, CompactS(nonce_bits), "T::Nonce")),
+                       UNIT),
+        "CheckWeight": (_extension((*fs, "check_weight", "CheckWeight")), UNIT),
+        "ChargeTransactionPayment": (_extension(
             ("pallet_transaction_payment", "ChargeTransactionPayment"),
             MField(None, CompactS(balance_bits), "BalanceOf<T>")), UNIT),
-        ("CheckMetadataHash", _extension(
+        "CheckMetadataHash": (_extension(
             ("frame_metadata_hash_extension", "CheckMetadataHash"), MField("mode", METADATA_HASH_MODE, "Mode")),
-         OptionS(ByteArrayS(32))),
-    )
+            OptionS(ByteArrayS(32))),
+    }
+    return tuple((ext.identifier, *described[ext.identifier]) for ext in DEFAULT_EXTENSIONS)
 
 
 def unchecked_extrinsic(address: ScaleType, call: ScaleType, signature: ScaleType, extra: ScaleType) -> Described:
