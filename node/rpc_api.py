@@ -17,6 +17,7 @@ from node.chain_db import StatePrunedError
 from node.rpc import RpcError, RpcMethods, _named, _short, is_any, is_hex, is_number_or_hex, is_str, is_uint
 from node.txpool import PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
+from runtime.state_call import UnknownRuntimeCall, state_call
 from runtime.support import codec
 from runtime.support.api import ACCOUNT, RuntimeApi, view_json
 from runtime.support.codec import U16, U64, encode_obj
@@ -318,6 +319,24 @@ class NodeRpc:
             raise RpcError(4003, "State already discarded", str(exc)) from None
         return {"at": hx(b), "proof": [hx(n) for n in proof]}
 
+    def state_call(self, method: str, data: str, at: str | None = None) -> str:
+        """Substrate's state_call: a runtime function (runtime/state_call.py: Core_version,
+        Metadata_*, AccountNonceApi_account_nonce, AuraApi_*) with SCALE arguments, over the state
+        after `at` (default: the best block); its SCALE result as hex. Unknown function or
+        arguments that do not decode: -32000 with Substrate's "Client error: Execution failed" text."""
+        args = unhex(data, "call data")
+        block = self.block_hash_param(at)
+        state = self.state(at)
+        try:
+            out = state_call(self.node.runtime, method, args, state, self.node.db.header(block).number)
+        except UnknownRuntimeCall:
+            raise RpcError(-32000, f"Client error: Execution failed: Other: Exported method {method} is not found") from None
+        except codec.CodecError as exc:
+            raise RpcError(
+                -32000, f"Client error: Execution failed: Other: the arguments of {method} do not decode: {exc}"
+            ) from None
+        return hx(out)
+
     # ------------------------------------------------------------------ author
     async def author_submit(self, xt: str) -> str:
         """Through the node's intake: signature checked off the loop (batched), then the pool."""
@@ -453,6 +472,7 @@ class NodeRpc:
             self.block_hash_param(at)
             return n.runtime.metadata()
 
+        m.register("state_call", self.state_call, [("name", is_str), ("bytes", is_hex), opt_hash])
         m.register("state_getRuntimeVersion", runtime_version, [opt_hash])
         m.register("chain_getRuntimeVersion", runtime_version, [opt_hash])  # Substrate's alias
         m.register("state_getMetadata", metadata, [opt_hash])

@@ -24,6 +24,7 @@ from pallets.system import System
 from pallets.system.rpc_info import RUNTIME_APIS as SYSTEM_APIS
 from pallets.timestamp import Timestamp
 from pallets.transaction_payment import EXTRINSIC_BASE_WEIGHT, TransactionPayment
+from runtime.state_call import runtime_version_apis
 from runtime.support import codec
 from runtime.support.api import RuntimeApi
 from runtime.support.codec import CodecError, fields_of
@@ -49,7 +50,7 @@ class RuntimeVersion:
             "authoringVersion": self.authoring_version,
             "specVersion": self.spec_version,
             "implVersion": self.impl_version,
-            "apis": [],
+            "apis": [["0x" + i.hex(), v] for i, v in runtime_version_apis()],
             "transactionVersion": self.transaction_version,
             "systemVersion": 1,
             "stateVersion": self.state_version,

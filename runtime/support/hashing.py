@@ -17,6 +17,11 @@ def blake2_256(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=32).digest()
 
 
+def blake2_64(data: bytes) -> bytes:
+    """8-byte blake2b (Substrate's runtime API ids: blake2_64 of the API's name)."""
+    return hashlib.blake2b(data, digest_size=8).digest()
+
+
 def blake2_128(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
