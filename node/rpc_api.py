@@ -1,9 +1,10 @@
 """The node's JSON-RPC methods (Substrate's names and shapes; spec/subtensor.md §1f).
 
 Bytes are 0x-hex; header numbers are hex strings; `system_account` answers JSON in rao; storage
-values are the canonical MessagePack bytes (hex); `state_getMetadata` answers the runtime's JSON
-metadata. `chain_getEvents` (taochain's own) decodes a block's events to JSON, which is what the
-SDK uses to tell whether an extrinsic succeeded.
+values are the canonical MessagePack bytes (hex); `state_getMetadata` answers Substrate's SCALE
+Metadata V14 (hex) and `taochain_getMetadataJson` the same declarations as JSON. `chain_getEvents`
+(taochain's own) decodes a block's events to JSON, which is what the SDK uses to tell whether an
+extrinsic succeeded.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from node.chain_db import StatePrunedError
 from node.rpc import RpcError, RpcMethods, _named, _short, is_any, is_hex, is_number_or_hex, is_str, is_uint
 from node.txpool import PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
+from runtime.metadata import metadata_v14
 from runtime.state_call import UnknownRuntimeCall, state_call
 from runtime.support import codec
 from runtime.support.api import ACCOUNT, RuntimeApi, view_json
@@ -468,7 +470,14 @@ class NodeRpc:
             self.block_hash_param(at)
             return n.runtime.VERSION.to_json()
 
-        def metadata(at: str | None = None) -> Any:
+        def metadata(at: str | None = None) -> str:
+            """Substrate's: the SCALE Metadata V14 (RuntimeMetadataPrefixed) as hex, built once."""
+            self.block_hash_param(at)
+            return hx(metadata_v14(n.runtime))
+
+        def metadata_json(at: str | None = None) -> Any:
+            """taochain's: the same declarations as JSON (calls, storage, events, errors with
+            their docs, runtime APIs), which the SDK and the CLI read."""
             self.block_hash_param(at)
             return n.runtime.metadata()
 
@@ -476,6 +485,7 @@ class NodeRpc:
         m.register("state_getRuntimeVersion", runtime_version, [opt_hash])
         m.register("chain_getRuntimeVersion", runtime_version, [opt_hash])  # Substrate's alias
         m.register("state_getMetadata", metadata, [opt_hash])
+        m.register("taochain_getMetadataJson", metadata_json, [opt_hash])
         m.register("author_submitExtrinsic", self.author_submit, [("extrinsic", is_hex)])
         m.register("author_pendingExtrinsics", lambda: [hx(x) for x in n.pool.pending()])
         m.register("payment_queryInfo", self.payment_query_info, [("extrinsic", is_hex), opt_hash])

@@ -367,7 +367,7 @@ class AsyncClient:
     # ------------------------------------------------------------------ chain info
     async def metadata(self) -> dict:
         if self._metadata is None:
-            self._metadata = await self.rpc("state_getMetadata")
+            self._metadata = await self.rpc("taochain_getMetadataJson")
         return self._metadata
 
     async def error_doc(self, error: str) -> str | None:

@@ -99,3 +99,20 @@ def test_bad_calls_are_refused(node, params: list, code: int, needle: str) -> No
         c.rpc("state_call", *params)
     assert info.value.code == code
     assert needle in f"{info.value.message} {info.value.data}"
+
+
+def test_state_get_metadata_is_scale_v14(node) -> None:
+    """state_getMetadata answers Substrate's SCALE V14 (what py-substrate-interface and
+    @polkadot/api decode at start-up), the same bytes as Metadata_metadata; the JSON form is
+    taochain_getMetadataJson."""
+    c, n = node
+    rt = n.rn.node.runtime
+    hexed = c.rpc("state_getMetadata")
+    assert bytes.fromhex(hexed[2:]) == metadata_v14(rt) == BYTES.decode(call(c, "Metadata_metadata"))
+    rc = RuntimeConfigurationObject()
+    rc.update_type_registry(load_type_registry_preset("core"))
+    md = rc.create_scale_object("MetadataVersioned", data=ScaleBytes(hexed))
+    md.decode()
+    rc.add_portable_registry(md)
+    assert md.get_metadata_pallet("Balances").get_storage_function("TotalIssuance") is not None
+    assert c.rpc("taochain_getMetadataJson") == rt.metadata()
