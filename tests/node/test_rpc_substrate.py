@@ -269,3 +269,48 @@ def test_storage_subscription_bad_params(node) -> None:
         assert sub not in ws.notes
 
     with_ws(n.url, body)
+
+
+def test_all_heads_and_storage_across_a_fork_and_a_reorg() -> None:
+    """Three authorities, no author here, blocks imported from two branches: all-heads sees every
+    imported header, new-heads only the best ones; a transfer in a block that was not the best when
+    imported reaches the storage subscription when the reorg onto its branch happens."""
+    from node.local import LocalChain
+    from node.run import RunConfig, RunningNode
+    from node.service import NodeConfig
+    from runtime.presets import local
+
+    async def main() -> None:
+        rn = RunningNode(RunConfig(node=NodeConfig(chain="local", key_uri=None, in_memory=True), rpc_port=0))
+        await rn.start()
+        node = rn.node
+        dave = "0x" + node.runtime.system.Account.key(dev_keypair("Dave").public).hex()
+        charlie = "0x" + node.runtime.system.Account.key(CHARLIE.public).hex()
+        try:
+            a, b = LocalChain(local()), LocalChain(local())
+            for s in (1, 2):
+                a.author(slot=s)
+            b.author(slot=3)
+            b.author([b.sign(BOB, b.call("Balances", "transfer_keep_alive", bytes.fromhex(dave[-64:]), 10**9))], slot=4)
+            b.author(slot=5)
+            async with aiohttp.ClientSession() as s, s.ws_connect(rn.rpc.url) as sock:
+                ws = Ws(sock)
+                every = await ws.subscribe("chain_subscribeAllHeads")
+                best = await ws.subscribe("chain_subscribeNewHeads")
+                storage = await ws.subscribe("state_subscribeStorage", [dave, charlie])
+                await ws.until(storage, 1)
+                order = [a.blocks[h] for h in a.by_number[1:]] + [b.blocks[h] for h in b.by_number[1:]]
+                for blk in order:
+                    await node.import_block(blk)
+                assert node.best.hash() == b.head.hash()
+                heads = [r for _, r in await ws.until(every, 6)]
+                assert [header_from_json(h).hash() for h in heads[1:]] == [blk.header.hash() for blk in order]
+                news = [r for _, r in await ws.until(best, 4)]
+                assert [header_from_json(h).hash() for h in news[1:]] == [*a.by_number[1:], b.head.hash()]
+                (_, initial), (_, moved) = await ws.until(storage, 2)
+                assert moved["block"] == "0x" + b.head.hash().hex()
+                assert [k for k, _ in moved["changes"]] == [dave] and moved["changes"][0][1] != dict(initial["changes"])[dave]
+        finally:
+            await rn.stop()
+
+    asyncio.run(asyncio.wait_for(main(), 60))
