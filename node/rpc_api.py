@@ -15,7 +15,19 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from node.chain_db import StatePrunedError
-from node.rpc import RpcError, RpcMethods, _named, _short, is_any, is_hex, is_number_or_hex, is_str, is_uint
+from node.rpc import (
+    OVERSIZED_RESPONSE,
+    OVERSIZED_RESPONSE_MESSAGE,
+    RpcError,
+    RpcMethods,
+    _named,
+    _short,
+    is_any,
+    is_hex,
+    is_number_or_hex,
+    is_str,
+    is_uint,
+)
 from node.txpool import PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
 from runtime.metadata import metadata_v14
@@ -23,6 +35,7 @@ from runtime.state_call import UnknownRuntimeCall, state_call
 from runtime.support import codec
 from runtime.support.api import ACCOUNT, RuntimeApi, view_json
 from runtime.support.codec import U16, U64, encode_obj
+from runtime.support.hashing import blake2_256
 from runtime.support.keys import InvalidKey, parse_account, ss58_encode
 from runtime.support.trie import Trie
 
@@ -39,6 +52,10 @@ UNKNOWN_BLOCK = 4003  # taochain's code for a block hash the node does not have
 
 def hx(b: bytes) -> str:
     return "0x" + b.hex()
+
+
+def opt_hx(b: bytes | None) -> str | None:
+    return None if b is None else hx(b)
 
 
 def unhex(s: str, what: str, size: int | None = None) -> bytes:
@@ -85,6 +102,11 @@ def value_json(v: Any) -> Any:
     if dataclasses.is_dataclass(v):
         return {f.name.rstrip("_"): value_json(getattr(v, f.name)) for f in dataclasses.fields(v)}
     return v
+
+
+@_named("array of 0x-prefixed hex storage keys")
+def is_hex_list(v: Any) -> bool:
+    return isinstance(v, list) and all(is_hex(x) for x in v)
 
 
 @_named("u16 (unsigned int below 65536)")
@@ -287,6 +309,48 @@ class NodeRpc:
         v = self.state(at).get(unhex(key, "storage key"))
         return None if v is None else hx(v)
 
+    def state_get_storage_hash(self, key: str, at: str | None = None) -> str | None:
+        """Substrate's state_getStorageHash: blake2-256 of the stored bytes, null when absent."""
+        v = self.state(at).get(unhex(key, "storage key"))
+        return None if v is None else hx(blake2_256(v))
+
+    def state_get_storage_size(self, key: str, at: str | None = None) -> int | None:
+        """The stored value's length in bytes, null when absent (Substrate then sums the values
+        under `key` as a prefix; here a prefix's keys are read with state_getKeysPaged)."""
+        v = self.state(at).get(unhex(key, "storage key"))
+        return None if v is None else len(v)
+
+    def state_get_keys(self, prefix: str, at: str | None = None) -> list[str]:
+        """Every key starting with `prefix`, in key order. Substrate answers them all, bounded only by
+        its response size (-32008 "Response is too big"); here more than MAX_LIST_PARAM keys get
+        that error before the answer is built, pointing to state_getKeysPaged."""
+        p = unhex(prefix, "prefix")
+        out: list[str] = []
+        for k, _ in self.state(at).iter_prefix(p):
+            if len(out) == MAX_LIST_PARAM:
+                raise RpcError(
+                    OVERSIZED_RESPONSE, OVERSIZED_RESPONSE_MESSAGE,
+                    f"more than {MAX_LIST_PARAM} keys start with {prefix}: page through them with state_getKeysPaged",
+                )
+            out.append(hx(k))
+        return out
+
+    def keys_param(self, keys: list[str]) -> list[bytes]:
+        """A list parameter of storage keys: at most MAX_LIST_PARAM, decoded, repeats dropped."""
+        if len(keys) > MAX_LIST_PARAM:
+            raise RpcError(-32602, "Invalid params", f"at most {MAX_LIST_PARAM} keys in one call, got {len(keys)}")
+        return list(dict.fromkeys(unhex(k, "storage key") for k in keys))
+
+    def state_query_storage_at(self, keys: list[str], at: str | None = None) -> list[dict[str, Any]]:
+        """Substrate's state_queryStorageAt: the keys' values after block `at` (default: the best),
+        as one change set `[{"block": hash, "changes": [[key, value or null], ...]}]` (none for no keys)."""
+        ks = self.keys_param(keys)
+        block = self.block_hash_param(at)
+        state = self.state(at)
+        if not ks:
+            return []
+        return [{"block": hx(block), "changes": [[hx(k), opt_hx(state.get(k))] for k in ks]}]
+
     def state_get_keys_paged(self, prefix: str, count: int, start: str | None = None, at: str | None = None) -> list[str]:
         if count > MAX_KEYS_PAGE:
             raise RpcError(-32602, "Invalid params", f"count must be at most {MAX_KEYS_PAGE}, got {count}")
@@ -425,8 +489,11 @@ class NodeRpc:
 
     # ------------------------------------------------------------------ subscriptions
     def _head_sub(self, listeners: list, current: Any) -> Any:
+        """The current header, then each header the listeners are called with (a listener's
+        arguments after the header, as block_listeners' events, are ignored)."""
+
         def start(_params: tuple, emit: Any) -> Any:
-            def on_head(h: Header) -> None:
+            def on_head(h: Header, *_rest: Any) -> None:
                 emit(header_json(h))
 
             emit(header_json(current()))
@@ -434,6 +501,49 @@ class NodeRpc:
             return lambda: listeners.remove(on_head) if on_head in listeners else None
 
         return start
+
+    def storage_sub(self, params: tuple, emit: Any) -> Any:
+        """Substrate's state_subscribeStorage: the keys' values at the best block, then, for each new
+        best block, the keys whose value it changed, as `{"block": hash, "changes": [[key, value or
+        null], ...]}` (a block that changes none of them sends nothing). A block on another fork than
+        the last one seen (a reorg) is compared key by key with the values last sent. Without keys
+        (every key: Substrate's unsafe-only form) the subscription is refused."""
+        (keys,) = params
+        if keys is None:
+            raise RpcError(
+                -32602, "Invalid params", "keys: list the storage keys to watch (subscribing to every key is not served)"
+            )
+        ks = self.keys_param(keys)
+        node = self.node
+        if not ks:
+            return None
+        wanted = frozenset(ks)
+        state = node.db.best_state()
+        last = {k: state.get(k) for k in ks}
+        seen = [node.db.best_hash]
+        emit({"block": hx(seen[0]), "changes": [[hx(k), opt_hx(v)] for k, v in last.items()]})
+
+        def on_best(header: Header, changes: Any) -> None:
+            if header.parent_hash == seen[0]:
+                small, big = (changes, wanted) if len(changes) < len(wanted) else (wanted, changes)
+                now = {k: changes[k] for k in small if k in big}
+            else:
+                best = node.db.best_state()
+                now = {k: best.get(k) for k in ks}
+            seen[0] = header.hash()
+            moved = [(k, v) for k, v in now.items() if last[k] != v]
+            if moved:
+                last.update(moved)
+                emit({"block": hx(seen[0]), "changes": [[hx(k), opt_hx(v)] for k, v in moved]})
+
+        listeners = node.best_block_listeners
+        listeners.append(on_best)
+        return lambda: listeners.remove(on_best) if on_best in listeners else None
+
+    def runtime_version_sub(self, _params: tuple, emit: Any) -> Any:
+        """The runtime version now; nothing after (this node's runtime never changes)."""
+        emit(self.node.runtime.VERSION.to_json())
+        return None
 
     # ------------------------------------------------------------------ registry
     def methods(self) -> RpcMethods:
@@ -456,15 +566,25 @@ class NodeRpc:
         m.register("chain_getHeader", self.chain_get_header, [("hash", is_hex, True)])
         m.register("chain_getBlock", self.chain_get_block, [("hash", is_hex, True)])
         m.register("chain_getBlockHash", self.chain_get_block_hash, [("number", is_any, True)])
+        m.register("chain_getHead", self.chain_get_block_hash, [("number", is_any, True)])  # Substrate's alias
         m.register("chain_getFinalizedHead", lambda: hx(n.db.finalized_hash))
         m.register("chain_getEvents", self.chain_get_events, [("hash", is_hex, True)])
         m.register("state_getStorage", self.state_get_storage, [("key", is_hex), opt_hash])
+        m.register("state_getStorageAt", self.state_get_storage, [("key", is_hex), opt_hash])  # Substrate's alias
+        # Substrate's names: the block parameter is `hash` (and `at` for state_queryStorageAt)
+        by_hash = ("hash", is_hex, True)
+        for name in ("state_getStorageHash", "state_getStorageHashAt"):
+            m.register(name, self.state_get_storage_hash, [("key", is_hex), by_hash])
+        for name in ("state_getStorageSize", "state_getStorageSizeAt"):
+            m.register(name, self.state_get_storage_size, [("key", is_hex), by_hash])
+        m.register("state_getKeys", self.state_get_keys, [("prefix", is_hex), by_hash])
+        m.register("state_queryStorageAt", self.state_query_storage_at, [("keys", is_hex_list), opt_hash])
         m.register(
             "state_getKeysPaged",
             self.state_get_keys_paged,
             [("prefix", is_hex), ("count", is_uint), ("startKey", is_hex, True), opt_hash],
         )
-        m.register("state_getReadProof", self.state_get_read_proof, [("keys", lambda v: isinstance(v, list) and all(is_hex(x) for x in v)), opt_hash])
+        m.register("state_getReadProof", self.state_get_read_proof, [("keys", is_hex_list), opt_hash])
         # the runtime is the same at every block this node has; an unknown `at` is refused (4003)
         def runtime_version(at: str | None = None) -> dict[str, Any]:
             self.block_hash_param(at)
@@ -507,6 +627,18 @@ class NodeRpc:
         m.register_subscription(
             "chain_subscribeFinalizedHeads", "chain_finalizedHead", "chain_unsubscribeFinalizedHeads",
             self._head_sub(n.finality_listeners, lambda: n.finalized),
+        )
+        m.register_subscription(  # every imported header, best or not
+            "chain_subscribeAllHeads", "chain_allHead", "chain_unsubscribeAllHeads",
+            self._head_sub(n.block_listeners, lambda: n.best),
+        )
+        m.register_subscription(
+            "state_subscribeRuntimeVersion", "state_runtimeVersion", "state_unsubscribeRuntimeVersion",
+            self.runtime_version_sub,
+        )
+        m.register_subscription(
+            "state_subscribeStorage", "state_storage", "state_unsubscribeStorage",
+            self.storage_sub, [("keys", is_hex_list, True)],
         )
         return m
 

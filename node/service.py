@@ -22,7 +22,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -138,8 +138,10 @@ class Node:
         self.head_listeners: list[Callable[[Header], None]] = []
         self.finality_listeners: list[Callable[[Header], None]] = []
         self.import_listeners: list[Callable[[float], None]] = []
-        # (header, events) of every committed block: observers only (metrics), never consensus
+        # (header, events) of every committed block: observers only (metrics, RPC all-heads), never consensus
         self.block_listeners: list[Callable[[Header, tuple], None]] = []
+        # (header, storage changes) of each block that becomes the best: RPC storage subscriptions
+        self.best_block_listeners: list[Callable[[Header, Mapping[bytes, bytes | None]], None]] = []
         self.blocks_authored = 0
         self._tasks: list[asyncio.Task] = []
         self._lock = asyncio.Lock()
@@ -362,7 +364,7 @@ class Node:
         )
         for fn in self.import_listeners:
             fn(seconds)
-        for fn in self.block_listeners:
+        for fn in list(self.block_listeners):
             fn(header, result.events)
         # blocks of a sync batch (not durable) are summed up by the informant instead
         log.log(logging.INFO if durable else logging.DEBUG, "✨ Imported #%d (%s)", header.number, short(h))
@@ -379,6 +381,8 @@ class Node:
             self.sigs.discard(block.extrinsics)
             for fn in list(self.head_listeners):
                 fn(header)
+            for fn in list(self.best_block_listeners):
+                fn(header, result.changes)
             if single:
                 self.pool.on_finalized(h, included)
                 for fn in list(self.finality_listeners):
