@@ -354,5 +354,43 @@ def test_fuzz_mutated_records(data: st.DataObject) -> None:
     assert encode_events(rt, v) == bytes(base)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_fuzz_mutated_calls(data: st.DataObject) -> None:
+    T = runtime_types(_RT)
+    base = bytearray(T.encode_call(data.draw(st.sampled_from(_CALLS))))
+    for _ in range(data.draw(st.integers(1, 3))):
+        base[data.draw(st.integers(0, len(base) - 1))] = data.draw(st.integers(0, 255))
+    cut = data.draw(st.integers(0, len(base)))
+    for b in (bytes(base), bytes(base[:cut]), bytes(base) + b"\x00"):
+        try:
+            v = T.decode_call(b)
+        except CodecError:
+            continue
+        assert T.encode_call(v) == b
+
+
 _RT = Runtime()
 _SAMPLES = [sample_obj(cls) for p in _RT.pallets for cls in p.EVENTS]
+_CALLS = _sample_calls(_RT)
+
+
+def test_types_describe_what_the_metadata_declares(rt: Runtime) -> None:
+    """Our outer enums have the metadata's shape: pallets, variant names and indices, field names and types."""
+    b, T = _Builder(rt), runtime_types(rt)
+    for ours, theirs in ((T.event, b.runtime_event), (T.call, b.runtime_call)):
+        td = ours.type_def()
+        assert td.path == theirs.path
+        assert [(v.name, v.index) for v in td.variants] == [(v.name, v.index) for v in theirs.variants]
+        for v, w in zip(td.variants, theirs.variants, strict=True):
+            inner, meta = v.fields[0].type.type_def(), w.fields[0].type
+            assert inner.path == meta.path
+            assert [(x.name, x.index) for x in inner.variants] == [(x.name, x.index) for x in meta.variants]
+            for x, y in zip(inner.variants, meta.variants, strict=True):
+                assert [f.name for f in x.fields] == [f.name for f in y.fields]
+                assert [f.type.name for f in x.fields] == [f.type.name for f in y.fields]
+    record = T.event_record.type_def()
+    assert record.path == ("frame_system", "EventRecord")
+    assert [f.name for f in record.fields] == ["phase", "event", "topics"]
+    assert [(v.name, v.index) for v in PHASE.type_def().variants] == [
+        ("ApplyExtrinsic", 0), ("Finalization", 1), ("Initialization", 2)]
