@@ -90,7 +90,7 @@ class OuterEventS(ScaleType):
                 continue
             if not 0 <= index <= 255 or index in self._by_index:
                 raise TypeError(f"{name}: pallet index {index} is not a free byte")
-            inner = EnumS(inner_path[-1], list(enumerate(events)), path=inner_path)
+            inner = EnumS(f"{pallet_name}.{inner_path[-1]}", list(enumerate(events)), path=inner_path)
             self._by_index[index] = inner
             self._variants.append(VariantDef(pallet_name, index, (Field(None, inner),)))
             for cls in events:
@@ -226,13 +226,15 @@ class PalletCallS(ScaleType):
 
     min_size = 1
 
-    def __init__(self, path: tuple[str, ...], calls: Mapping[int, CallDef], nested: ScaleType) -> None:
-        self.name = path[-1]
+    def __init__(self, name: str, path: tuple[str, ...], calls: Mapping[int, CallDef], nested: ScaleType) -> None:
+        self.name = name
         self.path = path
         self.calls = dict(sorted(calls.items()))
         self.args = {i: tuple(call_arg_type(t, nested) for _, t in c.args) for i, c in self.calls.items()}
 
     def _enc(self, v: Any, out: bytearray) -> None:
+        if type(v) is not tuple or len(v) != 2 or not isinstance(v[0], CallDef):
+            raise CodecError(f"{self.name}: expected (CallDef, args)")
         cdef, args = v
         types = self.args.get(cdef.index)
         if types is None or self.calls[cdef.index].name != cdef.name:
@@ -299,7 +301,7 @@ class RuntimeCallS(ScaleType):
     def by_index(self) -> dict[int, tuple[str, PalletCallS]]:
         if self._by_index is None:
             self._by_index = {
-                index: (name, PalletCallS(inner_path, calls, self.deeper))
+                index: (name, PalletCallS(f"{name}.{inner_path[-1]}", inner_path, calls, self.deeper))
                 for index, name, inner_path, calls in self._pallets
             }
         return self._by_index
