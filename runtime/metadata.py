@@ -29,8 +29,7 @@ from enum import IntEnum
 from typing import Annotated, Any
 
 from runtime.support.api import AccountId, AccountParam
-from runtime.support.codec import ListT, OptionT, WireType
-from runtime.support.dispatch import CallT, _holds_call
+from runtime.support.codec import OptionT, WireType
 from runtime.support.metadata import (
     ACCOUNT_ID32,
     EXTRINSIC_VERSION,
@@ -78,6 +77,7 @@ from runtime.support.scale import (
     scale_type_of,
     uint,
 )
+from runtime.support.scale_outer import call_arg_type
 
 RUNTIME_PATH = "taochain_runtime"
 BALANCE_BITS = 64  # Balance is u64 rao
@@ -184,13 +184,7 @@ class _Builder:
     # -- types of declarations
     def arg_type(self, t: WireType) -> ScaleType:
         """A call argument's SCALE type; a nested call is the outer RuntimeCall."""
-        if isinstance(t, CallT):
-            return self.runtime_call
-        if isinstance(t, OptionT) and _holds_call(t):
-            return OptionS(self.arg_type(t.item))
-        if isinstance(t, ListT) and _holds_call(t):
-            return VecS(self.arg_type(t.item), t.max_len)
-        return scale_type_of(t)
+        return call_arg_type(t, self.runtime_call)
 
     def param_type(self, t: Any) -> ScaleType:
         return ACCOUNT_ID32 if isinstance(t, AccountParam) else scale_type_of(t)
