@@ -590,10 +590,14 @@ class NodeRpc:
             self.block_hash_param(at)
             return n.runtime.VERSION.to_json()
 
+        metadata_hex: list[str] = []  # the answer, built at the first call
+
         def metadata(at: str | None = None) -> str:
             """Substrate's: the SCALE Metadata V14 (RuntimeMetadataPrefixed) as hex, built once."""
             self.block_hash_param(at)
-            return hx(metadata_v14(n.runtime))
+            if not metadata_hex:
+                metadata_hex.append(hx(metadata_v14(n.runtime)))
+            return metadata_hex[0]
 
         def metadata_json(at: str | None = None) -> Any:
             """taochain's: the same declarations as JSON (calls, storage, events, errors with
