@@ -34,7 +34,8 @@ from runtime.metadata import metadata_v14
 from runtime.state_call import UnknownRuntimeCall, state_call
 from runtime.support import codec
 from runtime.support.api import ACCOUNT, RuntimeApi, view_json
-from runtime.support.codec import U16, U64, encode_obj
+from runtime.support.codec import U16, U64
+from runtime.support.digest import DIGEST_ITEM
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import InvalidKey, parse_account, ss58_encode
 from runtime.support.trie import Trie
@@ -69,9 +70,11 @@ def unhex(s: str, what: str, size: int | None = None) -> bytes:
 
 
 def header_json(h: Header) -> dict[str, Any]:
-    logs = [hx(encode_obj(d)) for d in h.digest]
+    """A header as Substrate's RPC shows it; each digest log is Substrate's SCALE DigestItem (the
+    seal is the last one, Seal(aura, signature)), as clients decode them."""
+    logs = [hx(DIGEST_ITEM.encode(d)) for d in h.digest]
     if h.seal:
-        logs.append(hx(encode_obj(DigestItem(DIGEST_SEAL, AURA_ENGINE, h.seal))))
+        logs.append(hx(DIGEST_ITEM.encode(DigestItem(DIGEST_SEAL, AURA_ENGINE, h.seal))))
     return {
         "parentHash": hx(h.parent_hash),
         "number": hex(h.number),
@@ -83,7 +86,7 @@ def header_json(h: Header) -> dict[str, Any]:
 
 def header_from_json(j: dict[str, Any]) -> Header:
     """Rebuild a Header from its RPC JSON (the seal travels as the last digest log)."""
-    items = [codec.decode_obj(DigestItem, bytes.fromhex(x[2:])) for x in j["digest"]["logs"]]
+    items = [DIGEST_ITEM.decode(bytes.fromhex(x[2:])) for x in j["digest"]["logs"]]
     seal = b""
     if items and items[-1].kind == DIGEST_SEAL:
         seal = items.pop().data

@@ -30,6 +30,7 @@ from typing import Annotated, Any
 
 from runtime.support.api import AccountId, AccountParam
 from runtime.support.codec import OptionT, WireType
+from runtime.support.digest import DIGEST_ITEM
 from runtime.support.metadata import (
     ACCOUNT_ID32,
     EXTRINSIC_VERSION,
@@ -292,6 +293,7 @@ class _Builder:
 
     def v14(self) -> MetadataV14:
         pallets = tuple(PalletV14(**self.pallet_parts(p)) for p in self.rt.pallets)
+        self.reg.id_of(DIGEST_ITEM)  # the header's logs (clients decode chain_getHeader's digest with it)
         extrinsic = ExtrinsicV14(self.reg.id_of(self.extrinsic), EXTRINSIC_VERSION, self.extension_list())
         ty = self.reg.id_of(self.runtime_type)
         return MetadataV14(self.reg.types(), pallets, extrinsic, ty)
@@ -304,6 +306,7 @@ class _Builder:
             reg.id_of(self.extra), self.extension_list(),
         )
         ty = reg.id_of(self.runtime_type)
+        reg.id_of(DIGEST_ITEM)
         traits: dict[str, list[ApiMethod]] = {}
         for api, _pallet in self.rt.apis.values():
             inputs = tuple(ApiParam(n, reg.id_of(self.param_type(t))) for n, t in api.params)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from runtime.support import codec, tx
-from runtime.support.digest import DigestItem, aura_slot
+from runtime.support.digest import DIGEST_ITEM, aura_slot
 from runtime.support.hashing import blake2_256, commit_hash, storage_prefix
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
 
@@ -730,7 +730,7 @@ class AsyncClient:
         items = []
         for log in hdr["digest"]["logs"]:
             try:
-                items.append(codec.decode_obj(DigestItem, bytes.fromhex(log[2:])))
+                items.append(DIGEST_ITEM.decode(bytes.fromhex(log[2:])))
             except (codec.CodecError, ValueError):
                 continue
         slot = aura_slot(items)

@@ -10,6 +10,7 @@ from devnode import BackgroundNode
 from scalecodec.base import RuntimeConfigurationObject, ScaleBytes
 from scalecodec.type_registry import load_type_registry_preset
 
+from node.rpc_api import header_from_json
 from runtime.metadata import metadata_v14, metadata_v15
 from runtime.support.keys import dev_keypair
 from runtime.support.scale import BYTES, STRING, U8S, U32S, U64S, ByteArrayS, OptionS, TupleS, VecS
@@ -116,3 +117,25 @@ def test_state_get_metadata_is_scale_v14(node) -> None:
     rc.add_portable_registry(md)
     assert md.get_metadata_pallet("Balances").get_storage_function("TotalIssuance") is not None
     assert c.rpc("taochain_getMetadataJson") == rt.metadata()
+
+
+def test_header_logs_are_substrate_digest_items(node) -> None:
+    """chain_getHeader's digest logs are SCALE DigestItems, whose type the metadata carries: a
+    client decoding them with our metadata (as py-substrate-interface's get_block_header does) gets
+    the Aura PreRuntime slot and the Seal."""
+    c, _n = node
+    hexed = c.rpc("state_getMetadata")
+    rc = RuntimeConfigurationObject()
+    rc.update_type_registry(load_type_registry_preset("core"))
+    md = rc.create_scale_object("MetadataVersioned", data=ScaleBytes(hexed))
+    md.decode()
+    rc.add_portable_registry(md)
+    (digest_id,) = [t["id"] for t in md.value[1]["V14"]["types"]["types"]
+                    if t["type"]["path"] == ["sp_runtime", "generic", "digest", "DigestItem"]]
+    hdr = c.rpc("chain_getHeader")
+    pre, seal = (rc.create_scale_object(f"scale_info::{digest_id}", data=ScaleBytes(log)).decode()
+                 for log in hdr["digest"]["logs"])
+    engine, slot = pre["PreRuntime"]
+    assert engine == "0x" + b"aura".hex()
+    assert seal["Seal"][0] == "0x" + b"aura".hex() and len(bytes.fromhex(seal["Seal"][1][2:])) == 64
+    assert header_from_json(hdr).slot() is not None
