@@ -2,6 +2,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+JS_CLIENTS := tests/clients/js
+JS_STAMP := $(JS_CLIENTS)/node_modules/.installed
 
 .PHONY: install run demo test test-all bench lint clean
 
@@ -11,7 +13,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# the real JavaScript client the tests drive (@polkadot/api, pinned by its lock file)
+$(JS_STAMP): $(JS_CLIENTS)/package.json $(JS_CLIENTS)/package-lock.json
+	cd $(JS_CLIENTS) && npm ci --no-audit --no-fund
+	touch $(JS_STAMP)
+
+install: $(STAMP) $(JS_STAMP)
 
 run: $(STAMP)
 	@echo "Starting the live demo subnet: 3 authority nodes (Alice, Bob, Charlie; 1 s blocks), subnet 1 with"
@@ -23,14 +30,14 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/taochain demo
 
-test: $(STAMP)
+test: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/net --ignore=tests/faults
 	@echo "Multi-node and fault tests (node processes, attackers, a seeded fault schedule; one test at a time):"
 	$(BIN)/python -m pytest -q -p no:xdist tests/net tests/faults
 	@echo "The demo subnet on a 3-node testnet, with a copying validator (processes, one test at a time):"
 	$(BIN)/python -m pytest -q -p no:xdist -m slow tests/test_demo.py
 
-test-all: $(STAMP)
+test-all: $(STAMP) $(JS_STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m '' tests --ignore=tests/net --ignore=tests/faults
 	$(BIN)/python -m pytest -q -p no:xdist -m '' tests/net tests/faults
 
@@ -41,4 +48,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check runtime pallets p2p node taochain tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache $(JS_CLIENTS)/node_modules
