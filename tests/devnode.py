@@ -1,7 +1,8 @@
 """Dev nodes for tests, 250 ms blocks: a real process (`dev_node`: `taochain node --dev --tmp` on free
 ports) or one in this process on its own event loop (`BackgroundNode`: memory database, real RPC
-socket). `free_port` and `wait_for(cond, timeout, what, ignore=())` are taochain.proc's `free_port`
-and `wait_until`."""
+socket; `node_client` yields one with a Client on it; `with_node(fn)` runs `await fn(node, client)`
+against one on a fresh event loop). `free_port` and `wait_for(cond, timeout, what, ignore=())` are
+taochain.proc's `free_port` and `wait_until`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import Any
 from taochain.proc import free_port, start_node
 from taochain.proc import wait_until as wait_for
 
-__all__ = ["BackgroundNode", "cli_runner", "dev_node", "free_port", "wait_for"]
+__all__ = ["BackgroundNode", "cli_runner", "dev_node", "free_port", "node_client", "wait_for", "with_node"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +50,47 @@ class BackgroundNode:
         asyncio.run_coroutine_threadsafe(self.rn.stop(), self.loop).result(30)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+
+
+@contextlib.contextmanager
+def node_client(**kw: Any) -> Iterator[tuple[Any, BackgroundNode]]:
+    """A BackgroundNode (`kw`: its options) and a taochain Client on it; both closed after."""
+    from taochain.client import Client
+
+    n = BackgroundNode(**kw)
+    c = Client(n.url, timeout=20)
+    try:
+        yield c, n
+    finally:
+        c.close()
+        n.stop()
+
+
+def with_node(fn: Callable[[Any, Any], Any], chain: str = "dev", key_uri: str | None = "//Alice", **node_kw: Any) -> Any:
+    """Run `await fn(running_node, async_client)` against an in-memory node (250 ms blocks, RPC on
+    a free port, metrics on) on a fresh event loop; `node_kw`: NodeConfig options."""
+    import asyncio
+
+    from node.run import RunConfig, RunningNode
+    from node.service import NodeConfig
+    from taochain.client import AsyncClient
+
+    async def main() -> Any:
+        cfg = RunConfig(
+            node=NodeConfig(chain=chain, key_uri=key_uri, in_memory=True, block_time_ms=250, **node_kw),
+            rpc_port=0,
+            prometheus_port=0,
+        )
+        rn = RunningNode(cfg)
+        await rn.start()
+        client = AsyncClient(rn.rpc.url, timeout=20)
+        try:
+            return await fn(rn, client)
+        finally:
+            await client.close()
+            await rn.stop()
+
+    return asyncio.run(main())
 
 
 @contextlib.contextmanager

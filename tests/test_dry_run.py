@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import ALICE, BOB, CHARLIE, TAO, ChainBuilder
-from devnode import BackgroundNode
+from devnode import BackgroundNode, node_client
 
 from runtime.dry_run import DryRun, dry_run, invalid_doc
 from runtime.executive import InvalidReason
@@ -146,13 +146,8 @@ def test_every_error_and_drop_reason_has_a_doc_in_the_metadata() -> None:
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[tuple[Client, BackgroundNode]]:
-    n = BackgroundNode()
-    c = Client(n.url, timeout=20)
-    try:
-        yield c, n
-    finally:
-        c.close()
-        n.stop()
+    with node_client() as cn:
+        yield cn
 
 
 def error_of(c: Client, *params: object) -> tuple[int, str, object]:
@@ -226,9 +221,7 @@ def test_pow_register_is_refused_before_solving(node: tuple[Client, BackgroundNo
 def test_a_node_that_refuses_dry_runs_leaves_the_check_to_the_chain() -> None:
     """system_dryRun is unsafe (as Substrate's): a node serving only safe methods refuses it, and the
     SDK then says the call was not judged (with payment_queryInfo's fee); the CLI goes on."""
-    n = BackgroundNode(rpc_methods="safe")
-    c = Client(n.url, timeout=20)
-    try:
+    with node_client(rpc_methods="safe") as (c, _n):
         xt = c.sign(ALICE, c.compose_call("SubtensorModule", "start_call", 42))
         with pytest.raises(RpcError) as info:
             c.rpc("system_dryRun", "0x" + xt.hex())
@@ -237,6 +230,3 @@ def test_a_node_that_refuses_dry_runs_leaves_the_check_to_the_chain() -> None:
         assert not d.checked and d.success and d.error is None and d.fee and d.fee > 0
         r = c.submit_signed(xt)
         assert not r.success and r.error == "SubtensorModule.SubnetNotExists"  # the chain did check it
-    finally:
-        c.close()
-        n.stop()

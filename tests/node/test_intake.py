@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import aiohttp
 import pytest
 from conftest import ALICE, BOB, TAO
+from devnode import with_node
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from node.intake import PARALLEL_MIN, Intake
 from node.local import LocalChain
 from node.network import INVALID_TX, MAX_TX_PENALTY, OUTDATED_TX, NetworkService, _tx_penalty
 from node.precheck import SignatureCache
-from node.run import RunConfig, RunningNode
 from node.service import Node, NodeConfig
 from node.txpool import POOL_ALREADY_IMPORTED, POOL_INVALID_TX, POOL_TEMPORARILY_BANNED, PoolError, TxPool
 from p2p.messages import Transactions
@@ -29,7 +29,6 @@ from runtime.support import tx
 from runtime.support.codec import CodecError, encode
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import dev_keypair, keypair_from_uri, verify
-from taochain.client import AsyncClient
 
 CHAIN = LocalChain()
 RT = CHAIN.runtime
@@ -311,22 +310,6 @@ def test_gossip_goes_through_the_intake_and_costs_a_bad_signature(monkeypatch) -
 # --------------------------------------------------------------------------- over RPC
 
 
-def _with_node(fn):
-    async def main():
-        cfg = RunConfig(node=NodeConfig(chain="dev", key_uri="//Alice", in_memory=True, block_time_ms=250),
-                        rpc_port=0, prometheus_port=0)
-        rn = RunningNode(cfg)
-        await rn.start()
-        client = AsyncClient(rn.rpc.url, timeout=20)
-        try:
-            return await fn(rn, client)
-        finally:
-            await client.close()
-            await rn.stop()
-
-    return asyncio.run(main())
-
-
 def test_rpc_submissions_are_checked_off_the_loop_and_a_refused_watch_has_no_subscription(monkeypatch) -> None:
     threads = _Threads(monkeypatch)
 
@@ -359,5 +342,5 @@ def test_rpc_submissions_are_checked_off_the_loop_and_a_refused_watch_has_no_sub
             first = await ws.receive_json(timeout=20)
             assert first["params"] == {"subscription": sub, "result": "ready"}
 
-    _with_node(t)
+    with_node(t)
     assert threads.names and all(n.startswith("tx-verify") for n in threads.names), threads.names

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -16,38 +15,18 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from devnode import with_node
 
 from node.rpc_api import header_from_json
-from node.run import RunConfig, RunningNode
-from node.service import NodeConfig
 from runtime.support import tx
 from runtime.support.keys import dev_keypair
 from runtime.support.trie import verify_proof
-from taochain.client import AsyncClient, RpcError
+from taochain.client import RpcError
 from taochain.proc import free_port, rpc_call, start_node, wait_rpc, wait_until, wait_until_async
 
 ROOT = Path(__file__).resolve().parents[2]
 TAO = 10**9
 ALICE, BOB, CHARLIE, DAVE = (dev_keypair(n) for n in ("Alice", "Bob", "Charlie", "Dave"))
-
-
-def with_node(fn, chain: str = "dev", key_uri: str | None = "//Alice", **node_kw):
-    async def main():
-        cfg = RunConfig(
-            node=NodeConfig(chain=chain, key_uri=key_uri, in_memory=True, block_time_ms=250, **node_kw),
-            rpc_port=0,
-            prometheus_port=0,
-        )
-        rn = RunningNode(cfg)
-        await rn.start()
-        client = AsyncClient(rn.rpc.url, timeout=20)
-        try:
-            return await fn(rn, client)
-        finally:
-            await client.close()
-            await rn.stop()
-
-    return asyncio.run(main())
 
 
 async def raw(url: str, body: bytes | str) -> dict:

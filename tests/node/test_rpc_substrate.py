@@ -12,7 +12,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from devnode import BackgroundNode
+from devnode import BackgroundNode, node_client
 
 from node import rpc_api
 from node.rpc_api import MAX_LIST_PARAM, header_from_json
@@ -27,14 +27,9 @@ WAIT = 15.0
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[tuple[Client, BackgroundNode]]:
-    n = BackgroundNode()
-    c = Client(n.url, timeout=20)
-    try:
+    with node_client() as (c, n):
         c.transfer(ALICE, BOB, 10**9)  # a block with a transaction, before any test
         yield c, n
-    finally:
-        c.close()
-        n.stop()
 
 
 def account_key(n: BackgroundNode, who: Any) -> str:

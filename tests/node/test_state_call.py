@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from devnode import BackgroundNode
+from devnode import BackgroundNode, node_client
 from scalecodec.base import RuntimeConfigurationObject, ScaleBytes
 from scalecodec.type_registry import load_type_registry_preset
 
@@ -21,13 +21,8 @@ ALICE, BOB = dev_keypair("Alice"), dev_keypair("Bob")
 
 @pytest.fixture(scope="module")
 def node() -> Iterator[tuple[Client, BackgroundNode]]:
-    n = BackgroundNode()
-    c = Client(n.url, timeout=20)
-    try:
-        yield c, n
-    finally:
-        c.close()
-        n.stop()
+    with node_client() as cn:
+        yield cn
 
 
 def call(c: Client, method: str, data: bytes = b"", *at: str) -> bytes:
