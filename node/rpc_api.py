@@ -30,6 +30,8 @@ from node.rpc import (
 )
 from node.txpool import PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
+from runtime.dry_run import dry_run
+from runtime.executive import BlockError, BlockExecution, InvalidTransaction
 from runtime.metadata import metadata_v14
 from runtime.state_call import UnknownRuntimeCall, state_call
 from runtime.support import codec
@@ -131,6 +133,7 @@ class NodeRpc:
 
     def __init__(self, node: Node) -> None:
         self.node = node
+        self._metadata_hex: str | None = None  # state_getMetadata's answer, built at the first call
 
     # ------------------------------------------------------------------ helpers
     def block_hash_param(self, h: str | None) -> bytes:
@@ -431,8 +434,6 @@ class NodeRpc:
 
     def payment_query_info(self, xt: str, at: str | None = None) -> dict[str, Any]:
         data = unhex(xt, "extrinsic")
-        from runtime.executive import BlockExecution, InvalidTransaction
-
         node = self.node
         ex = BlockExecution(node.runtime, node.db.best_state(), node.best.hash(), node.best.number + 1, (), hooks=False)
         try:
@@ -467,9 +468,6 @@ class NodeRpc:
         extrinsic: -32602; an unknown `at`: 4003; a block that cannot be built on `at`: 1. It runs
         off the event loop (a block's hooks may run an epoch or open timelocked commits), on the
         state of `at` pinned when the call came."""
-        from runtime.dry_run import dry_run
-        from runtime.executive import BlockError, BlockExecution, InvalidTransaction
-
         data = unhex(xt, "extrinsic")
         try:
             BlockExecution.decode(data)
@@ -593,14 +591,12 @@ class NodeRpc:
             self.block_hash_param(at)
             return n.runtime.VERSION.to_json()
 
-        metadata_hex: list[str] = []  # the answer, built at the first call
-
         def metadata(at: str | None = None) -> str:
             """Substrate's: the SCALE Metadata V14 (RuntimeMetadataPrefixed) as hex, built once."""
             self.block_hash_param(at)
-            if not metadata_hex:
-                metadata_hex.append(hx(metadata_v14(n.runtime)))
-            return metadata_hex[0]
+            if self._metadata_hex is None:
+                self._metadata_hex = hx(metadata_v14(n.runtime))
+            return self._metadata_hex
 
         def metadata_json(at: str | None = None) -> Any:
             """taochain's: the same declarations as JSON (calls, storage, events, errors with

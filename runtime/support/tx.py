@@ -210,7 +210,3 @@ def verify_extrinsic(xt: Extrinsic) -> bool:
         return True
     return verify(xt.signer, xt.payload, xt.signature)  # type: ignore[arg-type]
 
-
-def check_signature(signer: bytes, signature: bytes, extra: Extra, call_wire: list) -> bool:
-    return verify(signer, signing_payload(call_wire, extra), signature)
-
