@@ -4,6 +4,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JS_CLIENTS := tests/clients/js
 JS_STAMP := $(JS_CLIENTS)/node_modules/.installed
+# the real Python clients, each in its own venv (py-substrate-interface's scalecodec and cyscale clash)
+PSI_STAMP := .venv-psi/.installed
+ASI_STAMP := .venv-asi/.installed
+CLIENT_STAMPS := $(JS_STAMP) $(PSI_STAMP) $(ASI_STAMP)
 
 .PHONY: install run demo test test-all bench lint clean
 
@@ -18,7 +22,14 @@ $(JS_STAMP): $(JS_CLIENTS)/package.json $(JS_CLIENTS)/package-lock.json
 	cd $(JS_CLIENTS) && npm ci --no-audit --no-fund
 	touch $(JS_STAMP)
 
-install: $(STAMP) $(JS_STAMP)
+# py-substrate-interface 1.8.1 and async-substrate-interface 2.2.1 (cyscale 0.5.0), every package pinned
+.venv-%/.installed: tests/clients/requirements-%.txt
+	rm -rf .venv-$*
+	$(PY) -m venv .venv-$*
+	.venv-$*/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+install: $(STAMP) $(CLIENT_STAMPS)
 
 run: $(STAMP)
 	@echo "Starting the live demo subnet: 3 authority nodes (Alice, Bob, Charlie; 1 s blocks), subnet 1 with"
@@ -30,15 +41,15 @@ run: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/taochain demo
 
-test: $(STAMP) $(JS_STAMP)
-	$(BIN)/python -m pytest -q -n 2 tests --ignore=tests/net --ignore=tests/faults
+test: $(STAMP) $(CLIENT_STAMPS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup tests --ignore=tests/net --ignore=tests/faults
 	@echo "Multi-node and fault tests (node processes, attackers, a seeded fault schedule; one test at a time):"
 	$(BIN)/python -m pytest -q -p no:xdist tests/net tests/faults
 	@echo "The demo subnet on a 3-node testnet, with a copying validator (processes, one test at a time):"
 	$(BIN)/python -m pytest -q -p no:xdist -m slow tests/test_demo.py
 
-test-all: $(STAMP) $(JS_STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m '' tests --ignore=tests/net --ignore=tests/faults
+test-all: $(STAMP) $(CLIENT_STAMPS)
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m '' tests --ignore=tests/net --ignore=tests/faults
 	$(BIN)/python -m pytest -q -p no:xdist -m '' tests/net tests/faults
 
 bench: $(STAMP)
@@ -48,4 +59,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check runtime pallets p2p node taochain tests benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache $(JS_CLIENTS)/node_modules
+	rm -rf $(VENV) .venv-psi .venv-asi build *.egg-info .pytest_cache $(JS_CLIENTS)/node_modules
