@@ -12,7 +12,7 @@ from typing import Any
 
 from async_substrate_interface import AsyncSubstrateInterface
 from bittensor_wallet import Keypair
-from flow_steps import ALICE, AMOUNT, BOB, TOO_MUCH, astep, free_of
+from flow_steps import ALICE, AMOUNT, BOB, TOO_MUCH, astep, free_of, not_run
 
 url = sys.argv[1]
 ctx: dict[str, Any] = {}
@@ -21,8 +21,14 @@ ctx: dict[str, Any] = {}
 async def connect() -> dict[str, Any]:
     t0 = time.perf_counter()
     s = AsyncSubstrateInterface(url)
-    await s.initialize()  # connects, reads the head, the runtime version and metadata V14 + V15
-    rt = await s.init_runtime()
+    try:
+        await s.initialize()  # connects, reads the head, the runtime version and metadata V14 + V15
+        rt = await s.init_runtime()
+    except BaseException as e:
+        task = getattr(s, "startup_runtime_task", None)  # the runtime load's own error, not its cancellation
+        if task is not None and task.done() and not task.cancelled() and task.exception() is not None:
+            raise task.exception() from e
+        raise
     ctx["s"], ctx["rt"], ctx["connect_s"] = s, rt, time.perf_counter() - t0
     return {"chain": s.chain, "pallets": [p.name for p in rt.metadata.pallets],
             "metadataV15": rt.metadata_v15 is not None}
@@ -135,11 +141,11 @@ async def subscription() -> dict[str, Any]:
 
 
 async def main() -> None:
-    await astep("connect", connect)
+    connected = (await astep("connect", connect))["ok"]
     for name, fn in [("runtime_version", runtime_version), ("account", account), ("constant", constant),
                      ("transfer", transfer), ("failed_call", failed_call), ("get_block", get_block),
                      ("subscription", subscription)]:
-        await astep(name, fn)
+        await astep(name, fn) if connected else not_run(name, "the connect step failed")
     if "s" in ctx:
         await ctx["s"].close()
 

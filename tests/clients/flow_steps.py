@@ -38,12 +38,17 @@ def _report(name: str, t0: float, out: dict[str, Any]) -> dict[str, Any]:
 
 def _failure(e: BaseException) -> dict[str, Any]:
     tb = traceback.extract_tb(e.__traceback__)
-    where = f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else ""
+    where = " > ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in tb[-3:])
     return {"ok": False, "error": f"{type(e).__name__}: {e}"[:1500], "where": where}
 
 
 class _Timeout(Exception):
     pass
+
+
+def not_run(name: str, why: str) -> dict[str, Any]:
+    """Report a step that could not run (`why`: the step it needed failed)."""
+    return _report(name, time.perf_counter(), {"ok": False, "error": f"not run: {why}"})
 
 
 def step(name: str, fn: Callable[[], dict[str, Any] | None], timeout: int = 30) -> dict[str, Any]:
@@ -69,7 +74,7 @@ async def astep(name: str, fn: Callable[[], Awaitable[dict[str, Any] | None]], t
     t0 = time.perf_counter()
     try:
         out = {"ok": True, **((await asyncio.wait_for(fn(), timeout)) or {})}
-    except asyncio.TimeoutError:
+    except TimeoutError:
         out = {"ok": False, "error": f"TimeoutError: step {name!r} took more than {timeout} s"}
     except BaseException as e:  # noqa: BLE001
         out = _failure(e)

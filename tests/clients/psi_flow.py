@@ -11,7 +11,7 @@ import threading
 import time
 from typing import Any
 
-from flow_steps import ALICE, AMOUNT, BOB, TOO_MUCH, free_of, step
+from flow_steps import ALICE, AMOUNT, BOB, TOO_MUCH, free_of, not_run, step
 from substrateinterface import Keypair, SubstrateInterface
 
 url = sys.argv[1]
@@ -123,8 +123,8 @@ def subscription() -> dict[str, Any]:
     return {"values": seen, "sender": sent}
 
 
-step("connect", connect)
+connected = step("connect", connect)["ok"]
 for name, fn in [("runtime_version", runtime_version), ("account", account), ("constant", constant),
                  ("transfer", transfer), ("failed_call", failed_call), ("get_block", get_block),
                  ("subscription", subscription)]:
-    step(name, fn)
+    step(name, fn) if connected else not_run(name, "the connect step failed")

@@ -1,49 +1,104 @@
-"""@polkadot/api (16.5.2, pinned by tests/clients/js/package-lock.json, installed by `make test`)
-against a taochain dev node: `ApiPromise.create` connects, decodes the runtime version and the
-SCALE metadata the node serves (V15 through state_call), and reads a header with its Aura digest.
-
-What it cannot do yet (issue #15, in progress): read storage or submit extrinsics, which are still
-taochain's own encoding, and hash headers as the node does.
-"""
+"""@polkadot/api (16.5.2, pinned by tests/clients/js/package-lock.json, installed by `make install`),
+unmodified, against `taochain node --dev` (issue #15's client tests): js/flow.mjs runs once against
+one node for this module and prints one JSON line per step; each step is asserted by its own test.
+`ApiPromise.create` connects and decodes the runtime version and the SCALE metadata (V15 through
+state_call); `api.query.system.account`; the hash polkadot-js computes for a header equals the node's;
+`tx.paymentInfo`; `transferKeepAlive(bob, x).signAndSend(alice)` reaching isInBlock and isFinalized;
+`api.registry.findMetaError` naming a failed call's error; `api.rpc.chain.subscribeNewHeads`.
+`coldStartMs` (connect + metadata + first query) is in the account step's line."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from devnode import BackgroundNode
+from devnode import dev_node
+from outside import ALICE, AMOUNT, BOB, JS, attrs, node_js, ok, rpc, run_flow
 
-JS = Path(__file__).resolve().parent / "js"
+pytestmark = pytest.mark.xdist_group("polkadot-js")  # one node, one run of the flow
+_run: dict[str, Any] = {}
+
+# What fails today on this branch, before the chain side of issue #15 is merged (the client's own
+# error). Strict: a step that starts passing fails its test until its line here is removed.
+ACCOUNT_ID = ("createType(Lookup4):: Expected input with 32 bytes (256 bits), found 48 bytes: the metadata's "
+              "AccountId is a bare [u8; 32], not sp_core::crypto::AccountId32, so an SS58 address is taken as bytes")
+NOT_YET: dict[str, str] = {
+    "test_query_system_account": ACCOUNT_ID,
+    "test_header_hash_computed_by_polkadot_js_is_the_nodes": "blake2-256 of the SCALE header is not the node's block hash",
+    "test_payment_info": ACCOUNT_ID,
+    "test_transfer_keep_alive_reaches_in_block_and_finalized": ACCOUNT_ID,
+    "test_find_meta_error_names_a_failed_calls_error": ACCOUNT_ID,
+    "test_subscribe_new_heads_with_the_nodes_hashes": "-32601: Method not found: chain_subscribeNewHead "
+                                                      "(Substrate's alias of chain_subscribeNewHeads)",
+}
 
 
-def _polkadot_js() -> Path:
-    script = JS / "connect.mjs"
-    if not (JS / "node_modules" / "@polkadot" / "api").is_dir():
-        pytest.fail("@polkadot/api is not installed: run `make test` (it runs `npm ci` in tests/clients/js)")
-    if shutil.which("node") is None:
-        pytest.fail("node (Node.js 20) is not on PATH")
-    return script
+@pytest.fixture(scope="module")
+def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with dev_node(tmp_path_factory.mktemp("dev-node")) as (url, _):
+        yield url
 
 
-def test_polkadot_js_connects_and_reads_the_metadata() -> None:
-    script = _polkadot_js()
-    n = BackgroundNode()
-    try:
-        ws = n.url.replace("http://", "ws://", 1)
-        r = subprocess.run(["node", str(script), ws], capture_output=True, text=True, timeout=60, cwd=JS)
-        assert r.returncode == 0, r.stderr[-2000:]
-        out = json.loads(r.stdout.strip().splitlines()[-1])
-        rt = n.rn.node.runtime
-        assert out["specName"] == "taochain" and out["specVersion"] == rt.VERSION.spec_version
-        assert out["metadataVersion"] == 15  # Metadata_metadata_at_version(15), as the runtime version lists it
-        assert out["pallets"] == [[p.NAME, p.INDEX] for p in rt.pallets]
-        assert out["properties"]["ss58Format"] == 42
-        assert out["properties"]["tokenDecimals"] == [9] and out["properties"]["tokenSymbol"] == ["TAO"]
-        assert out["genesisHash"] == "0x" + n.rn.node.db.hash_at(0).hex()
-        assert out["headerLogs"][-1] == "Seal" and "PreRuntime" in out["headerLogs"]
-        assert "transferKeepAlive" in out["balancesCalls"]  # calls come from the metadata
-    finally:
-        n.stop()
+@pytest.fixture
+def flow(request: pytest.FixtureRequest, node_url: str) -> dict[str, dict[str, Any]]:
+    if request.node.name in NOT_YET:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=NOT_YET[request.node.name]))
+    if not _run:
+        _run.update(run_flow([*node_js(), node_url], JS))
+    return _run
+
+
+def test_api_promise_create_reads_the_runtime_and_metadata(flow: dict, node_url: str) -> None:
+    from runtime.construct import Runtime
+
+    s = ok(flow, "connect")
+    assert s["specName"] == "taochain" and s["specVersion"] == Runtime.VERSION.spec_version
+    assert s["metadataVersion"] == 15  # Metadata_metadata_at_version(15), as the runtime version lists it
+    assert s["pallets"] == [[p.NAME, p.INDEX] for p in Runtime().pallets]
+    assert s["properties"]["ss58Format"] == 42
+    assert s["properties"]["tokenDecimals"] == [9] and s["properties"]["tokenSymbol"] == ["TAO"]
+    assert s["genesisHash"] == rpc(node_url, "chain_getBlockHash", [0])
+    assert s["headerLogs"][-1] == "Seal" and "PreRuntime" in s["headerLogs"]
+    assert "transferKeepAlive" in s["balancesCalls"]  # calls come from the metadata
+    assert s["aliceAddress"] == ALICE  # Keyring sr25519 //Alice
+
+
+def test_query_system_account(flow: dict) -> None:
+    s = ok(flow, "account")
+    assert int(s["free"]) > 0  # the dev preset funds //Alice (sr25519)
+
+
+def test_header_hash_computed_by_polkadot_js_is_the_nodes(flow: dict) -> None:
+    s = ok(flow, "header_hash")
+    assert s["computed"] == s["node"]
+
+
+def test_payment_info(flow: dict) -> None:
+    s = ok(flow, "payment_info")
+    assert int(s["partialFee"]) > 0 and s["class"] == "Normal"
+
+
+def test_transfer_keep_alive_reaches_in_block_and_finalized(flow: dict) -> None:
+    s = ok(flow, "transfer")
+    assert "InBlock" in s["statuses"] and "Finalized" in s["statuses"], s["statuses"]
+    assert s["dispatchError"] is None
+    transfers = [e for e in s["events"] if (e["section"], e["method"]) == ("balances", "Transfer")]
+    assert len(transfers) == 1, s["events"]
+    t = attrs(transfers[0]["data"], ("from", "to", "amount"))
+    assert (t["from"], t["to"], int(t["amount"])) == (ALICE, BOB, AMOUNT)
+    assert ("system", "ExtrinsicSuccess") in [(e["section"], e["method"]) for e in s["events"]]
+    assert int(s["bobAfter"]) - int(s["bobBefore"]) == AMOUNT
+    assert int(s["aliceBefore"]) - int(s["aliceAfter"]) > AMOUNT  # the amount and the fee
+
+
+def test_find_meta_error_names_a_failed_calls_error(flow: dict) -> None:
+    s = ok(flow, "failed_call")
+    assert s["metaError"]["section"] == "balances" and s["metaError"]["name"] == "InsufficientBalance", s
+    assert ("system", "ExtrinsicFailed") in [(e["section"], e["method"]) for e in s["events"]]
+
+
+def test_subscribe_new_heads_with_the_nodes_hashes(flow: dict) -> None:
+    heads = ok(flow, "new_heads")["heads"]
+    assert len(heads) == 3 and [h["number"] for h in heads] == sorted({h["number"] for h in heads})
+    assert all(h["computed"] == h["node"] for h in heads), heads

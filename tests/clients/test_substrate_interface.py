@@ -18,6 +18,26 @@ pytestmark = pytest.mark.xdist_group("substrate-interface")  # one node, one run
 CLIENTS = ("psi", "asi")
 _runs: dict[str, dict[str, dict[str, Any]]] = {}
 
+# What fails today on this branch, before the chain side of issue #15 is merged (the client's own
+# error). Strict: a step that starts passing fails its test until its line here is removed.
+ACCOUNT_ID = ("ValueError: Value should a hex-string (0x..) or bytes: the metadata's AccountId is a bare "
+              "[u8; 32], not the composite sp_core::crypto::AccountId32, so an SS58 address does not encode")
+CYSCALE = ("connect: KeyError: 'ty' in cyscale's add_portable_registry: the type registry has no "
+           "sp_runtime::generic::unchecked_extrinsic::UncheckedExtrinsic (V15's extrinsic has no 'ty')")
+NOT_YET: dict[tuple[str, str], str] = {
+    ("test_query_system_account_of_alice", "psi"): ACCOUNT_ID,
+    ("test_get_constant_ss58_prefix", "psi"): "get_constant('System', 'SS58Prefix') is None: no pallet declares CONSTANTS",
+    ("test_signed_transfer_keep_alive_is_included_with_its_event", "psi"): ACCOUNT_ID,
+    ("test_failed_call_names_the_pallet_error", "psi"): ACCOUNT_ID,
+    ("test_get_block_decodes_every_extrinsic", "psi"): 'ValueError: Pallet for index "145" not found (extrinsics are not v4)',
+    ("test_storage_subscription_sees_the_change", "psi"): ACCOUNT_ID,
+    **{(t, "asi"): CYSCALE for t in (
+        "test_connect_reads_the_scale_metadata", "test_runtime_version", "test_query_system_account_of_alice",
+        "test_get_constant_ss58_prefix", "test_signed_transfer_keep_alive_is_included_with_its_event",
+        "test_failed_call_names_the_pallet_error", "test_get_block_decodes_every_extrinsic",
+        "test_storage_subscription_sees_the_change")},
+}
+
 
 @pytest.fixture(scope="module")
 def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
@@ -28,6 +48,8 @@ def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(params=CLIENTS)
 def flow(request: pytest.FixtureRequest, node_url: str) -> dict[str, dict[str, Any]]:
     client = request.param
+    if (request.node.originalname, client) in NOT_YET:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=NOT_YET[request.node.originalname, client]))
     if client not in _runs:
         _runs[client] = run_flow([str(python_of(client)), str(HERE / f"{client}_flow.py"), node_url], HERE)
     return _runs[client]
