@@ -9,7 +9,7 @@ PSI_STAMP := .venv-psi/.installed
 ASI_STAMP := .venv-asi/.installed
 CLIENT_STAMPS := $(JS_STAMP) $(PSI_STAMP) $(ASI_STAMP)
 
-.PHONY: install run demo test test-all bench lint clean
+.PHONY: install run demo test test-all bench bench-clients lint clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -54,6 +54,10 @@ test-all: $(STAMP) $(CLIENT_STAMPS)
 
 bench: $(STAMP)
 	$(BIN)/taochain bench all
+
+# the outside clients' cold start (connect, metadata, first query) against a dev node
+bench-clients: $(STAMP) $(CLIENT_STAMPS)
+	$(BIN)/python benchmarks/bench_client_cold_start.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check runtime pallets p2p node taochain tests benchmarks

@@ -1,7 +1,7 @@
 """async-substrate-interface 2.2.1 with cyscale 0.5.0 (in .venv-asi; the library under btcli and the
 bittensor SDK, with bittensor-wallet's Keypair as they use it) against a node, the py-substrate-interface
 flow through the async API: `python asi_flow.py ws://127.0.0.1:PORT` prints one JSON line per step
-(flow_steps.astep); the test side is test_substrate_interface.py."""
+(flow_steps.astep); the test side is test_substrate_interface.py. `--cold`: connect and account only."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from bittensor_wallet import Keypair
 from flow_steps import ALICE, AMOUNT, BOB, TOO_MUCH, astep, free_of, not_run
 
 url = sys.argv[1]
+COLD = "--cold" in sys.argv[2:]
 ctx: dict[str, Any] = {}
 
 
@@ -142,9 +143,10 @@ async def subscription() -> dict[str, Any]:
 
 async def main() -> None:
     connected = (await astep("connect", connect))["ok"]
-    for name, fn in [("runtime_version", runtime_version), ("account", account), ("constant", constant),
-                     ("transfer", transfer), ("failed_call", failed_call), ("get_block", get_block),
-                     ("subscription", subscription)]:
+    steps = [("runtime_version", runtime_version), ("account", account), ("constant", constant),
+             ("transfer", transfer), ("failed_call", failed_call), ("get_block", get_block),
+             ("subscription", subscription)]
+    for name, fn in [("account", account)] if COLD else steps:
         await astep(name, fn) if connected else not_run(name, "the connect step failed")
     if "s" in ctx:
         await ctx["s"].close()

@@ -2,7 +2,7 @@
 `python psi_flow.py ws://127.0.0.1:PORT` prints one JSON line per step (flow_steps.step); the test
 side is test_substrate_interface.py. Steps: connect (+ metadata), runtime_version, account (the
 first query: `coldStartMs` = connect + metadata + first query), constant, transfer, failed_call,
-get_block, subscription."""
+get_block, subscription. `--cold`: connect and account only (benchmarks/bench_client_cold_start.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flow_steps import ALICE, AMOUNT, BOB, TOO_MUCH, free_of, not_run, step
 from substrateinterface import Keypair, SubstrateInterface
 
 url = sys.argv[1]
+COLD = "--cold" in sys.argv[2:]
 ctx: dict[str, Any] = {}
 
 
@@ -124,7 +125,7 @@ def subscription() -> dict[str, Any]:
 
 
 connected = step("connect", connect)["ok"]
-for name, fn in [("runtime_version", runtime_version), ("account", account), ("constant", constant),
-                 ("transfer", transfer), ("failed_call", failed_call), ("get_block", get_block),
-                 ("subscription", subscription)]:
+STEPS = [("runtime_version", runtime_version), ("account", account), ("constant", constant),
+         ("transfer", transfer), ("failed_call", failed_call), ("get_block", get_block), ("subscription", subscription)]
+for name, fn in [("account", account)] if COLD else STEPS:
     step(name, fn) if connected else not_run(name, "the connect step failed")

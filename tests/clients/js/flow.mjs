@@ -4,9 +4,11 @@
 // coldStartMs = connect + metadata + first query), header_hash (the hash polkadot-js computes for a
 // header equals the node's), payment_info, transfer (isInBlock, isFinalized, events, balances),
 // failed_call (api.registry.findMetaError names the error), new_heads (subscribeNewHeads).
+// `--cold` (argv[3]): connect and account only (benchmarks/bench_client_cold_start.py).
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
 const url = process.argv[2];
+const COLD = process.argv.slice(3).includes('--cold');
 const ALICE = '5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY';
 const BOB = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty';
 const AMOUNT = 1234567890n; // rao, as flow_steps.AMOUNT
@@ -94,6 +96,8 @@ if (api) {
     const acct = await api.query.system.account(ALICE);
     return { value: acct.toJSON(), free: freeOf(acct), coldStartMs: Math.round(ctx.connectMs + performance.now() - t0) };
   });
+
+  if (COLD) { await api.disconnect(); process.exit(0); }
 
   await step('header_hash', async () => {
     const header = await api.rpc.chain.getHeader();
