@@ -66,6 +66,7 @@ async def events_of(receipt: Any) -> list[dict[str, Any]]:
     out = []
     for e in await receipt.triggered_events:
         v = e.value if hasattr(e, "value") else e
+        v = v if "module_id" in v else v["event"]  # async-substrate-interface: {"event": {"module_id", ...}, ...}
         out.append({"module": v["module_id"], "event": v["event_id"], "attributes": v["attributes"]})
     return out
 
