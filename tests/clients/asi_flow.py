@@ -136,7 +136,13 @@ async def subscription() -> dict[str, Any]:
             return seen
         return None
 
-    await ctx["s"].query("System", "Account", [BOB], subscription_handler=handler)
+    query = asyncio.create_task(ctx["s"].query("System", "Account", [BOB], subscription_handler=handler))
+    while not query.done():
+        await asyncio.wait([query], timeout=0.1)
+        if sent and sent[-1] != "ok":  # no change will come
+            query.cancel()
+            raise RuntimeError(f"the transfer the subscription waits for failed: {sent[-1]}")
+    await query
     for t in tasks:
         await t
     return {"values": seen, "sender": sent}

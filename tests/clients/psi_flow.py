@@ -6,6 +6,7 @@ get_block, subscription. `--cold`: connect and account only (benchmarks/bench_cl
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
@@ -109,8 +110,9 @@ def subscription() -> dict[str, Any]:
             call = si2.compose_call("Balances", "transfer_keep_alive", {"dest": BOB, "value": AMOUNT})
             si2.submit_extrinsic(si2.create_signed_extrinsic(call=call, keypair=Keypair.create_from_uri("//Alice")))
             sent.append("ok")
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:  # noqa: BLE001 - no change will come: stop the waiting query
             sent.append(f"{type(e).__name__}: {e}")
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGUSR1)
 
     def handler(obj: Any, update_nr: int, subscription_id: str) -> Any:
         seen.append(free_of(obj.value))
@@ -120,6 +122,10 @@ def subscription() -> dict[str, Any]:
             return seen
         return None
 
+    def on_send_failed(*_: Any) -> None:
+        raise RuntimeError(f"the transfer the subscription waits for failed: {sent[-1]}")
+
+    signal.signal(signal.SIGUSR1, on_send_failed)
     ctx["si"].query("System", "Account", [BOB], subscription_handler=handler)
     return {"values": seen, "sender": sent}
 
