@@ -501,9 +501,8 @@ class PortableCodec:
         ill-typed one is a ValueError naming the pallet, the call and the argument."""
         p, var = self.call_variant(pallet, name)
         names = [f.name or str(i) for i, f in enumerate(var.fields)]
-        if len(args) == 1 and not kwargs and isinstance(args[0], Mapping) and set(args[0]) == set(names) and (
-                len(names) != 1 or not self._takes_mapping(var.fields[0].type)):
-            args, kwargs = (), dict(args[0])
+        if len(args) == 1 and not kwargs and isinstance(args[0], Mapping) and set(args[0]) == set(names):
+            args, kwargs = (), dict(args[0])  # the arguments as one dict (a value with exactly those keys never is)
         sig = f"{pallet}.{name}({', '.join(names)})"
         if len(args) > len(names):
             raise ValueError(f"{sig} takes {len(names)} arguments, got {len(args)}")
@@ -524,10 +523,6 @@ class PortableCodec:
             except CodecError as exc:
                 raise ValueError(f"{sig}: argument {n} ({f.type_name or self.type_name(f.type)}): {exc}") from None
         return bytes(out)
-
-    def _takes_mapping(self, tid: int) -> bool:
-        d = self.type_of(tid).type_def
-        return isinstance(d, DefComposite | DefVariant)
 
     def decode_call(self, data: bytes) -> tuple[str, str, dict]:
         """(pallet, call, {argument: value}) of SCALE RuntimeCall bytes; every problem is a CodecError."""
