@@ -173,6 +173,14 @@ class PortableCodec:
         d = self.type_of(tid).type_def
         return isinstance(d, DefPrimitive) and d.primitive == Primitive.u8
 
+    def is_account(self, tid: int) -> bool:
+        """Whether the type holds an account id: `[u8; 32]`, or a one-field composite of it
+        (AccountId32)."""
+        d = self.type_of(tid).type_def
+        if isinstance(d, DefComposite) and len(d.fields) == 1:
+            d = self.type_of(d.fields[0].type).type_def
+        return isinstance(d, DefArray) and d.len == 32 and self._is_u8(d.type_param)
+
     def min_size(self, tid: int) -> int:
         """The fewest bytes a value of the type takes (a lower bound for a recursive type)."""
         got = self._min.get(tid)
