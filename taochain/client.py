@@ -15,7 +15,9 @@ JSON metadata (pallet and call indices, argument types), signed locally with run
 submitted; results carry success and a message (`ExtrinsicResult`). `dry_run` says what a signed
 extrinsic would do (the node's system_dryRun) without sending it. Error hints, the reasons a
 timelocked commit is dropped and the hyperparameter table come from the node (its metadata and
-views), never from copies here.
+views), never from copies here. `scale()` is the node's SCALE metadata (state_getMetadata) as a
+codec (runtime/support/scale_portable.py): `compose_call_scale` builds a call's SCALE bytes from it,
+from the same arguments as `compose_call`, ready for Substrate's v4 extrinsics.
 """
 
 from __future__ import annotations

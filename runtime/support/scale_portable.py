@@ -509,12 +509,13 @@ class PortableCodec:
         ill-typed one is a ValueError naming the pallet, the call and the argument."""
         p, var = self.call_variant(pallet, name)
         names = [f.name or str(i) for i, f in enumerate(var.fields)]
+        positional: tuple = args
         if len(args) == 1 and not kwargs and isinstance(args[0], Mapping) and set(args[0]) == set(names):
-            args, kwargs = (), dict(args[0])  # the arguments as one dict (a value with exactly those keys never is)
+            positional, kwargs = (), dict(args[0])  # the arguments as one dict (no value has exactly those keys)
         sig = f"{pallet}.{name}({', '.join(names)})"
-        if len(args) > len(names):
-            raise ValueError(f"{sig} takes {len(names)} arguments, got {len(args)}")
-        values = dict(zip(names, args, strict=False))
+        if len(positional) > len(names):
+            raise ValueError(f"{sig} takes {len(names)} arguments, got {len(positional)}")
+        values = dict(zip(names, positional, strict=False))
         for k, v in kwargs.items():
             if k not in names:
                 raise ValueError(f"{sig} has no argument {k!r}")
@@ -597,8 +598,9 @@ class PortableCodec:
         out = []
         for r in self.decode(tid, raw, 1 << 26):
             ((pallet, ev),) = r["event"].items()
+            fields: dict = {}
             if isinstance(ev, str):
-                name, fields = ev, {}
+                name = ev
             else:
                 ((name, value),) = ev.items()
                 fields = value if isinstance(value, dict) else dict(enumerate(

@@ -44,6 +44,7 @@ from runtime.support.metadata import (
 )
 from runtime.support.scale_outer import H256, PHASE
 from runtime.support.scale_portable import PortableCodec
+from tests.test_events_scale import _as_scalecodec, _event_fields, _sample_calls
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "vectors"))
 from generate import sample_obj  # noqa: E402
@@ -229,8 +230,6 @@ def test_every_call_equals_the_runtime_codec(rt: Runtime, pc: PortableCodec) -> 
 def test_runtime_calls_decode_and_re_encode(rt: Runtime, pc: PortableCodec) -> None:
     """The other way: the runtime's own sample calls decode with the metadata codec to the same
     arguments (its Python forms mapped) and re-encode to the same bytes."""
-    from tests.test_events_scale import _sample_calls  # noqa: PLC0415
-
     for call in _sample_calls(rt):
         data = encode_call(rt, call)
         pallet, name, args = pc.decode_call(data)
@@ -242,7 +241,7 @@ def test_runtime_calls_decode_and_re_encode(rt: Runtime, pc: PortableCodec) -> N
             if isinstance(v, Call):
                 assert pc.decode_call(encode_call(rt, v)) == _nested_triple(args[n]), name
             else:
-                assert args[n] == as_portable(t, v), (name, n)
+                assert as_scalecodec(args[n]) == _as_scalecodec(t, v), (name, n)
 
 
 def _nested_triple(v: dict) -> tuple:
@@ -276,24 +275,6 @@ def _norm(v: Any) -> Any:
         return tuple(_norm(x) for x in v)
     if isinstance(v, list):
         return [_norm(x) for x in v]
-    return v
-
-
-def as_portable(t: S.ScaleType, v: Any) -> Any:
-    """A runtime value of SCALE type `t` as the metadata codec shows it."""
-    if isinstance(t, S.U16PairsS):
-        return [(int.from_bytes(v[i:i + 2], "little"), int.from_bytes(v[i + 2:i + 4], "little"))
-                for i in range(0, len(v), 4)]
-    if isinstance(t, S.VecS):
-        return [as_portable(t.item, x) for x in v]
-    if isinstance(t, S.TupleS):
-        return tuple(as_portable(i, x) for i, x in zip(t.items, v, strict=True))
-    if isinstance(t, S.OptionS):
-        return None if v is None else as_portable(t.item, v)
-    if isinstance(t, S.IntEnumS):
-        return v.name
-    if isinstance(t, S.Composite):
-        return {f.name: as_portable(f.type, getattr(v, f.name)) for f in t.fields}
     return v
 
 
@@ -344,7 +325,7 @@ def test_events_decode_to_the_runtime_fields(rt: Runtime, events_md: tuple[bytes
     assert len(got) == len(records)
     for g, r in zip(got, records, strict=True):
         assert f"{g['pallet']}.{g['name']}" == r.name
-        assert g["fields"] == as_portable(S.composite_of(type(r.fields)), r.fields), r.name
+        assert as_scalecodec(g["fields"]) == _event_fields(r.fields), r.name
         assert g["topics"] == []
     assert [g["phase"] for g in got] == (
         ["Initialization"] + [{"ApplyExtrinsic": {"index": ph}} for ph in phases[1:-1]] + ["Finalization"])
@@ -455,7 +436,7 @@ def test_storage_values_and_defaults(rt: Runtime, events_md: tuple[bytes, int], 
             if item.default is None and not isinstance(item.value_type, OptionT):
                 assert got is None, item.name
                 continue
-            assert got == as_portable(st_, item.default), item.name
+            assert as_scalecodec(got) == _as_scalecodec(st_, item.default), item.name
             raw = st_.encode(item.default)
             assert pc.decode_storage(p.NAME, item.name, raw) == got
             e = pc.storage_entry(p.NAME, item.name)
