@@ -15,7 +15,9 @@ JSON metadata (pallet and call indices, argument types), signed locally with run
 submitted; results carry success and a message (`ExtrinsicResult`). `dry_run` says what a signed
 extrinsic would do (the node's system_dryRun) without sending it. Error hints, the reasons a
 timelocked commit is dropped and the hyperparameter table come from the node (its metadata and
-views), never from copies here.
+views), never from copies here. `scale()` is the node's SCALE metadata (state_getMetadata) as a
+codec (runtime/support/scale_portable.py): `compose_call_scale` builds a call's SCALE bytes from it,
+from the same arguments as `compose_call`, ready for Substrate's v4 extrinsics.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -38,6 +40,7 @@ from runtime.support import codec, tx
 from runtime.support.digest import DIGEST_ITEM, aura_slot
 from runtime.support.hashing import blake2_256, commit_hash, storage_prefix
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
+from runtime.support.scale_portable import PortableCodec
 
 if TYPE_CHECKING:
     from taochain.metagraph import Metagraph
@@ -283,6 +286,7 @@ class AsyncClient:
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
         self._metadata: dict | None = None
+        self._scale: PortableCodec | None = None
         self._docs: dict[str, str] | None = None  # "Pallet.Error" -> its doc, from the metadata
         self._hp_table: list[dict] | None = None
         self._genesis: bytes | None = None
@@ -453,6 +457,25 @@ class AsyncClient:
                 return [p["index"], c["index"], wire]
             raise ValueError(f"pallet {pallet} has no call {name!r}")
         raise ValueError(f"the node has no pallet {pallet!r}")
+
+    async def scale(self) -> PortableCodec:
+        """The node's SCALE codec: its V14 metadata (`state_getMetadata`, read once per client)
+        driving encoding and decoding of calls, storage, events and errors by their declared types."""
+        if self._scale is None:
+            raw = await self.rpc("state_getMetadata")
+            self._scale = PortableCodec(bytes.fromhex(raw.removeprefix("0x")))
+        return self._scale
+
+    async def compose_call_scale(self, pallet: str, name: str, *args: Any) -> bytes:
+        """A call's SCALE bytes (RuntimeCall: pallet index, call index, arguments) from the node's
+        metadata types. Takes the Python arguments `compose_call` takes: accounts as SS58, 0x-hex,
+        dev URIs (//Bob), Keypairs or 32 bytes; integers; lists of integers; bytes; booleans. A
+        nested call (Sudo.sudo's `inner`) is the bytes of a call composed here, or a
+        (pallet, name, args) triple composed with the same conversions.
+
+        `compose_call` still builds the MessagePack wire form today's extrinsics carry; once the
+        chain takes Substrate's v4 extrinsics it becomes this method."""
+        return _compose_scale(await self.scale(), pallet, name, args)
 
     async def sign(self, key: Keypair, call_wire: list, nonce: int | None = None, tip: int = 0) -> bytes:
         if nonce is None:
@@ -1069,6 +1092,27 @@ def _arg_to_wire(type_name: str, v: Any) -> Any:
     if type_name == "RuntimeCall" and isinstance(v, list):
         return v
     return codec.decode(codec.encode(v))  # plain values pass through (bytes, bool, str, lists)
+
+
+def _compose_scale(pc: PortableCodec, pallet: str, name: str, args: Sequence[Any]) -> bytes:
+    """SCALE RuntimeCall bytes of `pallet.name(*args)`, the SDK's Python arguments converted by
+    the declared argument types (see AsyncClient.compose_call_scale)."""
+    _, var = pc.call_variant(pallet, name)
+    if len(args) != len(var.fields):
+        names = ", ".join(f.name or "_" for f in var.fields)
+        raise ValueError(f"{pallet}.{name} takes {len(var.fields)} arguments ({names})")
+    return pc.call(pallet, name, *(_arg_to_scale(pc, f.type, v) for f, v in zip(var.fields, args, strict=True)))
+
+
+def _arg_to_scale(pc: PortableCodec, type_id: int, v: Any) -> Any:
+    """A Python argument in the form the metadata codec encodes for type `type_id`: accounts given
+    as a Keypair, SS58, hex or dev URI become their 32 bytes; a (pallet, name, args) call triple
+    becomes its composed bytes; everything else passes as it is (the codec checks it)."""
+    if type_id == pc.call_type and isinstance(v, tuple) and len(v) == 3 and isinstance(v[0], str):
+        return _compose_scale(pc, v[0], v[1], v[2])
+    if isinstance(v, Keypair) or (isinstance(v, str) and pc.is_account(type_id)):
+        return to_account(v)
+    return v
 
 
 class Client:

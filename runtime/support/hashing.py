@@ -37,6 +37,11 @@ def twox128(data: bytes) -> bytes:
     )
 
 
+def twox256(data: bytes) -> bytes:
+    """Substrate's `twox_256`: xxHash64 with seeds 0..3, little-endian, concatenated."""
+    return b"".join(xxhash.xxh64_intdigest(data, seed=i).to_bytes(8, "little") for i in range(4))
+
+
 def blake2_128_concat(data: bytes) -> bytes:
     return blake2_128(data) + data
 
