@@ -623,10 +623,10 @@ class NodeRpc:
             "author_submitAndWatchExtrinsic", "author_extrinsicUpdate", "author_unwatchExtrinsic",
             self.author_submit_and_watch, [("extrinsic", is_hex)],
         )
-        m.register_subscription(
-            "chain_subscribeNewHeads", "chain_newHead", "chain_unsubscribeNewHeads",
-            self._head_sub(n.head_listeners, lambda: n.best),
-        )
+        for sub, unsub in (("chain_subscribeNewHeads", "chain_unsubscribeNewHeads"),
+                           # Substrate's aliases (what @polkadot/api calls)
+                           ("chain_subscribeNewHead", "chain_unsubscribeNewHead")):
+            m.register_subscription(sub, "chain_newHead", unsub, self._head_sub(n.head_listeners, lambda: n.best))
         m.register_subscription(
             "chain_subscribeFinalizedHeads", "chain_finalizedHead", "chain_unsubscribeFinalizedHeads",
             self._head_sub(n.finality_listeners, lambda: n.finalized),

@@ -307,6 +307,8 @@ class _Builder:
         )
         ty = reg.id_of(self.runtime_type)
         reg.id_of(DIGEST_ITEM)
+        # V15 names the extrinsic's parts, not its type; clients (cyscale) still look the type up by path
+        reg.id_of(self.extrinsic)
         traits: dict[str, list[ApiMethod]] = {}
         for api, _pallet in self.rt.apis.values():
             inputs = tuple(ApiParam(n, reg.id_of(self.param_type(t))) for n, t in api.params)
