@@ -146,7 +146,7 @@ def _child_of_best(net: LocalNet, name: str, seal_with: Keypair | None, state_ro
     header = Header(
         parent.hash(), parent.number + 1, state_root or parent.state_root, extrinsics_root(xts), aura_digest(slot), b"",
     )
-    seal = seal_with.sign(header.hash()) if seal_with is not None else os.urandom(64)
+    seal = seal_with.sign(header.pre_hash()) if seal_with is not None else os.urandom(64)
     return Block(header.with_seal(seal), xts)
 
 
