@@ -16,9 +16,9 @@ from node.service import Node, NodeConfig
 from runtime.block import Block
 from runtime.executive import BlockError
 from runtime.presets import dev, local
-from runtime.support.keys import dev_keypair
+from runtime.support.keys import ED25519, dev_keypair
 
-ALICE, BOB, CHARLIE = (dev_keypair(n) for n in ("Alice", "Bob", "Charlie"))
+ALICE, BOB, CHARLIE = (dev_keypair(n, ED25519) for n in ("Alice", "Bob", "Charlie"))  # authority keys
 THREE = (ALICE.public, BOB.public, CHARLIE.public)
 
 
