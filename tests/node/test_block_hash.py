@@ -12,10 +12,10 @@ import dataclasses
 import hashlib
 
 import pytest
+from devnode import with_node
 from scalecodec.base import RuntimeConfigurationObject, ScaleBytes
 from scalecodec.type_registry import load_type_registry_preset
 
-from devnode import with_node
 from runtime.block import Block
 from runtime.executive import BlockError
 from runtime.support.keys import ED25519, dev_keypair, verify
