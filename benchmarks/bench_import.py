@@ -31,7 +31,7 @@ from node.local import LocalChain  # noqa: E402
 from runtime.presets import dev  # noqa: E402
 from runtime.support import trie as trie_mod  # noqa: E402
 from runtime.support import tx  # noqa: E402
-from runtime.support.keys import dev_keypair, keypair_from_seed  # noqa: E402
+from runtime.support.keys import ED25519, dev_keypair, keypair_from_seed  # noqa: E402
 
 TAO = 10**9
 
@@ -67,10 +67,10 @@ def run(accounts: int, block_size: int, blocks: int, parallel: bool) -> dict:
     mode = "signatures checked in a worker process" if parallel else "single thread"
     print(f"\n== state of {accounts:,} accounts, {blocks} blocks of {block_size} transfers, {mode}", flush=True)
     t0 = time.perf_counter()
-    keys = [keypair_from_seed(i.to_bytes(32, "big")) for i in range(1, accounts + 1)]
+    keys = [keypair_from_seed(i.to_bytes(32, "big"), ED25519) for i in range(1, accounts + 1)]  # vs bare ed25519
     spec = dev()
     spec = type(spec)(**{**{f: getattr(spec, f) for f in spec.__slots__}, "balances": spec.balances + tuple((k.public, 1000 * TAO) for k in keys)})
-    chain = LocalChain(spec, authority_keys=[dev_keypair("Alice")])
+    chain = LocalChain(spec, authority_keys=[dev_keypair("Alice", ED25519)])
     print(f"   genesis built in {time.perf_counter() - t0:.1f} s", flush=True)
     gc.collect()
     gc.freeze()  # as the node does after start-up: long-lived state is not rescanned by the GC

@@ -253,7 +253,7 @@ def build_chain(base: Path, blocks: int, per_block: int) -> tuple[Path, Any]:
 
 def part_sync(args: argparse.Namespace) -> dict[str, Any]:
     from p2p.transport import multiaddr, peer_id_of
-    from runtime.support.keys import keypair_from_seed
+    from runtime.support.keys import ED25519, keypair_from_seed
 
     base = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     procs: list[Any] = []
@@ -261,7 +261,7 @@ def part_sync(args: argparse.Namespace) -> dict[str, Any]:
         spec_path, spec = build_chain(base, args.blocks, args.per_block)
         pb = free_base(6)
         server_key = blake2_256(b"bench-sync-server")
-        server_id = peer_id_of(keypair_from_seed(server_key).public)
+        server_id = peer_id_of(keypair_from_seed(server_key, ED25519).public)
 
         def start(name: str, base_path: Path, port: int, rpc_port: int, extra: list[str]) -> Any:
             return start_node(

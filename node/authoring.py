@@ -7,7 +7,9 @@ a clock or does I/O: the caller passes the parent state, the authority list (rea
 runtime API `AuraApi_authorities`) and the current slot.
 
 Rules: a block of slot `s` carries the Aura digest of `s` and the timestamp `s * slot_ms`; its
-author is `authorities[s % n]`, whose ed25519 signature over the header hash is the seal. A header
+author is `authorities[s % n]`, whose ed25519 signature over the header's pre-hash (the SCALE
+header without its seal, as Substrate's Aura) is the seal; the block hash then covers the seal
+(runtime/block.py), so a block is known by its hash only once sealed. A header
 whose slot is more than `MAX_FUTURE_SLOTS` ahead of the current one is refused with `FutureBlock`
 (it may become valid later).
 """
@@ -81,7 +83,7 @@ def check_seal(header: Header, authorities: Sequence[bytes], now_slot: int) -> N
     if slot > now_slot + MAX_FUTURE_SLOTS:
         raise FutureBlock(f"block from the future (slot {slot}, now {now_slot})")
     author = slot_author(authorities, slot)
-    if author is None or not verify(author, header.hash(), header.seal):
+    if author is None or not verify(author, header.pre_hash(), header.seal):
         raise BlockError("bad seal: not signed by the slot's author")
 
 
@@ -108,8 +110,9 @@ def build_on(
 
 
 def seal(header: Header, key: Keypair | None) -> Header:
-    """The header sealed with `key`'s signature over its hash (unsealed when there is no key)."""
-    return header.with_seal(key.sign(header.hash()) if key is not None else b"")
+    """The header sealed with `key`'s signature over its pre-hash (unsealed when there is no key).
+    The sealed header's hash() differs from the unsealed one's: take a block's hash after this."""
+    return header.with_seal(key.sign(header.pre_hash()) if key is not None else b"")
 
 
 __all__ = [

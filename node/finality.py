@@ -42,7 +42,7 @@ from typing import Any, Protocol
 
 from p2p.messages import PRECOMMIT, PREVOTE, Commit, Neighbor, SignedPrecommit, Vote
 from runtime.support import codec
-from runtime.support.keys import Keypair, verify
+from runtime.support.keys import ED25519, Keypair, verify
 
 DOMAIN = b"taochain-grandpa"
 FUTURE_ROUNDS = 4  # votes at most this many rounds ahead are buffered
@@ -238,6 +238,8 @@ class FinalityGadget:
             raise ValueError("an authority set cannot be empty")
         if len(set(authorities)) != len(authorities):
             raise ValueError("duplicate authority")
+        if key is not None and key.scheme != ED25519:
+            raise ValueError(f"a finality voter key is ed25519, got an {key.scheme} key")
         self.authorities = authorities
         self._members = frozenset(authorities)
         self.set_id = set_id

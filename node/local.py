@@ -20,7 +20,7 @@ from runtime.genesis import Genesis, new_runtime
 from runtime.presets import ChainSpec, dev
 from runtime.support import tx
 from runtime.support.dispatch import Call, Ctx
-from runtime.support.keys import Keypair, dev_keypair, keypair_from_uri
+from runtime.support.keys import ED25519, Keypair, dev_keypair, keypair_from_uri
 from runtime.support.storage import MemoryBackend, Overlay
 from runtime.support.trie import MemoryNodeStore, Trie
 
@@ -47,7 +47,7 @@ class LocalChain:
         self.by_number: list[bytes] = [self.head.hash()]
         self.last: BlockResult | None = None
         keys = list(authority_keys) if authority_keys is not None else [
-            dev_keypair(n) for n in ("Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie")
+            dev_keypair(n, ED25519) for n in ("Alice", "Bob", "Charlie", "Dave", "Eve", "Ferdie")
         ]
         self.authority_keys = {k.public: k for k in keys}
         self.slot = 0

@@ -54,7 +54,7 @@ from runtime.block import Block, Header
 from runtime.executive import BlockError, InvalidReason
 from runtime.support.codec import CodecError, decode_obj, encode_obj
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import Keypair
+from runtime.support.keys import ED25519, Keypair
 
 if TYPE_CHECKING:
     from node.service import Node
@@ -116,6 +116,8 @@ class ChainAdapter:
 
 class NetworkService:
     def __init__(self, node: Node, identity: Keypair, config: PeerConfig) -> None:
+        if identity.scheme != ED25519:
+            raise ValueError(f"the p2p identity is an ed25519 key, got an {identity.scheme} key")
         self.node = node
         self.identity = identity
         self.peers = PeerSet(

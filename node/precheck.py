@@ -56,7 +56,7 @@ class ParallelPrecheck:
         self.verifier = get_verifier()
         self.entries: dict[bytes, tuple[tx.Extrinsic, int, int]] = {}  # data -> (record, chunk, i)
         self.verdicts: dict[int, bytes] = {}
-        jobs: list[tuple[bytes, bytes, bytes]] = []
+        jobs: list[tuple[str, bytes, bytes, bytes]] = []
         waiting: list[tuple[bytes, tx.Extrinsic]] = []  # decoded, chunk not yet sent
 
         def flush() -> None:
@@ -74,7 +74,7 @@ class ParallelPrecheck:
             if not xt.signed:
                 self.entries[data] = (xt, -1, 0)
                 continue
-            jobs.append((xt.signer, xt.payload, xt.signature))  # type: ignore[arg-type]
+            jobs.append((xt.scheme, xt.signer, xt.payload, xt.signature))  # type: ignore[arg-type]
             waiting.append((data, xt))
             if len(jobs) == WCHUNK:
                 flush()  # the worker starts on it while this thread decodes the next chunk

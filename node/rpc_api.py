@@ -90,7 +90,7 @@ def header_from_json(j: dict[str, Any]) -> Header:
     """Rebuild a Header from its RPC JSON (the seal travels as the last digest log)."""
     items = [DIGEST_ITEM.decode(bytes.fromhex(x[2:])) for x in j["digest"]["logs"]]
     seal = b""
-    if items and items[-1].kind == DIGEST_SEAL:
+    if items and items[-1].kind == DIGEST_SEAL and items[-1].engine == AURA_ENGINE and items[-1].data:
         seal = items.pop().data
     return Header(
         bytes.fromhex(j["parentHash"][2:]), int(j["number"], 16), bytes.fromhex(j["stateRoot"][2:]),

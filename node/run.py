@@ -14,7 +14,7 @@ from node.rpc import DEFAULT_CORS, UNSAFE_EXTERNAL_WARNING, RpcLimits, RpcServer
 from node.rpc_api import VERSION, NodeRpc
 from node.service import Node, NodeConfig
 from p2p.transport import parse_multiaddr, peer_id_of
-from runtime.support.keys import Keypair, keypair_from_seed
+from runtime.support.keys import ED25519, Keypair, keypair_from_seed
 
 log = logging.getLogger("taochain")
 
@@ -129,7 +129,7 @@ def node_identity(node: Node) -> Keypair:
     seed = node.config.node_key
     if seed is None and node.config.base_path is not None and not node.config.in_memory:
         seed = load_node_key_file(Path(node.base_path) / "chains" / node.spec.id / "network" / "secret_ed25519")
-    return keypair_from_seed(seed if seed is not None else os.urandom(32))
+    return keypair_from_seed(seed if seed is not None else os.urandom(32), ED25519)
 
 
 async def serve(cfg: RunConfig) -> None:

@@ -5,7 +5,7 @@ keeps answering RPC meanwhile); every write to the database happens on the loop,
 per block (node/chain_db.py), so a `kill -9` at any moment leaves the last committed block intact.
 
 Authoring: `slot = now_ms // slot_ms`; the author is `authorities[slot % n]`. A node with the slot's
-key builds on its best block from the pool's ready transactions, seals the header hash with its
+key builds on its best block from the pool's ready transactions, seals the header's pre-hash with its
 ed25519 key and imports the block like any other. Import verifies the seal, the slot author, the
 slot (after the parent's, not in the future) and the parent, re-executes, and compares roots. Fork
 choice: the longest chain that contains the finalized block. With a single authority every block is
@@ -38,7 +38,7 @@ from runtime.executive import BlockError, BlockResult, build_block, execute_bloc
 from runtime.genesis import new_runtime
 from runtime.presets import ChainSpec, get_preset
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import Keypair, keypair_from_uri
+from runtime.support.keys import ED25519, Keypair, keypair_from_uri
 from runtime.support.trie import Trie
 
 log = logging.getLogger("taochain")
@@ -101,7 +101,8 @@ class Node:
         self.spec = spec
         self.runtime, self.genesis = new_runtime(spec, config.yuma_backend)
         log.info("Yuma epochs run on %s", self.runtime.yuma_backend.name)
-        self.key: Keypair | None = keypair_from_uri(config.key_uri) if config.key_uri else None
+        # the authority key (Aura seals, finality votes, beacon share) is ed25519 (runtime/presets.py)
+        self.key: Keypair | None = keypair_from_uri(config.key_uri, ED25519) if config.key_uri else None
         # the randomness beacon whose pulses the author puts in blocks (drand_status shows its state)
         self.beacon = BeaconService(
             spec.drand, spec.authorities, self.key.public if self.key is not None else None, clock=clock,

@@ -25,6 +25,7 @@ def _serve(requests: mp.Queue, results: mp.Queue, parent: int) -> None:
     from nacl.bindings import crypto_sign_open
 
     from node.lifeline import die_with_parent
+    from runtime.support.keys import ED25519, SCHEMES, verify_multi
 
     die_with_parent(parent)  # SIGKILL when the node dies, however it dies (Linux); else the poll below
     while True:
@@ -38,7 +39,10 @@ def _serve(requests: mp.Queue, results: mp.Queue, parent: int) -> None:
             return
         cid, jobs = item
         out = bytearray(len(jobs))
-        for i, (pk, msg, sig) in enumerate(jobs):
+        for i, (scheme, pk, msg, sig) in enumerate(jobs):
+            if scheme != ED25519:
+                out[i] = verify_multi(scheme, pk, msg, sig) if scheme in SCHEMES else 0
+                continue
             try:
                 crypto_sign_open(sig + msg, pk)
                 out[i] = 1
@@ -48,7 +52,8 @@ def _serve(requests: mp.Queue, results: mp.Queue, parent: int) -> None:
 
 
 class ProcessVerifier:
-    """One worker process; `submit(jobs) -> chunk id`, `result(cid) -> bytes of 0/1 verdicts`."""
+    """One worker process; `submit(jobs) -> chunk id`, `result(cid) -> bytes of 0/1 verdicts`.
+    A job is (scheme, public key, message, signature), the scheme "ed25519" or "sr25519"."""
 
     def __init__(self) -> None:
         ctx = mp.get_context("spawn")
@@ -62,7 +67,7 @@ class ProcessVerifier:
         self.done: dict[int, bytes] = {}
         self.lock = threading.Lock()
 
-    def submit(self, jobs: Sequence[tuple[bytes, bytes, bytes]]) -> int:
+    def submit(self, jobs: Sequence[tuple[str, bytes, bytes, bytes]]) -> int:
         cid = next(self.ids)
         self.requests.put((cid, list(jobs)))
         return cid

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from runtime.block import Block, DigestItem, Header, extrinsics_root
+from runtime.block import MAX_BLOCK_NUMBER, Block, DigestItem, Header, extrinsics_root
 from runtime.support import tx
 from runtime.support.codec import CodecError, encode, to_wire
 from runtime.support.dispatch import Call, Ctx, DispatchError, EventRecord, Origin
@@ -158,6 +158,8 @@ class BlockExecution:
         hooks: bool = True,
         prechecked: Prechecked | None = None,
     ) -> None:
+        if type(number) is not int or not 0 <= number <= MAX_BLOCK_NUMBER:
+            raise BlockError(f"block number {number!r} does not fit Substrate's u32 BlockNumber (0..{MAX_BLOCK_NUMBER})")
         self.runtime = runtime
         self.prechecked = prechecked
         self.parent_hash = parent_hash

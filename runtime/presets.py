@@ -2,6 +2,11 @@
 
 `dev`: one authority (Alice), Alice is sudo, the dev accounts Alice..Ferdie are funded, 1 s slots,
 SubtensorModule with short tempos (10 blocks) and relaxed limits and costs.
+
+Accounts (the funded dev accounts, sudo) are Substrate's sr25519 ones: `//Alice` is
+5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY, as `subkey inspect //Alice`. Authority keys (Aura
+seals, finality votes, the beacon share, the p2p identity) are the ed25519 keys of the same URIs,
+like Substrate's GRANDPA ed25519 session keys; an authority's fees go to its ed25519 account.
 `local`: authorities Alice, Bob and Charlie; otherwise as dev.
 `mainnet-like`: as local, with subtensor's production hyperparameters, limits and costs.
 """
@@ -14,7 +19,7 @@ from typing import Any
 
 from runtime.construct import DrandConfig, SubtensorConfig
 from runtime.support import bls
-from runtime.support.keys import DEV_ACCOUNTS, dev_keypair
+from runtime.support.keys import DEV_ACCOUNTS, ED25519, SR25519, dev_keypair
 
 TAO = 10**9  # rao per TAO
 DEV_ENDOWMENT = 1_000_000 * TAO
@@ -209,7 +214,7 @@ class ChainSpec:
 
 
 def _dev_balances() -> tuple[tuple[bytes, int], ...]:
-    return tuple((dev_keypair(n).public, DEV_ENDOWMENT) for n in DEV_ACCOUNTS)
+    return tuple((dev_keypair(n, SR25519).public, DEV_ENDOWMENT) for n in DEV_ACCOUNTS)
 
 
 def dev() -> ChainSpec:
@@ -218,8 +223,8 @@ def dev() -> ChainSpec:
         id="dev",
         chain_type="Development",
         slot_duration_ms=1000,
-        authorities=(dev_keypair("Alice").public,),
-        sudo=dev_keypair("Alice").public,
+        authorities=(dev_keypair("Alice", ED25519).public,),
+        sudo=dev_keypair("Alice", SR25519).public,
         balances=_dev_balances(),
         subtensor=SubtensorConfig.fast(),
         drand=dev_beacon(1),
@@ -235,8 +240,8 @@ def local(n_authorities: int = 3) -> ChainSpec:
         id="local_testnet",
         chain_type="Local",
         slot_duration_ms=1000,
-        authorities=tuple(dev_keypair(n).public for n in names),
-        sudo=dev_keypair("Alice").public,
+        authorities=tuple(dev_keypair(n, ED25519).public for n in names),
+        sudo=dev_keypair("Alice", SR25519).public,
         balances=_dev_balances(),
         subtensor=SubtensorConfig.fast(),
         drand=dev_beacon(len(names)),

@@ -61,10 +61,10 @@ def key_inspect(
     uri: str = typer.Argument(..., help="secret URI: //Alice, '<mnemonic>//hard///password', 0x<seed>"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     scheme: str = typer.Option(
-        "ed25519", "--scheme", help="ed25519 | sr25519 (sr25519 is what subkey and Substrate clients default to)"
+        "sr25519", "--scheme", help="sr25519 | ed25519 (sr25519: what accounts, subkey and Substrate clients use)"
     ),
 ) -> None:
-    """Show the public key and SS58 address (prefix 42) of a secret URI (ed25519 unless --scheme)."""
+    """Show the public key and SS58 address (prefix 42) of a secret URI (sr25519 unless --scheme)."""
     try:
         kp = keypair_from_uri(uri, scheme=scheme)
     except InvalidKey as exc:

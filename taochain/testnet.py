@@ -63,7 +63,7 @@ from node.beacon import write_share_file
 from node.chainspec import ChainSpec, testnet_spec, write_chain_spec
 from node.run import peer_id as node_peer_id
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import DEV_ACCOUNTS, InvalidKey, keypair_from_seed, keypair_from_uri
+from runtime.support.keys import DEV_ACCOUNTS, ED25519, InvalidKey, keypair_from_seed, keypair_from_uri
 from taochain.cli_common import console
 from taochain.proc import (
     busy_ports_message,
@@ -218,7 +218,7 @@ def plan_from_config(cfg: TestnetConfig, base_dir: Path) -> tuple[ChainSpec, lis
     keys = []
     for i, n in enumerate(cfg.nodes):
         try:
-            keys.append(keypair_from_uri(n.key_uri).public)
+            keys.append(keypair_from_uri(n.key_uri, ED25519).public)
         except InvalidKey as exc:
             raise ValueError(f"nodes[{i}].key_uri: {exc}") from None
     spec, shares = testnet_spec(keys, slot_duration_ms=cfg.block_time_ms, beacon_period=cfg.beacon_period,
@@ -228,7 +228,7 @@ def plan_from_config(cfg: TestnetConfig, base_dir: Path) -> tuple[ChainSpec, lis
         seed = node_key_seed(n.name)
         plans.append(NodePlan(
             name=n.name, key_uri=n.key_uri, node_key_seed=seed,
-            peer_id=peer_id_of(keypair_from_seed(seed).public),
+            peer_id=peer_id_of(keypair_from_seed(seed, ED25519).public),
             rpc_port=n.rpc_port if n.rpc_port is not None else cfg.rpc_port_base + i,
             p2p_port=n.p2p_port if n.p2p_port is not None else cfg.p2p_port_base + i,
             prometheus_port=n.prometheus_port if n.prometheus_port is not None else cfg.prometheus_port_base + i,
@@ -333,7 +333,7 @@ def parse_config(data: dict[str, Any]) -> TestnetConfig:
         if not isinstance(key_uri, str):
             raise ValueError(f"nodes[{i}].key_uri must be a string (a secret URI such as //Alice)")
         try:
-            keypair_from_uri(key_uri)
+            keypair_from_uri(key_uri, ED25519)
         except InvalidKey as exc:
             raise ValueError(f"nodes[{i}].key_uri: {exc}") from None
         ports = {}

@@ -7,11 +7,14 @@ Layout (as btwallet's), under `<path>/<NAME>/`:
 - `hotkeys/<H>`: a hotkey's keyfile JSON in the clear (as btwallet writes hotkeys by default);
   `hotkeys/<H>pub.txt`: its public part.
 
-Keyfile JSON has btwallet's fields: `accountId`, `publicKey` (0x hex), `privateKey` (0x hex: the
-64-byte ed25519 secret, seed ++ public), `secretPhrase` (the BIP39 phrase or null), `secretSeed`
-(0x hex of the 32-byte seed) and `ss58Address` (prefix 42). Keys are ed25519 with Substrate's
-derivation (`runtime.support.keys`), not sr25519 as in Bittensor, so a phrase gives a different
-address here than in btcli.
+Keyfile JSON has btwallet's fields: `accountId`, `publicKey` (0x hex), `privateKey` (0x hex),
+`secretPhrase` (the BIP39 phrase or null), `secretSeed` (0x hex of the 32-byte seed, or null) and
+`ss58Address` (prefix 42), plus `scheme`. New keys are sr25519 (`scheme: "sr25519"`), as btcli's and
+Substrate's, with Substrate's derivation (`runtime.support.keys`), so a phrase gives the same address
+as in btcli: `privateKey` is schnorrkel's 64-byte secret key, `secretSeed` the phrase's mini secret
+(null for a key restored from a secret key or a derived URI). An ed25519 keyfile (`scheme:
+"ed25519"`, and every file without a `scheme`, which older taochain wrote) has `privateKey` = seed ++
+public and `secretSeed` the 32-byte seed.
 
 Coldkey encryption (not btwallet's format, which uses a fixed salt): the file is
 `b"$NACL"`, a version byte (1), opslimit (u64 LE), memlimit (u64 LE), a random 16-byte salt, then
@@ -41,11 +44,15 @@ import nacl.utils
 
 from runtime.support.keys import (
     DEV_ACCOUNTS,
+    ED25519,
+    SCHEMES,
+    SR25519,
     InvalidKey,
     Keypair,
     keypair_from_mnemonic,
     keypair_from_seed,
     keypair_from_uri,
+    mini_secret_from_mnemonic,
     ss58_decode,
     ss58_encode,
 )
@@ -95,12 +102,14 @@ N_WORDS = (12, 15, 18, 21, 24)
 _PASSWORD_ENV = "TAOCHAIN_WALLET_PASSWORD"
 
 
-def _new_or_restored(mnemonic: str | None, seed: str | bytes | None, n_words: int) -> tuple[Keypair, str | None]:
+def _new_or_restored(
+    mnemonic: str | None, seed: str | bytes | None, n_words: int, scheme: str = SR25519
+) -> tuple[Keypair, str | None]:
     """A key from the mnemonic or seed given, or from a fresh mnemonic of `n_words` words."""
     if mnemonic is None and seed is None:
         phrase = generate_mnemonic(n_words)
-        return keypair_from_secret(phrase, None)[0], phrase
-    return keypair_from_secret(mnemonic, seed)
+        return keypair_from_secret(phrase, None, scheme)[0], phrase
+    return keypair_from_secret(mnemonic, seed, scheme)
 
 
 class WalletError(Exception):
@@ -128,12 +137,17 @@ def generate_mnemonic(n_words: int = 12) -> str:
     return Mnemonic("english").generate(strength=n_words * 32 // 3)
 
 
-def keypair_from_secret(mnemonic: str | None, seed: str | bytes | None) -> tuple[Keypair, str | None]:
-    """(key, normalised phrase or None) from a BIP39 phrase or a 32-byte seed (bytes or 0x hex)."""
+def keypair_from_secret(
+    mnemonic: str | None, seed: str | bytes | None, scheme: str = SR25519
+) -> tuple[Keypair, str | None]:
+    """(key, normalised phrase or None) from a BIP39 phrase or a 32-byte seed (bytes or 0x hex;
+    sr25519 also takes schnorrkel's 64-byte secret key), sr25519 unless told."""
+    if scheme not in SCHEMES:
+        raise WalletError(f"unknown key scheme {scheme!r}; use one of {', '.join(SCHEMES)}")
     try:
         if mnemonic is not None:
             phrase = " ".join(mnemonic.split())
-            return keypair_from_mnemonic(phrase), phrase
+            return keypair_from_mnemonic(phrase, scheme=scheme), phrase
         if seed is not None:
             if isinstance(seed, str):
                 text = seed[2:] if seed.startswith(("0x", "0X")) else seed
@@ -141,7 +155,9 @@ def keypair_from_secret(mnemonic: str | None, seed: str | bytes | None) -> tuple
                     seed = bytes.fromhex(text)
                 except ValueError:
                     raise WalletError("--seed must be 0x followed by 64 hex digits") from None
-            return keypair_from_seed(bytes(seed)), None
+            if scheme == SR25519 and len(seed) == 64:  # a secret key (from a derived URI)
+                return keypair_from_uri("0x" + bytes(seed).hex(), SR25519), None
+            return keypair_from_seed(bytes(seed), scheme), None
     except InvalidKey as exc:
         raise WalletError(f"invalid {'mnemonic' if mnemonic is not None else 'seed'}: {exc}") from None
     raise WalletError("give a mnemonic or a seed")
@@ -152,19 +168,36 @@ def keyfile_json(key: Keypair, phrase: str | None = None, secret: bool = True) -
     pub = "0x" + key.public.hex()
     data: dict = {"accountId": pub, "publicKey": pub}
     if secret:
-        data["privateKey"] = "0x" + (key.seed + key.public).hex()
+        if key.scheme == SR25519:
+            data["privateKey"] = "0x" + key.seed.hex()
+            mini = mini_secret_from_mnemonic(phrase) if phrase else None
+            data["secretSeed"] = None if mini is None else "0x" + mini.hex()
+        else:
+            data["privateKey"] = "0x" + (key.seed + key.public).hex()
+            data["secretSeed"] = "0x" + key.seed.hex()
         data["secretPhrase"] = phrase
-        data["secretSeed"] = "0x" + key.seed.hex()
     data["ss58Address"] = key.ss58
+    data["scheme"] = key.scheme
     return data
 
 
 def _keypair_from_json(data: dict, where: Path) -> Keypair:
     try:
+        scheme = data.get("scheme", ED25519)  # files from before sr25519 wallets are ed25519
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown scheme {scheme!r}")
+        if scheme == SR25519:
+            secret_hex = data.get("privateKey")
+            if not isinstance(secret_hex, str) or not secret_hex.startswith("0x") or len(secret_hex) != 130:
+                raise ValueError("no 64-byte privateKey")
+            key = keypair_from_uri(secret_hex, SR25519)
+            if bytes.fromhex(data.get("publicKey", "0x")[2:]) != key.public:
+                raise ValueError("publicKey does not match the privateKey")
+            return key
         seed_hex = data.get("secretSeed") or (data.get("privateKey") or "")[:66]
         if not isinstance(seed_hex, str) or not seed_hex.startswith("0x"):
             raise ValueError("no secretSeed")
-        key = keypair_from_seed(bytes.fromhex(seed_hex[2:66]))
+        key = keypair_from_seed(bytes.fromhex(seed_hex[2:66]), ED25519)
         if data.get("publicKey") and bytes.fromhex(data["publicKey"][2:]) != key.public:
             raise ValueError("publicKey does not match the seed")
         return key
@@ -435,8 +468,10 @@ class Wallet:
         *,
         seed: str | bytes | None = None,
         use_password: bool = True,
+        scheme: str = SR25519,
     ) -> tuple[Keypair, str | None]:
-        """Create (or, from `mnemonic`/`seed`, regenerate) the coldkey; returns (key, mnemonic or None).
+        """Create (or, from `mnemonic`/`seed`, regenerate) the coldkey (sr25519 unless `scheme`);
+        returns (key, mnemonic or None).
 
         The coldkey is encrypted with `password` (or the environment's, see `coldkey`); with
         `use_password=False` it is stored in the clear (not recommended)."""
@@ -444,7 +479,7 @@ class Wallet:
             raise WalletError(
                 f"wallet {self.name} already has a coldkey at {self.path}; pass --overwrite to replace it"
             )
-        key, phrase = _new_or_restored(mnemonic, seed, n_words)
+        key, phrase = _new_or_restored(mnemonic, seed, n_words, scheme)
         plain = json.dumps(keyfile_json(key, phrase)).encode()
         if use_password:
             pw = password if password is not None else env_password(self.name)
@@ -485,12 +520,14 @@ class Wallet:
         mnemonic: str | None = None,
         *,
         seed: str | bytes | None = None,
+        scheme: str = SR25519,
     ) -> tuple[Keypair, str | None]:
-        """Create (or regenerate) the plain hotkey `name`; returns (key, mnemonic or None)."""
+        """Create (or regenerate) the plain hotkey `name` (sr25519 unless `scheme`); returns (key,
+        mnemonic or None)."""
         path = self.hotkey_file(name)
         if not overwrite and (path.exists() or self.hotkeypub_file(name).exists()):
             raise WalletError(f"wallet {self.name} already has hotkey {name}; pass --overwrite to replace it")
-        key, phrase = _new_or_restored(mnemonic, seed, n_words)
+        key, phrase = _new_or_restored(mnemonic, seed, n_words, scheme)
         _mkdir(path.parent)
         _write_atomic(path, json.dumps(keyfile_json(key, phrase)).encode())
         _write_atomic(self.hotkeypub_file(name), json.dumps(keyfile_json(key, secret=False)).encode())
@@ -533,8 +570,9 @@ def list_wallets(path: str | Path | None = None) -> list[Wallet]:
 # --- resolving keys for commands -------------------------------------------------------------------
 
 
-def uri_keypair(uri: str) -> Keypair:
-    """A key from `--uri`: a secret URI (`//Alice`, `phrase//x`, `0x<seed>`) or a dev name like `alice`."""
+def uri_keypair(uri: str, scheme: str = SR25519) -> Keypair:
+    """A key from `--uri`: a secret URI (`//Alice`, `phrase//x`, `0x<seed>`) or a dev name like
+    `alice`; sr25519 unless `scheme`."""
     text = uri.strip()
     if text and not text.startswith("/") and not text.startswith("0x") and " " not in text:
         for dev in DEV_ACCOUNTS:
@@ -548,7 +586,7 @@ def uri_keypair(uri: str) -> Keypair:
                     "or a secret URI like //Alice"
                 )
     try:
-        return keypair_from_uri(text)
+        return keypair_from_uri(text, scheme)
     except InvalidKey as exc:
         raise WalletError(f"invalid --uri: {exc}") from None
 

@@ -1,22 +1,40 @@
 """The scripted 100-block dev chain whose genesis hash and final state root are golden vectors.
 
-Deterministic: ed25519 signatures are deterministic and every amount derives from the block number.
-Used by tests/test_golden.py and by tests/vectors/generate.py (the only writer of the vectors).
+Deterministic: every amount derives from the block number, and the accounts are the ed25519 keys
+of the dev URIs (funded, Alice sudo, in place of the dev preset's sr25519 accounts), because ed25519
+signatures are deterministic while sr25519's are randomized: with sr25519 signers the extrinsics
+root, so every block hash and (through System's BlockHash) every state root, would change on each
+run. Used by tests/test_golden.py and by tests/vectors/generate.py (the only writer of the vectors).
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 from node.local import LocalChain
+from runtime.presets import DEV_ENDOWMENT, dev
 from runtime.support.hashing import commit_hash
-from runtime.support.keys import DEV_ACCOUNTS, dev_keypair, keypair_from_uri
+from runtime.support.keys import DEV_ACCOUNTS, ED25519, dev_keypair, keypair_from_uri
 
 TAO = 10**9
 
 
+def _ed(uri: str):
+    return keypair_from_uri(uri, ED25519)
+
+
+def scripted_spec():
+    """The dev preset with the ed25519 dev accounts funded and ed25519 Alice sudo (module doc)."""
+    keys = [dev_keypair(n, ED25519) for n in DEV_ACCOUNTS]
+    return dataclasses.replace(
+        dev(), balances=tuple((k.public, DEV_ENDOWMENT) for k in keys), sudo=keys[0].public
+    )
+
+
 def scripted_chain(blocks: int = 100) -> LocalChain:
-    chain = LocalChain()
-    keys = [dev_keypair(n) for n in DEV_ACCOUNTS]
-    newcomer = dev_keypair("Newcomer")
+    chain = LocalChain(scripted_spec())
+    keys = [dev_keypair(n, ED25519) for n in DEV_ACCOUNTS]
+    newcomer = dev_keypair("Newcomer", ED25519)
     for b in range(1, blocks + 1):
         xts = []
         for i, k in enumerate(keys):
@@ -51,9 +69,9 @@ def _subtensor_script(chain: LocalChain, b: int, keys: list) -> list:
     """A subnet's life: created, started, neurons registered, stake, weights by commit-reveal on
     subnet 1 and directly on subnet 2 (commit-reveal off), epochs paying emission."""
     alice, bob = keys[0], keys[1]
-    owner_hot = keypair_from_uri("//Alice//owner")
-    val = keypair_from_uri("//Bob//validator")
-    miners = [keypair_from_uri(f"//Bob//miner{i}") for i in range(3)]
+    owner_hot = _ed("//Alice//owner")
+    val = _ed("//Bob//validator")
+    miners = [_ed(f"//Bob//miner{i}") for i in range(3)]
     sub = "SubtensorModule"
     xts = []
     if b == 2:

@@ -4,25 +4,28 @@ from __future__ import annotations
 
 from conftest import ALICE, BOB, CHARLIE, DAVE, TAO, ChainBuilder, assert_noop
 
-from runtime.support.keys import dev_keypair
+from runtime.support.keys import ED25519, dev_keypair
+
+AUTHOR = dev_keypair("Alice", ED25519)  # the dev chain's authority: fees go to its ed25519 account
 
 NEWBIE = dev_keypair("Newbie")  # not funded at genesis
 ED = 500
 
 
 def test_transfer_allow_death_moves_funds_and_pays_fee_to_author(chain: ChainBuilder) -> None:
-    bob0, charlie0, alice0 = chain.free(BOB.public), chain.free(CHARLIE.public), chain.free(ALICE.public)
+    bob0, charlie0, alice0 = chain.free(BOB.public), chain.free(CHARLIE.public), chain.free(AUTHOR.public)
     issuance0 = chain.runtime.balances.total_issuance(chain.ctx())
     r = chain.submit(BOB, "Balances", "transfer_allow_death", CHARLIE.public, 5 * TAO)
     fee = chain.outcome(r).fee
     assert fee > 0
     assert chain.free(BOB.public) == bob0 - 5 * TAO - fee
     assert chain.free(CHARLIE.public) == charlie0 + 5 * TAO
-    assert chain.free(ALICE.public) == alice0 + fee  # Alice authors every dev block
+    assert chain.free(AUTHOR.public) == alice0 + fee  # Alice's authority key authors every dev block
     assert chain.runtime.balances.total_issuance(chain.ctx()) == issuance0
     names = chain.event_names(r)
     assert "Balances.Transfer" in names and "TransactionPayment.TransactionFeePaid" in names
-    assert names[-1] == "System.ExtrinsicSuccess"
+    # last, but for the author's account coming into being with its first fee
+    assert [n for n in names if n not in ("System.NewAccount", "Balances.Endowed")][-1] == "System.ExtrinsicSuccess"
     assert chain.account(BOB.public).nonce == 1
 
 
@@ -125,10 +128,10 @@ def test_sudo_requires_key_and_set_key(chain: ChainBuilder) -> None:
 
 
 def test_fee_is_kept_when_the_call_fails(chain: ChainBuilder) -> None:
-    bob0, alice0 = chain.free(BOB.public), chain.free(ALICE.public)
+    bob0, alice0 = chain.free(BOB.public), chain.free(AUTHOR.public)
     r = chain.submit(BOB, "Balances", "transfer_allow_death", CHARLIE.public, 10**18)
     fee = chain.outcome(r).fee
-    assert fee > 0 and chain.free(BOB.public) == bob0 - fee and chain.free(ALICE.public) == alice0 + fee
+    assert fee > 0 and chain.free(BOB.public) == bob0 - fee and chain.free(AUTHOR.public) == alice0 + fee
     failed = [f for n, f, _ in chain.events(r) if n == "System.ExtrinsicFailed"][0]
     assert (failed.module_index, failed.error_index) == (5, 2)
 

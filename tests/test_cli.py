@@ -21,8 +21,14 @@ runner = CliRunner()
 
 
 def test_key_inspect_alice_json() -> None:
-    r = runner.invoke(app, ["key", "inspect", "//Alice", "--json"])
+    r = runner.invoke(app, ["key", "inspect", "//Alice", "--json"])  # sr25519, as subkey
     assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == {
+        "uri": "//Alice",
+        "public_key": "0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d",
+        "ss58": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
+    }
+    r = runner.invoke(app, ["key", "inspect", "//Alice", "--scheme", "ed25519", "--json"])
     assert json.loads(r.output) == {
         "uri": "//Alice",
         "public_key": "0x88dc3417d5058ec4b4503e0c12ea1a0a89be200fe98922423d4334014fa6b0ee",
@@ -33,7 +39,7 @@ def test_key_inspect_alice_json() -> None:
 def test_key_inspect_text_and_bad_uri() -> None:
     r = runner.invoke(app, ["key", "inspect", "//Bob"])
     assert r.exit_code == 0 and "SS58" in r.output
-    r = runner.invoke(app, ["key", "inspect", "//Alice/soft"])
+    r = runner.invoke(app, ["key", "inspect", "//Alice/soft", "--scheme", "ed25519"])  # no soft ed25519
     assert r.exit_code == 2 and "error" in r.output
 
 

@@ -169,7 +169,7 @@ def test_cli_refuses_bad_input(url: str) -> None:
     assert "not a number of TAO" in run("stake", "add", "--amount", "abc", "--hotkey", "//X", *U, code=2)
     out = run("weights", "set", "--netuid", "1", "--uids", "1,2", "--weights", "0.5", "--hotkey-uri", "//X", *U, code=2)
     assert "--uids has 2 entries but --weights has 1" in out
-    assert "bad --hotkey-uri" in run("subnet", "register", "1", "--hotkey-uri", "//Alice/soft", *U, code=2)
+    assert "bad --hotkey-uri" in run("subnet", "register", "1", "--hotkey-uri", "//Alice//", *U, code=2)
     assert "unknown parameter" in run("sudo", "set", "1", "--param", "bogus", "--value", "1", *U, code=2)
     assert "differ" in run("subnets", "show", "1", "--netuid", "2", *U, code=2)
     assert "--netuid" in run("subnets", "show", *U, code=2)

@@ -178,18 +178,19 @@ def test_slot_must_increase_and_timestamp_must_advance() -> None:
                     [tx.encode_unsigned(call.to_wire())], [])
 
 
-def test_header_hash_excludes_seal() -> None:
+def test_header_hash_covers_the_seal_and_the_pre_hash_does_not() -> None:
     h = Header(b"\x01" * 32, 5, b"\x02" * 32, b"\x03" * 32, aura_digest(7), b"")
-    assert h.with_seal(b"\x09" * 64).hash() == h.hash()
+    assert h.with_seal(b"\x09" * 64).hash() != h.hash()
+    assert h.with_seal(b"\x09" * 64).pre_hash() == h.pre_hash() == h.hash()  # unsealed: the same
     assert Header.decode(h.with_seal(b"\x09" * 64).encode()).seal == b"\x09" * 64
     assert h.slot() == 7
 
 
 def test_author_seal_verifies(chain: ChainBuilder) -> None:
-    from runtime.support.keys import verify
+    from runtime.support.keys import ED25519, dev_keypair, verify
 
     chain.author()
-    assert verify(ALICE.public, chain.head.hash(), chain.head.seal)
+    assert verify(dev_keypair("Alice", ED25519).public, chain.head.pre_hash(), chain.head.seal)
 
 
 def test_metadata_lists_pallets_calls_events_errors(chain: ChainBuilder) -> None:

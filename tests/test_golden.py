@@ -30,10 +30,11 @@ def test_golden(built: dict, name: str) -> None:
 
 
 def test_outside_vectors() -> None:
-    """Numbers from outside the project: Substrate's System.Account prefix (spec/subtensor.md)."""
-    assert GOLDEN["storage_key_system_account_alice"].startswith(
-        "0x26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9"
-    )
+    """Numbers from outside the project: Substrate's System.Account prefix (spec/subtensor.md), and
+    the account of sr25519 //Alice (0xd43593c7...a27d) at the end of its key (blake2_128concat)."""
+    key = GOLDEN["storage_key_system_account_alice"]
+    assert key.startswith("0x26aa394eea5630e07c48ae0c9558cef7b99d880ec681799c0cf30e8886371da9")
+    assert key.endswith("d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d")
     assert GOLDEN["storage_prefix_balances_total_issuance"] == (
         "0xc2261276cc9d1f8598ea4b6a74b15c2f57c875e4cff74148e4628f264b974c80"
     )

@@ -15,7 +15,7 @@ import pytest
 
 from runtime.presets import ChainSpec, local
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import b58decode, keypair_from_seed, keypair_from_uri
+from runtime.support.keys import ED25519, b58decode, keypair_from_seed, keypair_from_uri
 from taochain.cli import node_cli_flags
 from taochain.proc import port_is_free
 from taochain.testnet import (
@@ -45,7 +45,7 @@ def test_plan_ports_names_and_paths(tmp_path: Path) -> None:
     assert plans[1].log_path == tmp_path / "Bob.log"
     assert spec.authorities == local(4).authorities
     assert spec.slot_duration_ms == 1000
-    assert [keypair_from_uri(p.key_uri).public for p in plans] == list(spec.authorities)
+    assert [keypair_from_uri(p.key_uri, ED25519).public for p in plans] == list(spec.authorities)
     assert ChainSpec.from_json(json.loads(spec.dumps())) == spec
 
 
@@ -65,7 +65,7 @@ def test_node_keys_and_peer_ids_are_distinct_and_deterministic(tmp_path: Path) -
     for p in a:
         assert p.node_key_seed == blake2_256(b"taochain-testnet-node-key" + p.name.encode())
         assert len(p.node_key_seed) == 32
-        public = keypair_from_seed(p.node_key_seed).public
+        public = keypair_from_seed(p.node_key_seed, ED25519).public
         assert p.peer_id == peer_id_of(public)
         assert p.peer_id.startswith("12D3KooW")
         assert b58decode(p.peer_id) == bytes([0, 0x24, 8, 1, 0x12, 0x20]) + public
@@ -171,7 +171,7 @@ def test_load_config_good(tmp_path: Path) -> None:
     assert [p.rpc_port for p in plans] == [19944, 18000, 19946]
     assert [p.p2p_port for p in plans] == [31333, 18001, 31335]
     assert [p.prometheus_port for p in plans] == [9615, 9616, 9617]
-    assert spec.authorities == tuple(keypair_from_uri(u).public for u in ("//Alice", "//Bob", "//Xavier"))
+    assert spec.authorities == tuple(keypair_from_uri(u, ED25519).public for u in ("//Alice", "//Bob", "//Xavier"))
     assert spec.slot_duration_ms == 500
     assert plans[2].base_path == tmp_path / "net" / "validator-x"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from devnode import cli_runner, dev_node
 
-from runtime.support.keys import keypair_from_mnemonic, keypair_from_uri
+from runtime.support.keys import keypair_from_mnemonic, keypair_from_uri, mini_secret_from_mnemonic
 from taochain import wallet as wmod
 from taochain.cli import app
 from taochain.wallet import (
@@ -153,15 +153,25 @@ def test_keyfile_and_pub_files(tmp_path: Path) -> None:
     hot, hphrase = w.create_hotkey("h")
     data = json.loads(w.hotkey_file("h").read_text())
     pub = json.loads(w.hotkeypub_file("h").read_text())
-    assert set(data) == {"accountId", "publicKey", "privateKey", "secretPhrase", "secretSeed", "ss58Address"}
-    assert data["secretPhrase"] == hphrase and data["secretSeed"] == "0x" + hot.seed.hex()
-    assert data["privateKey"] == "0x" + (hot.seed + hot.public).hex()
-    assert pub == {k: data[k] for k in ("accountId", "publicKey", "ss58Address")}
+    assert set(data) == {"accountId", "publicKey", "privateKey", "secretPhrase", "secretSeed", "ss58Address", "scheme"}
+    # new keys are sr25519: privateKey is schnorrkel's 64-byte secret, secretSeed the phrase's mini secret
+    assert hot.scheme == "sr25519" and data["scheme"] == "sr25519"
+    assert data["secretPhrase"] == hphrase and data["secretSeed"] == "0x" + mini_secret_from_mnemonic(hphrase).hex()
+    assert data["privateKey"] == "0x" + hot.seed.hex()
+    assert hot == keypair_from_mnemonic(hphrase) and w.hotkey("h") == hot
+    assert pub == {k: data[k] for k in ("accountId", "publicKey", "ss58Address", "scheme")}
     assert pub["ss58Address"] == hot.ss58 and pub["publicKey"] == "0x" + hot.public.hex()
     cpub = json.loads(w.coldkeypub_file.read_text())
     assert cpub["ss58Address"] == keypair_from_mnemonic(PHRASE).ss58 and "secretSeed" not in cpub
     assert w.hotkey_names() == ["h"]
     assert [x.name for x in list_wallets(tmp_path)] == ["w"]
+    # an ed25519 key on request; a file without a scheme (older taochain) reads as ed25519
+    ed, _ = w.create_hotkey("e", mnemonic=PHRASE, scheme="ed25519")
+    assert ed == keypair_from_mnemonic(PHRASE, scheme="ed25519") and w.hotkey("e") == ed
+    old = json.loads(w.hotkey_file("e").read_text())
+    assert old.pop("scheme") == "ed25519" and old["privateKey"] == "0x" + (ed.seed + ed.public).hex()
+    w.hotkey_file("e").write_text(json.dumps(old))
+    assert w.hotkey("e") == ed
 
 
 def test_resolve_keys(tmp_path: Path) -> None:

@@ -1,8 +1,11 @@
 """Ed25519 and sr25519 accounts with Substrate semantics: secret URIs, derivation, BIP39 phrases, SS58.
 
-`keypair_from_uri("//Alice")` gives the same key as `subkey inspect --scheme ed25519 //Alice`, and
-`keypair_from_uri("//Alice", scheme="sr25519")` the same as `subkey inspect //Alice` (sr25519, the
-default of Substrate and of every Substrate client). Ed25519 stays the default here.
+`keypair_from_uri("//Alice")` gives the same key as `subkey inspect //Alice` (sr25519, the default
+of Substrate and of every Substrate client, and the default here: accounts are sr25519), and
+`keypair_from_uri("//Alice", scheme="ed25519")` the same as `subkey inspect --scheme ed25519 //Alice`.
+Node keys ask for ed25519 explicitly: the Aura block seal, finality votes, the beacon share and the
+p2p identity are ed25519, like Substrate's GRANDPA session keys (deterministic signatures, fast
+verification); an authority's fees go to the account of that ed25519 key.
 
 - A secret URI is `[phrase-or-0xseed][//hard | /soft ...][///password]`, parsed like sp-core's
   `AddressUri`; a missing phrase means `DEV_PHRASE`.
@@ -76,7 +79,7 @@ class InvalidKey(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Keypair:
-    """A key pair of one signature scheme (`scheme`, "ed25519" unless told): the 32-byte public key
+    """A key pair of one signature scheme (`scheme`, "sr25519" unless told): the 32-byte public key
     and its secret. For ed25519, `seed` is the 32-byte secret seed; for sr25519 it is schnorrkel's
     64-byte secret key (32-byte scalar ++ 32-byte nonce), which a soft junction derives without any
     seed. Two key pairs are equal when scheme and public key are: the public key fixes the secret
@@ -85,7 +88,7 @@ class Keypair:
 
     public: bytes
     seed: bytes = field(repr=False, compare=False)
-    scheme: str = ED25519
+    scheme: str = SR25519
     _signer: nacl.signing.SigningKey | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -164,8 +167,8 @@ def _is_well_formed(public: bytes, message: bytes, signature: bytes) -> bool:
 # --- key construction --------------------------------------------------------------------------
 
 
-def keypair_from_seed(seed: bytes, scheme: str = ED25519) -> Keypair:
-    """The key pair whose secret seed ("mini secret") is `seed` (32 bytes), ed25519 unless told."""
+def keypair_from_seed(seed: bytes, scheme: str = SR25519) -> Keypair:
+    """The key pair whose secret seed ("mini secret") is `seed` (32 bytes), sr25519 unless told."""
     if scheme not in SCHEMES:
         raise InvalidKey(_unknown_scheme(scheme))
     if not isinstance(seed, bytes | bytearray) or len(seed) != SEED_LEN:
@@ -174,16 +177,17 @@ def keypair_from_seed(seed: bytes, scheme: str = ED25519) -> Keypair:
     if scheme == SR25519:
         public, secret = _schnorrkel.pair_from_seed(seed)
         return Keypair(public, secret, SR25519)
-    return Keypair(bytes(nacl.signing.SigningKey(seed).verify_key), seed)
+    return Keypair(bytes(nacl.signing.SigningKey(seed).verify_key), seed, ED25519)
 
 
-def keypair_from_mnemonic(phrase: str, password: str = "", scheme: str = ED25519) -> Keypair:
+def keypair_from_mnemonic(phrase: str, password: str = "", scheme: str = SR25519) -> Keypair:
     """The key pair of a BIP39 English phrase, as Substrate derives it (substrate-bip39)."""
     return keypair_from_seed(mini_secret_from_mnemonic(phrase, password), scheme)
 
 
-def keypair_from_uri(uri: str, scheme: str = ED25519) -> Keypair:
-    """The key pair of a Substrate secret URI: `//Alice`, `phrase//hard//0///password`, `0x<seed>//x`.
+def keypair_from_uri(uri: str, scheme: str = SR25519) -> Keypair:
+    """The key pair of a Substrate secret URI: `//Alice`, `phrase//hard//0///password`, `0x<seed>//x`;
+    sr25519 unless told.
 
     sr25519 also takes soft junctions (`//Alice/1`) and, as sp-core does, a 64-byte secret key in
     place of the seed (`0x` followed by 128 hex digits)."""
@@ -202,11 +206,11 @@ def keypair_from_uri(uri: str, scheme: str = ED25519) -> Keypair:
                 f"soft derivation '/{text}' is not possible for ed25519 keys; use a hard junction '//{text}'"
             )
         seed = derive_hard(seed, junction_chain_code(text))
-    return keypair_from_seed(seed)
+    return keypair_from_seed(seed, ED25519)
 
 
-def dev_keypair(name: str, scheme: str = ED25519) -> Keypair:
-    """The well-known development key `//<name>` (e.g. "Alice")."""
+def dev_keypair(name: str, scheme: str = SR25519) -> Keypair:
+    """The well-known development key `//<name>` (e.g. "Alice"); sr25519 unless told."""
     return keypair_from_uri("//" + name, scheme)
 
 

@@ -1,10 +1,13 @@
 """The transaction format: signed and unsigned extrinsics, eras, and the signed payload.
 
 Wire form (canonical MessagePack):
-- signed:   `[1, signer(32), signature(64), extra, call]`
+- signed:   `[1, signer(32), signature(65), extra, call]`
 - unsigned: `[0, call]` (inherents, put in the block by its author)
 where `call = [pallet_index, call_index, [args...]]` and
 `extra = [nonce, tip, [era_period, era_phase], spec_version, genesis_hash, birth_hash]`.
+The signature is tagged with its scheme as Substrate's MultiSignature is: one byte, 0 for Ed25519
+and 1 for Sr25519, then the 64 signature bytes (a 32-byte public key does not say its scheme). This
+MessagePack form is the interim one until the Substrate v4 format (extrinsic_v4.py) replaces it.
 
 The signature covers `encode([call, extra])` (its blake2b-256 when longer than 256 bytes, as
 Substrate). Unlike Substrate, genesis hash, spec version and the birth block's hash travel
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from .codec import U32, U64, CodecError, Hash, decode, encode, from_wire, to_wire, wire
 from .hashing import blake2_256
-from .keys import Keypair, verify
+from .keys import ED25519, SR25519, Keypair, verify_multi
 
 if TYPE_CHECKING:
     from .dispatch import Call
@@ -29,6 +32,9 @@ if TYPE_CHECKING:
 SIGNED_VERSION = 1
 UNSIGNED_VERSION = 0
 MAX_EXTRINSIC_SIZE = 4 * 1024 * 1024
+# MultiSignature's variant index of each scheme (sp_runtime::MultiSignature: Ed25519, Sr25519, Ecdsa)
+SCHEME_TAGS = {ED25519: 0, SR25519: 1}
+_TAG_SCHEMES = {v: k for k, v in SCHEME_TAGS.items()}
 
 
 @wire
@@ -89,8 +95,9 @@ def signing_payload(call_wire: list, extra: Extra) -> bytes:
     return blake2_256(payload) if len(payload) > 256 else payload
 
 
-def encode_signed(signer: bytes, signature: bytes, extra: Extra, call_wire: list) -> bytes:
-    return encode([SIGNED_VERSION, signer, signature, to_wire(extra), call_wire])
+def encode_signed(signer: bytes, signature: bytes, extra: Extra, call_wire: list, scheme: str = SR25519) -> bytes:
+    """A signed extrinsic; `signature` is the 64 bytes of `scheme`'s signature."""
+    return encode([SIGNED_VERSION, signer, bytes([SCHEME_TAGS[scheme]]) + signature, to_wire(extra), call_wire])
 
 
 def encode_unsigned(call_wire: list) -> bytes:
@@ -110,7 +117,7 @@ def sign_extrinsic(
     """Build and sign an extrinsic. `birth_hash` is the hash of block `era.birth(n)`; for an
     immortal era it is the genesis hash."""
     extra = Extra(nonce, tip, era, spec_version, genesis_hash, genesis_hash if birth_hash is None else birth_hash)
-    return encode_signed(key.public, key.sign(signing_payload(call_wire, extra)), extra, call_wire)
+    return encode_signed(key.public, key.sign(signing_payload(call_wire, extra)), extra, call_wire, key.scheme)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -120,8 +127,8 @@ class Extrinsic:
     until a runtime decodes them: `with_call` gives the same record carrying that typed `Call`, so
     that later consumers need not decode it again.
 
-    Signed: `signer`, `signature` and `extra` are set; `payload` (the bytes the signature covers) is
-    built on demand.
+    Signed: `signer`, `signature` (64 bytes), `scheme` ("sr25519" or "ed25519") and `extra` are
+    set; `payload` (the bytes the signature covers) is built on demand.
     Unsigned (inherents): they are None / b"". `length` is the encoded size (fees, block limits).
     The record is immutable; `call_wire` is the decoded wire value and must not be changed."""
 
@@ -132,6 +139,7 @@ class Extrinsic:
     signature: bytes | None = None
     extra: Extra | None = None
     call: Call | None = dataclasses.field(default=None, compare=False, repr=False)
+    scheme: str | None = None
 
     @property
     def payload(self) -> bytes:
@@ -191,14 +199,14 @@ def decode_extrinsic(data: bytes) -> Extrinsic:
         _, signer, sig, extra_w, call_w = w
         if type(signer) is not bytes or len(signer) != 32:
             raise CodecError("extrinsic: signer must be 32 bytes")
-        if type(sig) is not bytes or len(sig) != 64:
-            raise CodecError("extrinsic: signature must be 64 bytes")
+        if type(sig) is not bytes or len(sig) != 65 or sig[0] not in _TAG_SCHEMES:
+            raise CodecError("extrinsic: signature must be a scheme byte (0 ed25519, 1 sr25519) and 64 bytes")
         try:
             extra = from_wire(Extra, extra_w)
         except (ValueError, TypeError) as exc:
             raise CodecError(f"extrinsic extra: {exc}") from None
         call_w = _check_call_shape(call_w)
-        return Extrinsic(SIGNED_VERSION, call_w, len(data), signer, sig, extra)
+        return Extrinsic(SIGNED_VERSION, call_w, len(data), signer, sig[1:], extra, scheme=_TAG_SCHEMES[sig[0]])
     if w[0] == UNSIGNED_VERSION and len(w) == 2:
         return Extrinsic(UNSIGNED_VERSION, _check_call_shape(w[1]), len(data))
     raise CodecError("extrinsic: unknown version or wrong number of fields")
@@ -208,5 +216,5 @@ def verify_extrinsic(xt: Extrinsic) -> bool:
     """Whether a signed extrinsic's signature is good (unsigned ones have none to check)."""
     if xt.version != SIGNED_VERSION:
         return True
-    return verify(xt.signer, xt.payload, xt.signature)  # type: ignore[arg-type]
+    return verify_multi(xt.scheme, xt.signer, xt.payload, xt.signature)  # type: ignore[arg-type]
 

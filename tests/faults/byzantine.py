@@ -28,7 +28,7 @@ from p2p.messages import (
     encode_message,
 )
 from runtime.block import Header, aura_digest
-from runtime.support.keys import keypair_from_seed
+from runtime.support.keys import ED25519, keypair_from_seed
 
 CLAIMED_BEST = 2**40
 
@@ -86,7 +86,7 @@ class StallingPeer:
         """Attack for `seconds`: connect, and reconnect with a fresh identity whenever dropped."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            identity = keypair_from_seed(os.urandom(32))
+            identity = keypair_from_seed(os.urandom(32), ED25519)
             try:
                 async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
                     conn = await transport.connect("127.0.0.1", self.port, identity, self.hello())

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import keypair_from_seed
+from runtime.support.keys import ED25519, keypair_from_seed
 from taochain.proc import (  # noqa: F401 - free_ports: the tests import it from here
     RpcCallError,
     child_env,
@@ -79,7 +79,7 @@ class LocalNet:
         rpc, p2p = free_ports(2)
         seed = blake2_256(b"tests/net extra node " + name.encode())
         plan = NodePlan(
-            name=name, key_uri=key_uri, node_key_seed=seed, peer_id=peer_id_of(keypair_from_seed(seed).public),
+            name=name, key_uri=key_uri, node_key_seed=seed, peer_id=peer_id_of(keypair_from_seed(seed, ED25519).public),
             rpc_port=rpc, p2p_port=p2p, prometheus_port=0, base_path=self.base_dir / name.lower(),
             log_path=self.base_dir / f"{name}.log", bootnodes=tuple(p.multiaddr for p in self.plans.values()),
         )

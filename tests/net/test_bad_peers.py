@@ -33,7 +33,7 @@ from p2p.messages import (
 )
 from runtime.block import Block, Header, aura_digest, extrinsics_root
 from runtime.support import tx
-from runtime.support.keys import Keypair, keypair_from_seed, keypair_from_uri
+from runtime.support.keys import ED25519, Keypair, keypair_from_seed, keypair_from_uri
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ class Attacker:
         self.net = net
         self.name = name
         self.port = net.plans[name].p2p_port
-        self.identity: Keypair = keypair_from_seed(os.urandom(32))
+        self.identity: Keypair = keypair_from_seed(os.urandom(32), ED25519)
         self.peer_id = transport.peer_id_of(self.identity.public)
         self.genesis = bytes.fromhex(net.hash_at(name, 0)[2:])
         self.listen_port = free_ports(1)[0]  # nobody listens there; a ban of the address hurts no one
@@ -146,13 +146,13 @@ def _child_of_best(net: LocalNet, name: str, seal_with: Keypair | None, state_ro
     header = Header(
         parent.hash(), parent.number + 1, state_root or parent.state_root, extrinsics_root(xts), aura_digest(slot), b"",
     )
-    seal = seal_with.sign(header.hash()) if seal_with is not None else os.urandom(64)
+    seal = seal_with.sign(header.pre_hash()) if seal_with is not None else os.urandom(64)
     return Block(header.with_seal(seal), xts)
 
 
 def _author_of_next_slot(net: LocalNet) -> Keypair:
     slot = int(time.time() * 1000 // BLOCK_MS) + 1
-    return keypair_from_uri(net.plans[NAMES[slot % len(NAMES)]].key_uri)
+    return keypair_from_uri(net.plans[NAMES[slot % len(NAMES)]].key_uri, ED25519)
 
 
 # --------------------------------------------------------------------------- before the handshake
@@ -271,7 +271,7 @@ async def test_vote_with_a_bad_signature(net: LocalNet) -> None:
     conn = await a.connect()
     neighbor = await a.next_of(conn, Neighbor)
     best_n, best_h = net.best(TARGET)
-    voter = keypair_from_uri("//Bob").public
+    voter = keypair_from_uri("//Bob", ED25519).public
     vote = Vote(neighbor.round + 1, 0, PREVOTE, bytes.fromhex(best_h[2:]), best_n, voter, os.urandom(64))
     await conn.send(encode_message(vote))
     await a.assert_dropped_and_banned(conn, "bad Vote")

@@ -22,7 +22,7 @@ from netutil import LocalNet, free_ports, wait_for
 from p2p import transport
 from p2p.messages import BeaconPartial, encode_message
 from runtime.support import bls
-from runtime.support.keys import keypair_from_seed
+from runtime.support.keys import ED25519, keypair_from_seed
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ async def send_forged(net: LocalNet, name: str, partial: BeaconPartial) -> trans
         bytes.fromhex(net.hash_at(name, 0)[2:]), transport.PROTOCOL_VERSION, transport.ROLE_FULL, best_n,
         bytes.fromhex(best_h[2:]), fin_n, bytes.fromhex(fin_h[2:]), free_ports(1)[0], "mallory",
     )
-    identity = keypair_from_seed(os.urandom(32))
+    identity = keypair_from_seed(os.urandom(32), ED25519)
     conn = await transport.connect("127.0.0.1", net.plans[name].p2p_port, identity, hello)
     await conn.send(encode_message(partial))
     return conn

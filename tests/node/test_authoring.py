@@ -16,9 +16,9 @@ from node.service import Node, NodeConfig
 from runtime.block import Block
 from runtime.executive import BlockError
 from runtime.presets import dev, local
-from runtime.support.keys import dev_keypair
+from runtime.support.keys import ED25519, dev_keypair
 
-ALICE, BOB, CHARLIE = (dev_keypair(n) for n in ("Alice", "Bob", "Charlie"))
+ALICE, BOB, CHARLIE = (dev_keypair(n, ED25519) for n in ("Alice", "Bob", "Charlie"))  # authority keys
 THREE = (ALICE.public, BOB.public, CHARLIE.public)
 
 
@@ -57,7 +57,7 @@ def test_the_seal_check_wants_the_slot_author_and_no_future_slot() -> None:
     h = headers[0]  # slot 1: Bob's
     assert h.seal and authoring.slot_author(THREE, 1) == BOB.public
     # sealed by another authority, or by nobody: refused, and not as a future block
-    for seal in (ALICE.sign(h.hash()), CHARLIE.sign(h.hash()), b"", b"\x00" * 64):
+    for seal in (ALICE.sign(h.pre_hash()), CHARLIE.sign(h.pre_hash()), b"", b"\x00" * 64):
         with pytest.raises(BlockError, match="bad seal") as err:
             authoring.check_seal(h.with_seal(seal), THREE, now_slot=3)
         assert not isinstance(err.value, FutureBlock)
@@ -93,7 +93,7 @@ def test_node_check_seal_is_the_shared_rule() -> None:
         node.check_seal(h)  # the best block's authorities (genesis)
         node.check_seal(h, THREE)
         with pytest.raises(BlockError, match="bad seal") as err:
-            node.check_seal(h.with_seal(ALICE.sign(h.hash())), THREE)
+            node.check_seal(h.with_seal(ALICE.sign(h.pre_hash())), THREE)
         assert not isinstance(err.value, FutureBlock)
         with pytest.raises(BlockError, match="bad seal"):
             node.check_seal(h, (BOB.public, ALICE.public, CHARLIE.public))  # slot 7 is Alice's there

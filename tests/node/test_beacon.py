@@ -21,7 +21,7 @@ from p2p.messages import BeaconPartial, decode_message, encode_message
 from pallets.drand import Pulse
 from runtime.presets import local, local_beacon, quicknet
 from runtime.support import bls
-from runtime.support.keys import dev_keypair
+from runtime.support.keys import ED25519, dev_keypair
 
 QUICKNET_1000 = {
     "round": 1000,
@@ -152,10 +152,10 @@ def test_a_node_signs_with_its_share_file_and_the_dev_seed(dealt, tmp_path: Path
     assert s._partials[NOW_ROUND] == {3: p.signature}
     # the dev and local presets: the share comes from the public seed and the authority key
     preset = local(4).drand
-    bob = BeaconService(preset, local(4).authorities, dev_keypair("Bob").public)
+    bob = BeaconService(preset, local(4).authorities, dev_keypair("Bob", ED25519).public)
     assert bob.share_index == 2 and bob.has_share
     assert B.public_key(bob._share) == preset.share_public_keys[1]
-    assert not BeaconService(preset, local(4).authorities, dev_keypair("Ferdie").public).has_share
+    assert not BeaconService(preset, local(4).authorities, dev_keypair("Ferdie", ED25519).public).has_share
 
 
 @pytest.mark.parametrize(
@@ -419,7 +419,7 @@ def test_the_network_relays_valid_partials_once_and_penalises_forged_ones() -> N
 
     async def main() -> None:
         node = Node(NodeConfig(chain="local", in_memory=True, key_uri="//Bob"))  # local preset: 2-of-3, dev seed
-        net = NetworkService(node, dev_keypair("Bob"), PeerConfig("127.0.0.1", 0))
+        net = NetworkService(node, dev_keypair("Bob", ED25519), PeerConfig("127.0.0.1", 0))
         sent: list[tuple[object, str | None]] = []
 
         async def broadcast(msg, exclude=None):

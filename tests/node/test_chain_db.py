@@ -43,6 +43,9 @@ ALICE, BOB, CHARLIE = (dev_keypair(n) for n in ("Alice", "Bob", "Charlie"))
 # --- helpers -------------------------------------------------------------------------------------
 
 
+_SIGNED: dict[tuple, bytes] = {}
+
+
 class DBChain:
     """Authors real blocks on any stored parent of a ChainDB and commits them."""
 
@@ -59,16 +62,14 @@ class DBChain:
         ctx = Ctx(Overlay(self.db.state_at(parent)), header.number, self.runtime)
         nonce = self.runtime.system.get_account(ctx, ALICE.public).nonce
         call = self.runtime.call("Balances", "transfer_keep_alive", dest, amount)
-        return tx.sign_extrinsic(
-            ALICE,
-            call.to_wire(),
-            nonce,
-            self.genesis.hash,
-            self.runtime.VERSION.spec_version,
-            0,
-            tx.IMMORTAL,
-            None,
-        )
+        # the same bytes for the same transfer (sr25519 signatures are randomized), so that two
+        # databases fed the same script store the same blocks
+        k = (nonce, dest, amount)
+        if k not in _SIGNED:
+            _SIGNED[k] = tx.sign_extrinsic(
+                ALICE, call.to_wire(), nonce, self.genesis.hash, self.runtime.VERSION.spec_version, 0, tx.IMMORTAL, None
+            )
+        return _SIGNED[k]
 
     def build(self, parent: bytes | None = None, slot: int | None = None, extrinsics=()) -> BlockResult:
         parent = parent or self.db.best_hash

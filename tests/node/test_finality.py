@@ -20,11 +20,11 @@ from node.finality import (
 )
 from p2p.messages import PRECOMMIT, PREVOTE, Commit, Neighbor, Vote
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import Keypair, dev_keypair, verify
+from runtime.support.keys import ED25519, Keypair, dev_keypair, verify
 
-KEYS = tuple(dev_keypair(n) for n in ("Alice", "Bob", "Charlie", "Dave"))
+KEYS = tuple(dev_keypair(n, ED25519) for n in ("Alice", "Bob", "Charlie", "Dave"))  # authority keys
 AUTH = tuple(k.public for k in KEYS)
-EVE = dev_keypair("Eve")
+EVE = dev_keypair("Eve", ED25519)
 
 
 class Tree:

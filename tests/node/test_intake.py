@@ -28,7 +28,7 @@ from runtime.executive import BlockExecution, InvalidReason, validate_transactio
 from runtime.support import tx
 from runtime.support.codec import CodecError, encode
 from runtime.support.hashing import blake2_256
-from runtime.support.keys import dev_keypair, keypair_from_uri, verify
+from runtime.support.keys import ED25519, dev_keypair, keypair_from_uri, verify, verify_multi
 
 CHAIN = LocalChain()
 RT = CHAIN.runtime
@@ -69,7 +69,9 @@ def test_a_signed_transfer_decodes_to_its_fields() -> None:
     assert xt.args_wire == [BOB.public, 2 * TAO]
     assert xt.length == len(data)
     assert xt.payload == tx.signing_payload(xt.call_wire, xt.extra)
-    assert tx.verify_extrinsic(xt) and verify(ALICE.public, xt.payload, xt.signature)
+    assert xt.scheme == "sr25519"  # dev accounts are sr25519
+    assert tx.verify_extrinsic(xt) and verify_multi("sr25519", ALICE.public, xt.payload, xt.signature)
+    assert not verify(ALICE.public, xt.payload, xt.signature)  # the scheme byte matters: not ed25519
     assert xt.call is None  # the arguments are typed by a runtime
     typed = xt.with_call(RT.decode_call(xt.call_wire))
     assert typed.call.args == (BOB.public, 2 * TAO) and typed.call.cdef.name == "transfer_keep_alive"
@@ -277,7 +279,7 @@ def test_gossip_goes_through_the_intake_and_costs_a_bad_signature(monkeypatch) -
 
     async def main() -> None:
         node = Node(NodeConfig(chain="dev", in_memory=True, key_uri=None))
-        net = NetworkService(node, dev_keypair("Bob"), PeerConfig("127.0.0.1", 0))
+        net = NetworkService(node, dev_keypair("Bob", ED25519), PeerConfig("127.0.0.1", 0))
         rt = node.runtime
 
         def xfer(key, nonce: int) -> bytes:

@@ -255,7 +255,7 @@ def test_import_verifies_seal_author_parent_and_picks_the_longest_chain() -> Non
         # tampered seal, sealed by another key, unknown parent, state root mismatch
         for bad, msg in [
             (Block(good.header.with_seal(b"\x01" * 64), good.extrinsics), "bad seal"),
-            (Block(good.header.with_seal(BOB.sign(good.header.hash())), good.extrinsics), "bad seal"),
+            (Block(good.header.with_seal(BOB.sign(good.header.pre_hash())), good.extrinsics), "bad seal"),
         ]:
             with pytest.raises(BlockError, match=msg):
                 await node.import_block(bad)

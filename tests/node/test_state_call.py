@@ -12,7 +12,7 @@ from scalecodec.type_registry import load_type_registry_preset
 
 from node.rpc_api import header_from_json
 from runtime.metadata import metadata_v14, metadata_v15
-from runtime.support.keys import dev_keypair
+from runtime.support.keys import ED25519, dev_keypair
 from runtime.support.scale import BYTES, STRING, U8S, U32S, U64S, ByteArrayS, OptionS, TupleS, VecS
 from taochain.client import Client, RpcError
 
@@ -75,7 +75,7 @@ def test_account_nonce_and_aura(node) -> None:
     # at an older block: the nonce it had then
     genesis = c.rpc("chain_getBlockHash", 0)
     assert U32S.decode(call(c, "AccountNonceApi_account_nonce", BOB.public, genesis)) == 0
-    assert list(VecS(ByteArrayS(32)).decode(call(c, "AuraApi_authorities"))) == [ALICE.public]
+    assert list(VecS(ByteArrayS(32)).decode(call(c, "AuraApi_authorities"))) == [dev_keypair("Alice", ED25519).public]
     assert U64S.decode(call(c, "AuraApi_slot_duration")) == n.rn.node.runtime.slot_duration_ms
 
 

@@ -24,10 +24,18 @@ class Clock:
         return self.t
 
 
+_XFERS: dict[tuple, bytes] = {}
+
+
 def xfer(chain: LocalChain, key, nonce: int, tip: int = 0, amount: int = TAO) -> bytes:
-    return chain.sign(
-        key, chain.call("Balances", "transfer_keep_alive", EVE.public, amount), nonce=nonce, tip=tip
-    )
+    """The signed transfer; the same bytes each time it is asked for again (sr25519 signatures are
+    randomized, and the pool tells a resubmission from a different transaction by its bytes)."""
+    k = (chain.genesis_hash, key.public, nonce, tip, amount)
+    if k not in _XFERS:
+        _XFERS[k] = chain.sign(
+            key, chain.call("Balances", "transfer_keep_alive", EVE.public, amount), nonce=nonce, tip=tip
+        )
+    return _XFERS[k]
 
 
 def recorder(pool: TxPool, h: bytes) -> list:

@@ -9,7 +9,7 @@ from p2p import peers as peers_mod
 from p2p.messages import Transactions
 from p2p.peers import PeerConfig, PeerSet, SeenCache, TokenBucket
 from p2p.transport import PROTOCOL_VERSION, Hello, multiaddr
-from runtime.support.keys import dev_keypair
+from runtime.support.keys import ED25519, dev_keypair
 
 GENESIS = bytes(range(32))
 
@@ -23,7 +23,7 @@ async def until(cond, timeout: float = 5.0) -> None:
 
 
 def make(name: str, bootnodes: tuple[str, ...] = (), handler=None, **cfg) -> PeerSet:
-    key = dev_keypair(name)
+    key = dev_keypair(name, ED25519)
     box: dict = {}
 
     def hello() -> Hello:

@@ -26,9 +26,9 @@ from p2p.transport import (
     parse_multiaddr,
     peer_id_of,
 )
-from runtime.support.keys import dev_keypair
+from runtime.support.keys import ED25519, dev_keypair
 
-ALICE, BOB, CHARLIE = dev_keypair("Alice"), dev_keypair("Bob"), dev_keypair("Charlie")
+ALICE, BOB, CHARLIE = (dev_keypair(n, ED25519) for n in ("Alice", "Bob", "Charlie"))  # p2p identities
 GENESIS = bytes(range(32))
 ALLOWED_ERRORS = (HandshakeError, FrameError, ConnectionError, asyncio.IncompleteReadError)
 

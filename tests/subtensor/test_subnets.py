@@ -32,7 +32,8 @@ def test_register_network_success(chain: ChainBuilder) -> None:
     r = ok(chain, ALICE, S, "register_network", owner_hot.public)
     fee = chain.outcome(r).fee
     assert fee > 0
-    assert chain.free(ALICE.public) == alice0 - MIN_LOCK  # Alice authors: the fee comes back
+    # the fee goes to the author, Alice's ed25519 authority account, not her sr25519 account
+    assert chain.free(ALICE.public) == alice0 - MIN_LOCK - fee
     assert chain.runtime.balances.total_issuance(chain.ctx()) == bal0 - MIN_LOCK
     added = events(chain, r, "SubtensorModule.NetworkAdded")[0]
     assert (added.netuid, added.mechanism) == (1, 1)

@@ -38,7 +38,7 @@ from runtime.executive import BlockError
 from runtime.presets import local_beacon, quicknet
 from runtime.support import bls, tlock
 from runtime.support.dispatch import Origin
-from runtime.support.hashing import blake2_256
+from runtime.support.hashing import blake2_256, twox128
 
 bd = pytest.importorskip("bittensor_drand")
 
@@ -334,7 +334,8 @@ def test_too_many_commits_per_epoch_counts_only_the_hotkeys_own(tl_subnet) -> No
 
 def test_both_backends_reach_the_same_state() -> None:
     """The runtime's BLS backend changes the speed, never the result: the same blocks (pulses,
-    commits revealed and dropped) give the same state root with arkworks and with py-ecc."""
+    commits revealed and dropped) give the same state with arkworks and with py-ecc. Compared
+    without System (its block hashes differ: sr25519 signatures are randomized)."""
     roots = []
     for backend in ("arkworks", "py-ecc"):
         spec = dataclasses.replace(spec_with({"max_allowed_validators": 1}), drand=quicknet())
@@ -348,7 +349,8 @@ def test_both_backends_reach_the_same_state() -> None:
         write(chain, P1000)
         chain.run_to_block(reveal_block(chain, netuid, epoch))
         assert sub(chain).weights_of(chain.ctx(), netuid, 1) == [(1, 65535)]
-        roots.append(chain.state_root())
+        system = twox128(b"System")
+        roots.append({k: v for k, v in chain.backend.iter_prefix(b"") if not k.startswith(system)})
     assert roots[0] == roots[1]
 
 

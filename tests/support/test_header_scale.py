@@ -1,7 +1,7 @@
 """Headers in Substrate's SCALE form (runtime/block.py `encode_scale`, `decode_scale`,
-`substrate_hash`): an outside hash (Polkadot's genesis block), an outside decoder (py-scale-codec's
-legacy Header type), round trips and strict decoding. The chain's own header encoding and block
-hashes are unchanged (tests/test_golden.py); this is the form a Substrate client will see."""
+`hash`): an outside hash (Polkadot's genesis block), an outside decoder (py-scale-codec's
+legacy Header type), round trips and strict decoding. The block hash is this form's (what a
+Substrate client computes); MessagePack stays the header's form in p2p frames and database records."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def _sealed(number: int = 1234, slot: int = 77) -> Header:
 def test_polkadot_genesis_hash() -> None:
     v = VECTORS["polkadot_genesis"]
     h = Header(_b(v["parent_hash"]), v["number"], _b(v["state_root"]), _b(v["extrinsics_root"]), (), b"")
-    assert h.substrate_hash() == _b(v["hash"])
+    assert h.hash() == _b(v["hash"])
     assert Header.decode_scale(h.encode_scale()) == h
 
 
@@ -62,8 +62,8 @@ def test_an_outside_decoder_reads_our_sealed_header() -> None:
 def test_seal_hash_and_pre_hash() -> None:
     h = _sealed()
     unsealed = Header(h.parent_hash, h.number, h.state_root, h.extrinsics_root, h.digest, b"")
-    assert h.substrate_pre_hash() == unsealed.substrate_hash() == blake2_256(h.encode_scale(sealed=False))
-    assert h.substrate_hash() != h.substrate_pre_hash()
+    assert h.pre_hash() == unsealed.hash() == blake2_256(h.encode_scale(sealed=False))
+    assert h.hash() != h.pre_hash()
     assert Header.decode_scale(h.encode_scale()) == h
     # the slot survives; a number over u32 (Substrate's BlockNumber) is refused
     assert Header.decode_scale(h.encode_scale()).slot() == 77

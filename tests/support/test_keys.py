@@ -6,18 +6,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from runtime.support import keys
 from runtime.support.keys import (
     DEV_ACCOUNTS,
     DEV_PHRASE,
+    ED25519,
+    SR25519,
     InvalidKey,
-    Keypair,
     b58decode,
     b58encode,
     derive_hard,
+    dev_keypair,
     junction_chain_code,
-    keypair_from_mnemonic,
-    keypair_from_seed,
-    keypair_from_uri,
     mini_secret_from_mnemonic,
     mnemonic_entropy,
     parse_account,
@@ -28,6 +28,36 @@ from runtime.support.keys import (
     ss58_encode,
     verify,
 )
+
+# This file is about ed25519 keys, so its constructors ask for ed25519 (sr25519, the default, is
+# tests/support/test_sr25519.py).
+
+
+def keypair_from_uri(uri, scheme=ED25519):
+    return keys.keypair_from_uri(uri, scheme)
+
+
+def keypair_from_seed(seed, scheme=ED25519):
+    return keys.keypair_from_seed(seed, scheme)
+
+
+def keypair_from_mnemonic(phrase, password="", scheme=ED25519):
+    return keys.keypair_from_mnemonic(phrase, password, scheme)
+
+
+def Keypair(public, seed, scheme=ED25519):  # noqa: N802 - the dataclass, ed25519 here
+    return keys.Keypair(public, seed, scheme)
+
+
+def test_accounts_are_sr25519_unless_told():
+    """Substrate's default: `//Alice` is 5GrwvaEF... (sr25519), as `subkey inspect //Alice`."""
+    alice = keys.keypair_from_uri("//Alice")
+    assert alice.scheme == SR25519 and alice == dev_keypair("Alice")
+    assert alice.ss58 == "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
+    assert alice.public.hex() == "d43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d"
+    assert keys.keypair_from_seed(bytes(32)).scheme == SR25519
+    assert keys.keypair_from_mnemonic(DEV_PHRASE).scheme == SR25519
+    assert dev_keypair("Alice", ED25519).ss58 == "5FA9nQDVg267DEd8m1ZypXLBnvN7SFxYwV7ndqSYGiN9TTpu"
 
 # `subkey inspect --scheme ed25519 //<Name>`: (secret seed, SS58 address). Published in many places,
 # e.g. polkadot-js keyring fixtures (edAccount), Substrate dev chain specs (grandpa keys), gossamer's

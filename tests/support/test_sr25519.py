@@ -70,14 +70,15 @@ def test_dev_accounts_and_defaults():
     assert dev_keypair("Alice", scheme="sr25519").ss58 == "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
     for name in DEV_ACCOUNTS:
         assert dev_keypair(name, "sr25519") == _sr(f"{DEV_PHRASE}//{name}")
-        assert dev_keypair(name, "sr25519").public != dev_keypair(name).public
-    # Every default stays ed25519.
+        assert dev_keypair(name, "sr25519").public != dev_keypair(name, "ed25519").public
+    # Every default is sr25519, as Substrate's; ed25519 when asked.
     for pair in (keypair_from_uri("//Alice"), dev_keypair("Alice"), keypair_from_mnemonic(DEV_PHRASE)):
-        assert pair.scheme == "ed25519"
-    assert keypair_from_uri("//Alice").public == ALICE_ED
-    assert keypair_from_uri("//Alice") == keypair_from_uri("//Alice", scheme="ed25519")
-    assert keypair_from_seed(bytes(32)) == keypair_from_seed(bytes(32), "ed25519")
-    assert len(keypair_from_uri("//Alice").seed) == 32
+        assert pair.scheme == "sr25519"
+    assert keypair_from_uri("//Alice").public == ALICE_SR
+    assert keypair_from_uri("//Alice", scheme="ed25519").public == ALICE_ED
+    assert keypair_from_uri("//Alice") == keypair_from_uri("//Alice", scheme="sr25519")
+    assert keypair_from_seed(bytes(32)) == keypair_from_seed(bytes(32), "sr25519")
+    assert len(keypair_from_uri("//Alice", scheme="ed25519").seed) == 32
 
 
 # --- derivation ------------------------------------------------------------------------------------
@@ -151,11 +152,12 @@ def test_keypair_construction():
     with pytest.raises(InvalidKey, match="not an sr25519 secret key"):
         Keypair(alice.public, b"\xff" * 64, "sr25519")  # scalar not canonical
     with pytest.raises(InvalidKey, match="32 bytes"):
-        Keypair(alice.public, alice.seed)  # an sr25519 secret is no ed25519 seed
+        Keypair(alice.public, alice.seed, "ed25519")  # an sr25519 secret is no ed25519 seed
     with pytest.raises(AttributeError):
         alice.scheme = "ed25519"
     # a pair of each scheme with the same bytes are different pairs
-    assert keypair_from_seed(bytes(32)) != keypair_from_seed(bytes(32), "sr25519")
+    assert keypair_from_seed(bytes(32), "ed25519") != keypair_from_seed(bytes(32), "sr25519")
+    assert Keypair(alice.public, alice.seed) == alice  # the dataclass is sr25519 unless told
 
 
 # --- signatures ------------------------------------------------------------------------------------
@@ -181,7 +183,7 @@ def test_sign_verify():
 
 def test_schemes_do_not_cross():
     message = b"same message"
-    ed, sr = keypair_from_uri("//Alice"), _sr("//Alice")
+    ed, sr = keypair_from_uri("//Alice", scheme="ed25519"), _sr("//Alice")
     ed_sig, sr_sig = ed.sign(message), sr.sign(message)
     assert verify_multi("ed25519", ed.public, message, ed_sig)
     assert verify(ed.public, message, ed_sig) and verify_sr25519(sr.public, message, sr_sig)
@@ -236,7 +238,7 @@ def test_key_inspect_scheme():
         "ss58": "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY",
     }
     r = runner.invoke(app, ["key", "inspect", "//Alice", "--json"])
-    assert json.loads(r.output)["public_key"] == "0x" + ALICE_ED.hex()
+    assert json.loads(r.output)["public_key"] == "0x" + ALICE_SR.hex()  # sr25519 unless --scheme
     r = runner.invoke(app, ["key", "inspect", "//Alice", "--scheme", "ed25519", "--json"])
     assert json.loads(r.output)["public_key"] == "0x" + ALICE_ED.hex()
     r = runner.invoke(app, ["key", "inspect", "//Alice/soft", "--scheme", "sr25519"])

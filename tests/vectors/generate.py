@@ -17,7 +17,7 @@ from runtime.block import Header, aura_digest  # noqa: E402
 from runtime.support import tx  # noqa: E402
 from runtime.support.codec import encode  # noqa: E402
 from runtime.support.hashing import storage_prefix  # noqa: E402
-from runtime.support.keys import dev_keypair  # noqa: E402
+from runtime.support.keys import ED25519, SR25519, dev_keypair  # noqa: E402
 
 
 def sample(t):
@@ -84,7 +84,8 @@ def wire_type_vectors() -> dict:
 
 def build() -> dict:
     chain = scripted_chain(100)
-    alice, bob = dev_keypair("Alice"), dev_keypair("Bob")
+    # ed25519 signers: their signatures are deterministic (sr25519's are randomized; tests/scripted.py)
+    alice, bob = dev_keypair("Alice", ED25519), dev_keypair("Bob", ED25519)
     call = chain.call("Balances", "transfer_keep_alive", bob.public, 12345)
     sys_acct = chain.runtime.system.Account
     return {
@@ -95,7 +96,7 @@ def build() -> dict:
         "signed_transfer": "0x"
         + tx.sign_extrinsic(alice, call.to_wire(), 7, chain.genesis_hash, chain.runtime.VERSION.spec_version, 3).hex(),
         "header": "0x" + Header(b"\x01" * 32, 9, b"\x02" * 32, b"\x03" * 32, aura_digest(42), b"").encode().hex(),
-        "storage_key_system_account_alice": "0x" + sys_acct.key(alice.public).hex(),
+        "storage_key_system_account_alice": "0x" + sys_acct.key(dev_keypair("Alice", SR25519).public).hex(),
         "storage_prefix_balances_total_issuance": "0x" + storage_prefix("Balances", "TotalIssuance").hex(),
         "wire_types": wire_type_vectors(),
     }
