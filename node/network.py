@@ -365,7 +365,12 @@ class NetworkService:
         justifications; the number imported or already known before one failed."""
         node = self.node
         # every signature of the batch is checked in the worker process while blocks execute
-        pre = ParallelPrecheck([x for b in blocks for x in b.extrinsics]) if len(blocks) > 1 else None
+        pre = None
+        if len(blocks) > 1:
+            hashes = {b.header.number - 1: b.header.parent_hash for b in blocks}
+            pre = ParallelPrecheck(
+                [(b.header.number, b.extrinsics) for b in blocks], node.payloads.extended(hashes)
+            )
         last = len(blocks) - 1
         for i, (block, just) in enumerate(zip(blocks, justs, strict=True)):
             try:
@@ -673,8 +678,10 @@ def _tx_penalty(exc: PoolError) -> int:
     banned for a while, priority, limits); OUTDATED_TX where an honest node may have accepted it a
     moment ago (nonce, fees, resources, call-specific validity: our state moved on); INVALID_TX
     where no honest pool would have (signature, chain, undecodable, inherent)."""
-    from node.txpool import POOL_INVALID_TX
+    from node.txpool import POOL_INVALID_TX, VERIFICATION_ERROR
 
+    if exc.code == VERIFICATION_ERROR:
+        return INVALID_TX  # not even an extrinsic of this runtime
     if exc.code != POOL_INVALID_TX:
         return 0
     reason = exc.reason

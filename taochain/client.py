@@ -11,8 +11,8 @@
 
 `AsyncClient` is the asyncio original; `Client` runs it on a private event loop in a background
 thread so that scripts and the CLI can call it synchronously. Calls are composed from the node's
-JSON metadata (pallet and call indices, argument types), signed locally with runtime.support.tx and
-submitted; results carry success and a message (`ExtrinsicResult`). `dry_run` says what a signed
+JSON metadata (pallet and call indices, argument types) into SCALE call bytes, signed locally as
+Substrate v4 extrinsics (runtime.support.tx) and submitted; results carry success and a message (`ExtrinsicResult`). `dry_run` says what a signed
 extrinsic would do (the node's system_dryRun) without sending it. Error hints, the reasons a
 timelocked commit is dropped and the hyperparameter table come from the node (its metadata and
 views), never from copies here.
@@ -37,7 +37,7 @@ import aiohttp
 from runtime.support import codec, tx
 from runtime.support.digest import DIGEST_ITEM, aura_slot
 from runtime.support.hashing import blake2_256, commit_hash, storage_prefix
-from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
+from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account, scale_compact
 
 if TYPE_CHECKING:
     from taochain.metagraph import Metagraph
@@ -287,6 +287,7 @@ class AsyncClient:
         self._hp_table: list[dict] | None = None
         self._genesis: bytes | None = None
         self._spec_version: int | None = None
+        self._tx_version: int | None = None
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -402,8 +403,17 @@ class AsyncClient:
 
     async def spec_version(self) -> int:
         if self._spec_version is None:
-            self._spec_version = (await self.rpc("state_getRuntimeVersion"))["specVersion"]
-        return self._spec_version
+            await self._runtime_version()
+        return self._spec_version  # type: ignore[return-value]
+
+    async def transaction_version(self) -> int:
+        if self._tx_version is None:
+            await self._runtime_version()
+        return self._tx_version  # type: ignore[return-value]
+
+    async def _runtime_version(self) -> None:
+        v = await self.rpc("state_getRuntimeVersion")
+        self._spec_version, self._tx_version = v["specVersion"], v["transactionVersion"]
 
     async def account(self, who: str | bytes | Keypair) -> dict:
         """{"nonce", "free", "reserved", "frozen"} in rao."""
@@ -437,8 +447,9 @@ class AsyncClient:
             yield h
 
     # ------------------------------------------------------------------ extrinsics
-    async def compose_call(self, pallet: str, name: str, *args: Any) -> list:
-        """A call's wire form from the node's metadata; accounts may be given as SS58/URIs."""
+    async def compose_call(self, pallet: str, name: str, *args: Any) -> bytes:
+        """A call's SCALE bytes (RuntimeCall: pallet index, call index, arguments) from the node's
+        metadata; accounts may be given as SS58/URIs, a nested call as compose_call's bytes."""
         md = await self.metadata()
         for p in md["pallets"]:
             if p["name"] != pallet:
@@ -449,15 +460,20 @@ class AsyncClient:
                 if len(args) != len(c["args"]):
                     names = ", ".join(a["name"] for a in c["args"])
                     raise ValueError(f"{pallet}.{name} takes {len(c['args'])} arguments ({names})")
-                wire = [_arg_to_wire(a["type"], v) for a, v in zip(c["args"], args, strict=True)]
-                return [p["index"], c["index"], wire]
+                encoded = [_scale_arg(a["type"], v) for a, v in zip(c["args"], args, strict=True)]
+                return bytes((p["index"], c["index"])) + b"".join(encoded)
             raise ValueError(f"pallet {pallet} has no call {name!r}")
         raise ValueError(f"the node has no pallet {pallet!r}")
 
-    async def sign(self, key: Keypair, call_wire: list, nonce: int | None = None, tip: int = 0) -> bytes:
+    async def sign(self, key: Keypair, call: bytes, nonce: int | None = None, tip: int = 0) -> bytes:
+        """A signed v4 extrinsic of `call` (compose_call's bytes), immortal, by `key` (sr25519 or
+        ed25519, its own scheme), with the sender's next nonce unless given."""
         if nonce is None:
             nonce = await self.next_nonce(key)
-        return tx.sign_extrinsic(key, call_wire, nonce, await self.genesis_hash(), await self.spec_version(), tip)
+        return tx.sign_extrinsic(
+            key, call, nonce=nonce, genesis_hash=await self.genesis_hash(), spec_version=await self.spec_version(),
+            tx_version=await self.transaction_version(), tip=tip,
+        )
 
     async def submit(self, xt: bytes) -> str:
         """Submit; returns the extrinsic hash. Raises RpcError (1010 with the reason, ...)."""
@@ -511,11 +527,11 @@ class AsyncClient:
         return DryRunResult(True, True, None, None, None, None, events, fee, raw)
 
     async def submit_call(
-        self, key: Keypair, call_wire: list, wait: str = "inblock", tip: int = 0, nonce: int | None = None
+        self, key: Keypair, call: bytes, wait: str = "inblock", tip: int = 0, nonce: int | None = None
     ) -> ExtrinsicResult:
         """Sign, submit and (unless wait="none") follow an extrinsic to inclusion or finality,
         then read its events to say whether the call succeeded."""
-        return await self.submit_signed(await self.sign(key, call_wire, nonce, tip), wait)
+        return await self.submit_signed(await self.sign(key, call, nonce, tip), wait)
 
     async def submit_signed(self, xt: bytes, wait: str = "inblock") -> ExtrinsicResult:
         """Submit an extrinsic signed already (e.g. the one dry_run checked) and follow it as
@@ -1055,20 +1071,42 @@ def uid_of(r: ExtrinsicResult) -> int | None:
     return next((e["fields"]["uid"] for e in r.events if e["name"] == "SubtensorModule.NeuronRegistered"), None)
 
 
-def _arg_to_wire(type_name: str, v: Any) -> Any:
-    """Convert a Python argument to the wire form named by the metadata type."""
-    if type_name == "bytes32" and isinstance(v, str | Keypair):
-        return to_account(v)
+def _scale_arg(type_name: str, v: Any) -> bytes:
+    """The SCALE bytes of a call argument of the metadata type `type_name` (the JSON metadata's
+    names: u8..u128, bool, bytesN, bytes<=N, str<=N, list[T], option[T], RuntimeCall)."""
+    if type_name == "RuntimeCall":
+        if not isinstance(v, bytes | bytearray):
+            raise ValueError(f"a RuntimeCall argument is a composed call (compose_call's bytes), got {v!r}")
+        return bytes(v)
+    if type_name == "bool":
+        if not isinstance(v, bool):
+            raise ValueError(f"expected a bool, got {v!r}")
+        return b"\x01" if v else b"\x00"
     if type_name.startswith("u") and type_name[1:].isdigit():
         if isinstance(v, bool) or not isinstance(v, int):
             raise ValueError(f"expected an integer for {type_name}, got {v!r}")
         bits = int(type_name[1:])
         if not 0 <= v < 1 << bits:
             raise ValueError(f"{v} does not fit {type_name}")
-        return v.to_bytes(16, "big") if bits == 128 else v
-    if type_name == "RuntimeCall" and isinstance(v, list):
-        return v
-    return codec.decode(codec.encode(v))  # plain values pass through (bytes, bool, str, lists)
+        return v.to_bytes(bits // 8, "little")
+    if type_name.startswith("bytes") and type_name[5:].isdigit():
+        size = int(type_name[5:])
+        b = to_account(v) if size == 32 and isinstance(v, str | Keypair) else v
+        if not isinstance(b, bytes | bytearray) or len(b) != size:
+            raise ValueError(f"expected {size} bytes for {type_name}, got {v!r}")
+        return bytes(b)
+    if type_name.startswith(("bytes<=", "str<=")):
+        b = v.encode() if type_name.startswith("str") and isinstance(v, str) else v
+        limit = int(type_name.partition("<=")[2])
+        if not isinstance(b, bytes | bytearray) or len(b) > limit:
+            raise ValueError(f"expected at most {limit} bytes for {type_name}, got {v!r}")
+        return scale_compact(len(b)) + bytes(b)
+    if type_name.startswith("list[") and type_name.endswith("]"):
+        items = list(v)
+        return scale_compact(len(items)) + b"".join(_scale_arg(type_name[5:-1], x) for x in items)
+    if type_name.startswith("option[") and type_name.endswith("]"):
+        return b"\x00" if v is None else b"\x01" + _scale_arg(type_name[7:-1], v)
+    raise ValueError(f"the SDK cannot encode a call argument of type {type_name}")
 
 
 class Client:
