@@ -79,8 +79,8 @@ def run(accounts: int, block_size: int, blocks: int, parallel: bool) -> dict:
 
         get_verifier()
     sig_t, trie_t = Timer(), Timer()
-    orig_check, orig_update = tx.verify_extrinsic, trie_mod.Trie.update
-    tx.verify_extrinsic = sig_t.wrap(orig_check)
+    orig_check, orig_update = tx.Extrinsic.verify, trie_mod.Trie.update
+    tx.Extrinsic.verify = sig_t.wrap(orig_check)
     trie_mod.Trie.update = trie_t.wrap(orig_update)
     per_block = []
     try:
@@ -108,7 +108,7 @@ def run(accounts: int, block_size: int, blocks: int, parallel: bool) -> dict:
                 flush=True,
             )
     finally:
-        tx.verify_extrinsic = orig_check
+        tx.Extrinsic.verify = orig_check
         trie_mod.Trie.update = orig_update
     total = sum(b["seconds"] for b in per_block)
     sig = sum(b["signatures"] for b in per_block)

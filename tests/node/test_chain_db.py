@@ -30,6 +30,7 @@ from runtime.block import Block, Header, aura_digest
 from runtime.executive import BlockResult, build_block
 from runtime.genesis import new_runtime
 from runtime.presets import dev
+from runtime import scale_types
 from runtime.support import tx
 from runtime.support.dispatch import Ctx
 from runtime.support.keys import dev_keypair
@@ -59,15 +60,10 @@ class DBChain:
         ctx = Ctx(Overlay(self.db.state_at(parent)), header.number, self.runtime)
         nonce = self.runtime.system.get_account(ctx, ALICE.public).nonce
         call = self.runtime.call("Balances", "transfer_keep_alive", dest, amount)
+        v = self.runtime.VERSION
         return tx.sign_extrinsic(
-            ALICE,
-            call.to_wire(),
-            nonce,
-            self.genesis.hash,
-            self.runtime.VERSION.spec_version,
-            0,
-            tx.IMMORTAL,
-            None,
+            ALICE, scale_types.encode_call(self.runtime, call), nonce=nonce, genesis_hash=self.genesis.hash,
+            spec_version=v.spec_version, tx_version=v.transaction_version,
         )
 
     def build(self, parent: bytes | None = None, slot: int | None = None, extrinsics=()) -> BlockResult:
@@ -75,9 +71,9 @@ class DBChain:
         header = self.db.header(parent)
         assert header is not None
         slot = (header.slot() or 0) + 1 if slot is None else slot
-        inherent = tx.encode_unsigned(
-            self.runtime.call("Timestamp", "set", slot * self.spec.slot_duration_ms).to_wire()
-        )
+        inherent = tx.encode_unsigned(scale_types.encode_call(
+            self.runtime, self.runtime.call("Timestamp", "set", slot * self.spec.slot_duration_ms)
+        ))
         result, rejected = build_block(
             self.runtime,
             self.db.state_at(parent),

@@ -190,7 +190,11 @@ def test_restart_keeps_the_chain_and_clean_shutdown(tmp_path: Path) -> None:
     p = leveldb_dev_node(tmp_path / "db", port, log_path)
     try:
         wait_until(lambda: int(rpc_call(port, "chain_getHeader")["number"], 16) >= 3, 30, "block #3", (OSError,))
-        xt = tx.sign_extrinsic(ALICE, [5, 3, [BOB.public, 7 * TAO]], 0, bytes.fromhex(rpc_call(port, "chain_getBlockHash", [0])[2:]), 100)
+        version = rpc_call(port, "state_getRuntimeVersion")
+        genesis = bytes.fromhex(rpc_call(port, "chain_getBlockHash", [0])[2:])
+        call = bytes([5, 3]) + BOB.public + (7 * TAO).to_bytes(8, "little")  # Balances.transfer_keep_alive
+        xt = tx.sign_extrinsic(ALICE, call, nonce=0, genesis_hash=genesis, spec_version=version["specVersion"],
+                               tx_version=version["transactionVersion"])
         rpc_call(port, "author_submitExtrinsic", ["0x" + xt.hex()])
         wait_until(lambda: rpc_call(port, "system_account", [BOB.ss58])["free"] == 1_000_007 * TAO, 30, "the transfer",
                    (OSError,))
