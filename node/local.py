@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from node import authoring
-from runtime import scale_types
 from node.precheck import ParallelPrecheck, Payloads
+from runtime import scale_types
 from runtime.block import Block, Header
 from runtime.construct import Runtime
 from runtime.executive import BlockError, BlockResult, execute_block, validate_transaction

@@ -579,8 +579,12 @@ class NetworkService:
             for h, data in batch:
                 by_origin.setdefault(self._tx_origin.pop(h, None), []).append(data)
             for origin, txs in by_origin.items():
+                targets = [pid for pid in self.peers.peers if pid != origin]
                 for i in range(0, len(txs), MAX_TXS_PER_MESSAGE):
-                    await self.peers.broadcast(Transactions(tuple(txs[i : i + MAX_TXS_PER_MESSAGE])), exclude=origin)
+                    part = txs[i : i + MAX_TXS_PER_MESSAGE]
+                    if await self.peers.broadcast(Transactions(tuple(part)), exclude=origin) and targets:
+                        # Substrate's {"broadcast": [peer ids]} to the watchers of these
+                        self.node.pool.on_broadcast([blake2_256(x) for x in part], targets)
 
     # ------------------------------------------------------------------ beacon
     async def _on_beacon_partial(self, peer: Peer, msg: BeaconPartial) -> int:

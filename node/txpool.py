@@ -27,7 +27,9 @@ is re-validated against the new best state: nonces that advanced make futures re
 invalid (stale nonce, cannot pay, expired era) are dropped and banned.
 
 Watchers (`watch(hash, callback)`) receive Substrate's `author_extrinsicUpdate` values: "future",
-"ready", {"inBlock": "0x.."}, {"finalized": "0x.."}, {"usurped": "0x<new>"}, "dropped", "invalid".
+"ready", {"broadcast": [peer ids]}, {"inBlock": "0x.."}, {"finalized": "0x.."}, {"usurped":
+"0x<new>"}, "dropped", "invalid". (Substrate's {"retracted": ..} and {"finalityTimeout": ..} are
+not sent: a retracted block's transactions are not watched again here.)
 A watcher added while the transaction is in the pool is told its current status at once. Events are
 delivered after the pool's state is consistent again, so a callback may call back into the pool.
 
@@ -344,6 +346,16 @@ class TxPool:
             with self._lock:
                 for h in hashes:
                     self._emit(_as_hash(h), {"inBlock": _hex(block_hash)})
+        finally:
+            self._flush()
+
+    def on_broadcast(self, hashes: Iterable[bytes], peers: list[str]) -> None:
+        """Tell the watchers of `hashes` that they were sent to `peers` (their ids)."""
+        try:
+            with self._lock:
+                for h in hashes:
+                    if h in self._txs:
+                        self._emit(h, {"broadcast": list(peers)})
         finally:
             self._flush()
 

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from runtime import scale_types
 from runtime.block import Header, aura_digest
-from runtime.executive import REASON_MESSAGES, BlockExecution, InvalidReason, InvalidTransaction, UnknownTransaction
+from runtime.executive import (
+    REASON_MESSAGES,
+    BlockExecution,
+    InvalidReason,
+    InvalidTransaction,
+    UnknownTransaction,
+)
 from runtime.support import tx
 from runtime.support.dispatch import DispatchError, EventRecord, SystemError_
 from runtime.support.storage import StateBackend

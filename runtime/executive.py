@@ -245,27 +245,19 @@ class BlockExecution:
             raise BlockError(f"block initialization failed: {exc}") from None
 
     # ------------------------------------------------------------------ validity
-    def decode(self, data: bytes) -> tx.Extrinsic:
-        """`data` decoded, its call by this runtime; UndecodableExtrinsic otherwise."""
-        try:
-            xt = tx.decode_extrinsic(data)
-            return xt.with_call(self.decode_call(xt))
-        except CodecError as exc:
-            raise UndecodableExtrinsic(f"could not decode: {exc}") from None
-
     def record(self, data: bytes, xt: tx.Extrinsic | None = None) -> tx.Extrinsic:
         """`data` decoded with its call by this runtime: from `xt` or the pre-checked record when
         there is one, else decoded now. UndecodableExtrinsic when it does not decode."""
         if xt is None and self.prechecked is not None:
             xt = self.prechecked.get(data)
-        if xt is None:
-            return self.decode(data)
-        if xt.call is not None and self._is_ours(xt.call):
-            return xt
         try:
+            if xt is None:
+                xt = tx.decode_extrinsic(data)
+            if xt.call is not None and self._is_ours(xt.call):
+                return xt
             return xt.with_call(self.decode_call(xt))
         except CodecError as exc:
-            raise UndecodableExtrinsic(f"could not decode the call: {exc}") from None
+            raise UndecodableExtrinsic(f"could not decode: {exc}") from None
 
     def _is_ours(self, call: Call) -> bool:
         p = self.runtime.by_index.get(call.pallet)

@@ -6,12 +6,11 @@ import dataclasses
 
 import pytest
 from conftest import ALICE, BOB, CHARLIE, TAO, ChainBuilder, block_key
-
-from node.local import LocalChain
-from runtime.block import Block, Header, aura_digest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from node.local import LocalChain
+from runtime.block import Block, Header, aura_digest
 from runtime.executive import (
     BlockError,
     BlockExecution,

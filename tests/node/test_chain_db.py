@@ -26,11 +26,11 @@ from node.chain_db import (
     MemoryKV,
     StatePrunedError,
 )
+from runtime import scale_types
 from runtime.block import Block, Header, aura_digest
 from runtime.executive import BlockResult, build_block
 from runtime.genesis import new_runtime
 from runtime.presets import dev
-from runtime import scale_types
 from runtime.support import tx
 from runtime.support.dispatch import Ctx
 from runtime.support.keys import dev_keypair

@@ -24,14 +24,14 @@ from node.service import Node, NodeConfig
 from node.txpool import POOL_ALREADY_IMPORTED, POOL_INVALID_TX, POOL_TEMPORARILY_BANNED, PoolError, TxPool
 from p2p.messages import Transactions
 from p2p.peers import PeerConfig
-from runtime.executive import BlockExecution, InvalidReason, validate_transaction
 from runtime import scale_types
+from runtime.executive import BlockExecution, InvalidReason, validate_transaction
 from runtime.support import tx
 from runtime.support.codec import CodecError
 from runtime.support.extrinsic_v4 import encode_extrinsic, encode_signed
-from runtime.support.scale import compact_encode
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import dev_keypair, keypair_from_uri, verify
+from runtime.support.scale import compact_encode
 
 CHAIN = LocalChain()
 RT = CHAIN.runtime
