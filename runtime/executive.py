@@ -72,6 +72,8 @@ class InvalidReason(IntEnum):
     BadMandatory = 8
     MandatoryValidation = 9
     BadSigner = 10
+    IndeterminateImplicit = 11
+    UnknownOrigin = 12
 
 
 REASON_MESSAGES = {
@@ -82,10 +84,12 @@ REASON_MESSAGES = {
     InvalidReason.BadProof: "Transaction has a bad signature",
     InvalidReason.AncientBirthBlock: "Transaction has an ancient birth block",
     InvalidReason.ExhaustsResources: "Transaction would exhaust the block limits",
-    InvalidReason.Custom: "Custom error",
+    InvalidReason.Custom: "InvalidTransaction custom error",
     InvalidReason.BadMandatory: "A call was labelled as mandatory, but resulted in an Error.",
     InvalidReason.MandatoryValidation: "Transaction dispatch is mandatory; transactions must not be validated.",
     InvalidReason.BadSigner: "Invalid signing address",
+    InvalidReason.IndeterminateImplicit: "The implicit data was unable to be calculated",
+    InvalidReason.UnknownOrigin: "The transaction extension did not authorize any origin",
 }
 
 

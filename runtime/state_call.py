@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from runtime.api_types import FEE_DETAILS, NORMAL, RUNTIME_DISPATCH_INFO
 from runtime.metadata import metadata_v14, metadata_v15, metadata_versions
 from runtime.support.codec import CodecError
 from runtime.support.extrinsic_v4 import MAX_EXTRINSIC_SIZE
@@ -30,7 +31,6 @@ from runtime.support.scale import (
     OptionS,
     TupleS,
     VecS,
-    compact,
     compact_decode,
 )
 
@@ -85,17 +85,12 @@ class _ExtrinsicArgs:
         return (*head, xt, *tail)
 
 
-_WEIGHT = TupleS((compact(64), compact(64)))  # sp_weights::Weight: ref_time, proof_size
-_NORMAL = 0  # DispatchClass::Normal
-_INCLUSION_FEE = OptionS(TupleS((U64S, U64S, U64S)))  # base_fee, len_fee, adjusted_weight_fee (the tip is not encoded)
-
-
 def _query_info(rt: Any, _state: Any, _n: int, xt: bytes, length: int) -> bytes:
     """`RuntimeDispatchInfo { weight, class, partial_fee }` of an extrinsic of `length` bytes."""
     from runtime.executive import query_fee
 
     info = query_fee(rt, xt, length)
-    return _WEIGHT.encode((info.weight, 0)) + U8S.encode(_NORMAL) + U64S.encode(info.partial_fee)
+    return RUNTIME_DISPATCH_INFO.encode(((info.weight, 0), NORMAL, info.partial_fee))
 
 
 def _query_fee_details(rt: Any, _state: Any, _n: int, xt: bytes, length: int) -> bytes:
@@ -103,7 +98,7 @@ def _query_fee_details(rt: Any, _state: Any, _n: int, xt: bytes, length: int) ->
     from runtime.executive import query_fee
 
     fee = query_fee(rt, xt, length).fee
-    return _INCLUSION_FEE.encode(None if fee is None else (fee.base, fee.length, fee.weight))
+    return FEE_DETAILS.encode((None if fee is None else (fee.base, fee.length, fee.weight),))
 
 
 _VALID = TupleS((U64S, VecS(BYTES), VecS(BYTES), U64S, BOOL))  # priority, requires, provides, longevity, propagate
