@@ -511,7 +511,9 @@ class AsyncClient:
         if "err" in raw:  # a transaction-validity error: not includable
             e = raw["err"]
             cause, _, fix = (e.get("doc") or e.get("message") or "").partition("\n")
-            return DryRunResult(False, False, f"InvalidTransaction.{e.get('invalid')}", cause, fix or None,
+            kind = (f"InvalidTransaction.{e['invalid']}" if "invalid" in e
+                    else f"UnknownTransaction.{e.get('unknown')}")
+            return DryRunResult(False, False, kind, cause, fix or None,
                                 e.get("detail") or None, events, fee, raw)
         result = raw["ok"]
         if "err" in result:
