@@ -165,9 +165,10 @@ async def part_testnet(args: argparse.Namespace) -> dict[str, Any]:
             # ---- part 2: transaction gossip
             progress(f"part 2: {len(keys)} transfers submitted to node 0")
             genesis = bytes.fromhex((await rpc_call_async(s, urls[0], "chain_getBlockHash", [0]))[2:])
-            version = (await rpc_call_async(s, urls[0], "state_getRuntimeVersion"))["specVersion"]
-            dest = keys[0].public
-            xts = [tx.sign_extrinsic(k, [5, 3, [dest, 1000]], 0, genesis, version) for k in keys]
+            version = await rpc_call_async(s, urls[0], "state_getRuntimeVersion")
+            call = bytes([5, 3]) + keys[0].public + (1000).to_bytes(8, "little")  # Balances.transfer_keep_alive
+            xts = [tx.sign_extrinsic(k, call, nonce=0, genesis_hash=genesis, spec_version=version["specVersion"],
+                                     tx_version=version["transactionVersion"]) for k in keys]
             hashes = {blake2_256(x) for x in xts}
             t0 = time.perf_counter()
             for i in range(0, len(xts), 100):

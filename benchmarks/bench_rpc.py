@@ -108,6 +108,11 @@ def make_spec(n: int, path: Path) -> list:
     return keys
 
 
+def transfer_call(dest: bytes, amount: int) -> bytes:
+    """Balances.transfer_keep_alive(dest, amount) as SCALE call bytes (pallet 5, call 3)."""
+    return bytes([5, 3]) + dest + amount.to_bytes(8, "little")
+
+
 async def stps(args) -> dict:
     tmp = Path(tempfile.mkdtemp())
     keys = make_spec(args.transfers, tmp / "spec.json")
@@ -118,9 +123,13 @@ async def stps(args) -> dict:
         await asyncio.to_thread(wait_rpc, url, 60, proc=p, method="chain_getHeader")
         async with aiohttp.ClientSession() as s:
             genesis = bytes.fromhex((await rpc_call_async(s, url, "chain_getBlockHash", [0]))[2:])
-            spec_version = (await rpc_call_async(s, url, "state_getRuntimeVersion"))["specVersion"]
+            version = await rpc_call_async(s, url, "state_getRuntimeVersion")
             dests = [keys[(i * 7 + 1) % len(keys)].public for i in range(len(keys))]
-            xts = [tx.sign_extrinsic(k, [5, 3, [d, TAO]], 0, genesis, spec_version) for k, d in zip(keys, dests, strict=True)]
+            xts = [
+                tx.sign_extrinsic(k, transfer_call(d, TAO), nonce=0, genesis_hash=genesis,
+                                  spec_version=version["specVersion"], tx_version=version["transactionVersion"])
+                for k, d in zip(keys, dests, strict=True)
+            ]
             start_number = int((await rpc_call_async(s, url, "chain_getHeader"))["number"], 16)
             t0 = time.monotonic()
             batch = 100  # the server's batch limit

@@ -142,7 +142,7 @@ def headline(cx: Ctx) -> list[list[str]]:
         runs = imp.get("runs") or []
         biggest = max((r.get("accounts", 0) for r in runs), default=0)
         for r in runs:
-            if r.get("accounts") != biggest:
+            if r.get("accounts") != biggest or r.get("scheme", "ed25519") != "ed25519":
                 continue
             mode = "signatures in a worker process" if r.get("parallel_signature_check") else "signatures inline"
             rows.append([f"Block execution, {mode} ({biggest:,} accounts)", num(r.get("transfers_per_s"), unit=" transfers/s"),
@@ -289,6 +289,8 @@ def sec_stps(cx: Ctx) -> str:
     if bare:
         bars.append(("bare ed25519 verify (PyNaCl, 1 core)", bare, "#888"))
     for r in (imp or {}).get("runs") or []:
+        if r.get("scheme", "ed25519") != "ed25519":
+            continue  # compared with the bare ed25519 rate beside it
         mode = "sig. worker" if r.get("parallel_signature_check") else "inline sig."
         bars.append((f"block execution, {r.get('accounts', 0):,} accts, {mode}", r.get("transfers_per_s") or 0, "#1f77b4"))
     if rpc:

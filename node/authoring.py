@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from runtime import scale_types
 from runtime.block import Header, aura_digest
 from runtime.construct import Runtime
 from runtime.executive import BlockError, BlockResult, InvalidTransaction, Prechecked, build_block
@@ -39,12 +40,12 @@ class FutureBlock(BlockError):
 # ---------------------------------------------------------------------- inherents
 def timestamp_inherent(runtime: Runtime, slot: int, slot_ms: int) -> bytes:
     """The `Timestamp.set` inherent of a block in `slot`: the slot's start, in milliseconds."""
-    return tx.encode_unsigned(runtime.call("Timestamp", "set", slot * slot_ms).to_wire())
+    return tx.encode_unsigned(scale_types.encode_call(runtime, runtime.call("Timestamp", "set", slot * slot_ms)))
 
 
 def pulse_inherent(runtime: Runtime, pulses: Iterable[Any]) -> bytes:
     """The `Drand.write_pulse` inherent for these pulses (the runtime's drand `Pulse` values)."""
-    return tx.encode_unsigned(runtime.call("Drand", "write_pulse", tuple(pulses)).to_wire())
+    return tx.encode_unsigned(scale_types.encode_call(runtime, runtime.call("Drand", "write_pulse", tuple(pulses))))
 
 
 def block_inherents(runtime: Runtime, slot: int, slot_ms: int, pulses: Sequence[Any] = ()) -> list[bytes]:

@@ -3,8 +3,9 @@
 Every submission is first decoded and signature-checked off the event loop: submissions that arrive
 together (several connections, a JSON-RPC batch, a gossip message of many transactions) are checked
 in one job on a worker thread; a job of `PARALLEL_MIN` or more has its signatures checked by the
-worker process of node/sigworker.py (`ParallelPrecheck`). The results (decoded records, their calls
-decoded by the runtime, and the verdicts) go into the node's `SignatureCache`, which the pool's
+worker process of node/sigworker.py (`ParallelPrecheck`), over the payloads the next block would
+check them against (node/precheck.py). The results (decoded records, their calls decoded by the
+runtime, the payloads and the verdicts) go into the node's `SignatureCache`, which the pool's
 validation, re-validation after each block and block authoring read, so nothing is decoded or
 verified twice. Then the transaction goes to the pool, on the loop, and the pool's typed outcome
 comes back: its hash, or a `PoolError` (Substrate's code, message and data; `.reason`, the
@@ -20,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from node.precheck import ParallelPrecheck, SignatureCache, precheck_one, with_call
+from node.precheck import Entry, ParallelPrecheck, Payloads, SignatureCache, precheck_one, with_call
 from node.txpool import PoolError, TxPool, Watcher
 
 if TYPE_CHECKING:
@@ -41,10 +42,20 @@ class Intake:
     pool. `submit` / `submit_and_watch` return the hash or raise PoolError; `submit_batch` (gossip)
     gives one outcome per transaction."""
 
-    def __init__(self, pool: TxPool, sigs: SignatureCache, runtime: Runtime | None = None) -> None:
+    def __init__(
+        self,
+        pool: TxPool,
+        sigs: SignatureCache,
+        runtime: Runtime | None = None,
+        payloads: Payloads | None = None,
+        next_number: Callable[[], int] | None = None,
+    ) -> None:
         self.pool = pool
         self.sigs = sigs
         self.runtime = runtime  # decodes the calls off the loop too (the executive uses them)
+        # big jobs go to the worker process with payloads for block `next_number()`
+        self.payloads = payloads
+        self.next_number = next_number
         self._waiting: list[tuple[bytes, asyncio.Future[None]]] = []
         self.jobs = 0  # verification jobs run off the loop
         self.checked = 0  # extrinsics decoded and verified in them
@@ -109,15 +120,20 @@ class Intake:
 
         def work() -> None:
             # records are decoded here; a big job's signatures are checked by the worker process
-            pre = ParallelPrecheck(datas) if len(datas) >= PARALLEL_MIN else None
+            payload_for = sigs.payload_for
+            pre = None
+            if len(datas) >= PARALLEL_MIN and self.payloads is not None and self.next_number is not None:
+                pre = ParallelPrecheck([(self.next_number(), datas)], self.payloads)
             for d in datas:
+                r: Entry | None = None
                 if pre is None:
-                    r = precheck_one(d, runtime)
+                    r = precheck_one(d, payload_for, runtime)
                 else:
-                    r = pre.get(d)
-                    if r is not None:
-                        xt, ok = r
-                        r = (with_call(xt, runtime) if ok else xt), ok
+                    xt = pre.get(d)
+                    if xt is not None:
+                        payload = payload_for(xt) if xt.signed else None
+                        ok = bool(payload is not None and pre.verdict(d, payload))
+                        r = (with_call(xt, runtime) if ok or not xt.signed else xt), payload, ok
                 if r is not None:
                     sigs.put(d, r)
             self.jobs += 1

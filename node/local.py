@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from node import authoring
-from node.precheck import ParallelPrecheck
+from node.precheck import ParallelPrecheck, Payloads
+from runtime import scale_types
 from runtime.block import Block, Header
 from runtime.construct import Runtime
 from runtime.executive import BlockError, BlockResult, execute_block, validate_transaction
@@ -88,16 +89,23 @@ class LocalChain:
         era: tx.Era = tx.IMMORTAL,
         birth_hash: bytes | None = None,
     ) -> bytes:
-        """Sign `call` with the next nonce of `key` (unless given)."""
+        """Sign `call` (a v4 extrinsic) with the next nonce of `key` (unless given); a mortal era's
+        birth block hash is this chain's unless given."""
         if isinstance(key, str):
             key = keypair_from_uri(key)
         if nonce is None:
             nonce = self.account(key.public).nonce
-        if not era.immortal and birth_hash is None:
+        if not era.is_immortal and birth_hash is None:
             birth_hash = self.by_number[era.birth(self.number + 1)]
+        v = self.runtime.VERSION
         return tx.sign_extrinsic(
-            key, call.to_wire(), nonce, self.genesis_hash, self.runtime.VERSION.spec_version, tip, era, birth_hash
+            key, self.encode_call(call), nonce=nonce, genesis_hash=self.genesis_hash, spec_version=v.spec_version,
+            tx_version=v.transaction_version, tip=tip, era=era, birth_hash=birth_hash,
         )
+
+    def encode_call(self, call: Call) -> bytes:
+        """The SCALE bytes of `call` (RuntimeCall)."""
+        return scale_types.encode_call(self.runtime, call)
 
     def validate(self, xt: bytes) -> Any:
         return validate_transaction(self.runtime, self.backend, self.head, xt)
@@ -105,6 +113,10 @@ class LocalChain:
     def next_slot(self) -> int:
         head_slot = self.head.slot() or 0
         return max(head_slot + 1, self.slot + 1)
+
+    def payloads(self) -> Payloads:
+        """Signed payloads as this chain knows them (its blocks by number), for pre-checking."""
+        return Payloads.of(self.runtime, lambda n: self.by_number[n] if 0 <= n < len(self.by_number) else None)
 
     # ------------------------------------------------------------------ blocks
     def timestamp_inherent(self, slot: int) -> bytes:
@@ -127,7 +139,7 @@ class LocalChain:
         worker thread while the runtime executes."""
         slot = self.next_slot() if slot is None else slot
         extrinsics = list(extrinsics)
-        pre = ParallelPrecheck(extrinsics) if parallel else None
+        pre = ParallelPrecheck([(self.number + 1, extrinsics)], self.payloads()) if parallel else None
         result, rejected = authoring.build_on(
             self.runtime, self.backend, Trie(self.nodes, self.head.state_root), self.head, slot,
             [self.timestamp_inherent(slot), *inherents], extrinsics, pre,
@@ -144,7 +156,7 @@ class LocalChain:
         trie = Trie(self.nodes, self.head.state_root)
         if block.header.parent_hash != self.head.hash():
             raise BlockError("block does not extend the head")
-        pre = ParallelPrecheck(list(block.extrinsics)) if parallel else None
+        pre = ParallelPrecheck([(block.header.number, block.extrinsics)], self.payloads()) if parallel else None
         result = execute_block(self.runtime, self.backend, trie, block, prechecked=pre)
         self._apply(block.header, result)
         return result

@@ -367,7 +367,12 @@ class NetworkService:
         justifications; the number imported or already known before one failed."""
         node = self.node
         # every signature of the batch is checked in the worker process while blocks execute
-        pre = ParallelPrecheck([x for b in blocks for x in b.extrinsics]) if len(blocks) > 1 else None
+        pre = None
+        if len(blocks) > 1:
+            hashes = {b.header.number - 1: b.header.parent_hash for b in blocks}
+            pre = ParallelPrecheck(
+                [(b.header.number, b.extrinsics) for b in blocks], node.payloads.extended(hashes)
+            )
         last = len(blocks) - 1
         for i, (block, just) in enumerate(zip(blocks, justs, strict=True)):
             try:
@@ -576,8 +581,12 @@ class NetworkService:
             for h, data in batch:
                 by_origin.setdefault(self._tx_origin.pop(h, None), []).append(data)
             for origin, txs in by_origin.items():
+                targets = [pid for pid in self.peers.peers if pid != origin]
                 for i in range(0, len(txs), MAX_TXS_PER_MESSAGE):
-                    await self.peers.broadcast(Transactions(tuple(txs[i : i + MAX_TXS_PER_MESSAGE])), exclude=origin)
+                    part = txs[i : i + MAX_TXS_PER_MESSAGE]
+                    if await self.peers.broadcast(Transactions(tuple(part)), exclude=origin) and targets:
+                        # Substrate's {"broadcast": [peer ids]} to the watchers of these
+                        self.node.pool.on_broadcast([blake2_256(x) for x in part], targets)
 
     # ------------------------------------------------------------------ beacon
     async def _on_beacon_partial(self, peer: Peer, msg: BeaconPartial) -> int:
@@ -675,8 +684,10 @@ def _tx_penalty(exc: PoolError) -> int:
     banned for a while, priority, limits); OUTDATED_TX where an honest node may have accepted it a
     moment ago (nonce, fees, resources, call-specific validity: our state moved on); INVALID_TX
     where no honest pool would have (signature, chain, undecodable, inherent)."""
-    from node.txpool import POOL_INVALID_TX
+    from node.txpool import POOL_INVALID_TX, VERIFICATION_ERROR
 
+    if exc.code == VERIFICATION_ERROR:
+        return INVALID_TX  # not even an extrinsic of this runtime
     if exc.code != POOL_INVALID_TX:
         return 0
     reason = exc.reason

@@ -28,18 +28,19 @@ from node.rpc import (
     is_str,
     is_uint,
 )
-from node.txpool import PoolError
+from node.txpool import BAD_FORMAT, OTHER_ERR, PoolError
 from runtime.block import AURA_ENGINE, DIGEST_SEAL, DigestItem, Header
 from runtime.dry_run import dry_run
-from runtime.executive import BlockError, BlockExecution, InvalidTransaction
+from runtime.executive import BlockError, query_fee
 from runtime.metadata import metadata_v14
 from runtime.state_call import UnknownRuntimeCall, state_call
-from runtime.support import codec
+from runtime.support import codec, tx
 from runtime.support.api import ACCOUNT, RuntimeApi, view_json
 from runtime.support.codec import U16, U64
 from runtime.support.digest import DIGEST_ITEM
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import InvalidKey, parse_account, ss58_encode
+from runtime.support.scale import compact_decode
 from runtime.support.trie import Trie
 
 if TYPE_CHECKING:
@@ -55,6 +56,18 @@ UNKNOWN_BLOCK = 4003  # taochain's code for a block hash the node does not have
 
 def hx(b: bytes) -> str:
     return "0x" + b.hex()
+
+
+def opaque_error(data: bytes) -> str | None:
+    """Why `data` is not a length-prefixed byte string (what a Substrate node decodes an
+    extrinsic as before the runtime sees it, `OpaqueExtrinsic`), or None."""
+    try:
+        n, pos = compact_decode(data, 0, 32)
+    except codec.CodecError:
+        return "Could not decode `OpaqueExtrinsic`: the length prefix is not a compact u32"
+    if pos + n > len(data):
+        return "Not enough data to fill buffer"
+    return None
 
 
 def opt_hx(b: bytes | None) -> str | None:
@@ -411,8 +424,14 @@ class NodeRpc:
 
     # ------------------------------------------------------------------ author
     async def author_submit(self, xt: str) -> str:
-        """Through the node's intake: signature checked off the loop (batched), then the pool."""
+        """Through the node's intake: signature checked off the loop (batched), then the pool.
+        Returns the blake2-256 of the bytes; a refusal is Substrate's error (1010 with the
+        reason's text, 1011, 1012, 1013, 1014, 1016; 1002 for bytes that are not an extrinsic of
+        this runtime; 1040 "Client error" when they are not even a length-prefixed byte string)."""
         data = unhex(xt, "extrinsic")
+        bad = opaque_error(data)
+        if bad is not None:
+            raise RpcError(OTHER_ERR, f"Client error: {bad}")
         try:
             return hx(await self.node.intake.submit(data))
         except PoolError as exc:
@@ -420,8 +439,13 @@ class NodeRpc:
 
     async def author_submit_and_watch(self, params: tuple, emit: Any) -> Any:
         """As author_submit; the subscription exists only once the pool accepted the extrinsic
-        (a refusal is the subscribe call's error)."""
+        (a refusal is the subscribe call's error; bytes that are not a length-prefixed byte string:
+        1001 "Extrinsic has invalid format", as Substrate). The updates are Substrate's
+        `author_extrinsicUpdate` values (node/txpool.py)."""
         data = unhex(params[0], "extrinsic")
+        bad = opaque_error(data)
+        if bad is not None:
+            raise RpcError(BAD_FORMAT, f"Extrinsic has invalid format: {bad}")
 
         def on_event(ev: Any) -> None:
             emit(ev)
@@ -433,18 +457,16 @@ class NodeRpc:
         return lambda: self.node.pool.unwatch(h, on_event)
 
     def payment_query_info(self, xt: str, at: str | None = None) -> dict[str, Any]:
+        """Substrate's payment_queryInfo: the extrinsic's RuntimeDispatchInfo as JSON,
+        `{"weight": {"ref_time", "proof_size"}, "class": "normal", "partialFee": "<rao>"}` (the fee
+        without a tip; 0 unsigned). Not an extrinsic of this runtime: -32602."""
         data = unhex(xt, "extrinsic")
-        node = self.node
-        ex = BlockExecution(node.runtime, node.db.best_state(), node.best.hash(), node.best.number + 1, (), hooks=False)
         try:
-            call = ex.decode_call(ex.decode(data))
-        except (InvalidTransaction, codec.CodecError) as exc:
+            info = query_fee(self.node.runtime, data)
+        except codec.CodecError as exc:
             raise RpcError(-32602, "Invalid params", f"extrinsic: {exc}") from None
-        cdef = node.runtime.call_def(call.pallet, call.index)
-        weight = cdef.compute_weight(call.args)
-        fee = node.runtime.payment.compute_fee(len(data), weight, 0, cdef.pays_fee)
-        return {"weight": {"ref_time": weight + node.runtime.EXTRINSIC_BASE_WEIGHT, "proof_size": 0},
-                "class": "normal", "partialFee": str(fee.total)}
+        return {"weight": {"ref_time": info.weight, "proof_size": 0}, "class": "normal",
+                "partialFee": str(info.partial_fee)}
 
     async def system_dry_run(self, xt: str, at: str | None = None) -> dict[str, Any]:
         """Substrate's system_dryRun: apply the signed extrinsic `xt` as the first transaction of
@@ -470,9 +492,9 @@ class NodeRpc:
         state of `at` pinned when the call came."""
         data = unhex(xt, "extrinsic")
         try:
-            BlockExecution.decode(data)
-        except InvalidTransaction as exc:
-            raise RpcError(-32602, "Invalid params", f"extrinsic: {exc.message}") from None
+            tx.decode_extrinsic(data)
+        except codec.CodecError as exc:
+            raise RpcError(-32602, "Invalid params", f"extrinsic: {exc}") from None
         block = self.block_hash_param(at)
         db = self.node.db
         try:
@@ -610,7 +632,7 @@ class NodeRpc:
         m.register("state_getMetadata", metadata, [opt_hash])
         m.register("taochain_getMetadataJson", metadata_json, [opt_hash])
         m.register("author_submitExtrinsic", self.author_submit, [("extrinsic", is_hex)])
-        m.register("author_pendingExtrinsics", lambda: [hx(x) for x in n.pool.pending()])
+        m.register("author_pendingExtrinsics", lambda: [hx(x) for x in n.pool.ready()])  # Substrate's: the ready ones
         m.register("payment_queryInfo", self.payment_query_info, [("extrinsic", is_hex), opt_hash])
         # the runtime's APIs that have a JSON-RPC method, served generically (pallets own the views)
         for api, _pallet in n.runtime.apis.values():

@@ -31,7 +31,7 @@ from node.authoring import FutureBlock  # raised by check_seal (node/network.py 
 from node.beacon import BeaconService
 from node.chain_db import ChainDB, LevelDBKV, MemoryKV
 from node.intake import Intake
-from node.precheck import ParallelPrecheck, SignatureCache
+from node.precheck import ParallelPrecheck, Payloads, SignatureCache
 from node.txpool import PoolError, PoolLimits, TxPool
 from runtime.block import Block, Header
 from runtime.executive import BlockError, BlockResult, build_block, execute_block, validate_transaction
@@ -130,10 +130,16 @@ class Node:
                 f"the database at {config.base_path} belongs to another chain (genesis "
                 f"0x{self.db.genesis_hash.hex()}); use another --base-path or --chain"
             )
-        self.sigs = SignatureCache(runtime=self.runtime)
+        # signed payloads as the node knows them: its canonical block hashes (node/precheck.py)
+        self.payloads = Payloads.of(self.runtime, self.db.hash_at)
+        self.sigs = SignatureCache(
+            runtime=self.runtime, payload_for=lambda xt: self.payloads.payload(xt, self.db.best_header.number + 1)
+        )
         self.pool = TxPool(self._validate, PoolLimits(max_ready=config.pool_limit))
         # the one way in for transactions (RPC and gossip): checked off the loop, then the pool
-        self.intake = Intake(self.pool, self.sigs, self.runtime)
+        self.intake = Intake(
+            self.pool, self.sigs, self.runtime, self.payloads, lambda: self.db.best_header.number + 1
+        )
         self.slot_ms = spec.slot_duration_ms
         self.network: Any = None  # node.network.NetworkService when networking runs
         self.head_listeners: list[Callable[[Header], None]] = []
@@ -348,7 +354,10 @@ class Node:
             if prechecked is not None:
                 pre = prechecked
             else:
-                pre = ParallelPrecheck(list(block.extrinsics)) if len(block.extrinsics) > 64 else self.sigs
+                pre = self.sigs
+                if len(block.extrinsics) > 64:
+                    payloads = self.payloads.extended({block.header.number - 1: parent_hash})
+                    pre = ParallelPrecheck([(block.header.number, block.extrinsics)], payloads)
             result = await asyncio.get_running_loop().run_in_executor(
                 None, lambda: execute_block(self.runtime, state, trie, block, pre)
             )
@@ -417,7 +426,7 @@ class Node:
     # ------------------------------------------------------------------ transactions
     async def submit(self, data: bytes) -> bytes:
         """Through the intake (signature checked off the loop) into the pool; raises PoolError
-        (1010 invalid with its reason, 1012, 1013, 1014, 1016)."""
+        (1002 undecodable, 1010 invalid with its reason, 1011, 1012, 1013, 1014, 1016)."""
         return await self.intake.submit(data)
 
     # ------------------------------------------------------------------ informant

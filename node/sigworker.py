@@ -19,13 +19,14 @@ import threading
 from collections.abc import Sequence
 
 CHUNK = 256  # signatures per message to the worker
+SR25519_JOB = 1  # a job's scheme: 0 ed25519, 1 sr25519 (node/precheck.py SCHEME_CODES)
 
 
 def _serve(requests: mp.Queue, results: mp.Queue, parent: int) -> None:
     from nacl.bindings import crypto_sign_open
 
     from node.lifeline import die_with_parent
-    from runtime.support.keys import ED25519, SCHEMES, verify_multi
+    from runtime.support.keys import verify_sr25519
 
     die_with_parent(parent)  # SIGKILL when the node dies, however it dies (Linux); else the poll below
     while True:
@@ -40,8 +41,8 @@ def _serve(requests: mp.Queue, results: mp.Queue, parent: int) -> None:
         cid, jobs = item
         out = bytearray(len(jobs))
         for i, (scheme, pk, msg, sig) in enumerate(jobs):
-            if scheme != ED25519:
-                out[i] = verify_multi(scheme, pk, msg, sig) if scheme in SCHEMES else 0
+            if scheme == SR25519_JOB:
+                out[i] = verify_sr25519(pk, msg, sig)
                 continue
             try:
                 crypto_sign_open(sig + msg, pk)
@@ -53,7 +54,7 @@ def _serve(requests: mp.Queue, results: mp.Queue, parent: int) -> None:
 
 class ProcessVerifier:
     """One worker process; `submit(jobs) -> chunk id`, `result(cid) -> bytes of 0/1 verdicts`.
-    A job is (scheme, public key, message, signature), the scheme "ed25519" or "sr25519"."""
+    A job is (scheme code, public key, message, signature)."""
 
     def __init__(self) -> None:
         ctx = mp.get_context("spawn")
@@ -67,7 +68,7 @@ class ProcessVerifier:
         self.done: dict[int, bytes] = {}
         self.lock = threading.Lock()
 
-    def submit(self, jobs: Sequence[tuple[str, bytes, bytes, bytes]]) -> int:
+    def submit(self, jobs: Sequence[tuple[int, bytes, bytes, bytes]]) -> int:
         cid = next(self.ids)
         self.requests.put((cid, list(jobs)))
         return cid

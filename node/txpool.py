@@ -9,8 +9,9 @@ when every tag it requires is provided by the chain (nothing required, or a tag 
 while re-validation was skipped) or by another ready transaction; otherwise it waits in *future*.
 When a provider becomes ready, its dependents are promoted.
 
-Submission errors carry Substrate's RPC codes (`PoolError.code`):
-1010 Invalid Transaction (data: the reason), 1012 temporarily banned, 1013 already imported,
+Submission errors carry Substrate's RPC codes (`PoolError.code`): 1002 Verification Error (the
+bytes are not an extrinsic of this runtime), 1010 Invalid Transaction (data: the reason's text),
+1011 Unknown Transaction Validity (data: the UnknownTransaction variant), 1012 temporarily banned, 1013 already imported,
 1014 priority too low (a transaction with the same tag and a tip not higher is already in), 1016
 immediately dropped (the pool, or the sender's share of it, is full and nothing worse can go).
 Invalid transactions, those dropped by the limits and those included in a block are banned (by hash)
@@ -26,7 +27,9 @@ is re-validated against the new best state: nonces that advanced make futures re
 invalid (stale nonce, cannot pay, expired era) are dropped and banned.
 
 Watchers (`watch(hash, callback)`) receive Substrate's `author_extrinsicUpdate` values: "future",
-"ready", {"inBlock": "0x.."}, {"finalized": "0x.."}, {"usurped": "0x<new>"}, "dropped", "invalid".
+"ready", {"broadcast": [peer ids]}, {"inBlock": "0x.."}, {"finalized": "0x.."}, {"usurped":
+"0x<new>"}, "dropped", "invalid". (Substrate's {"retracted": ..} and {"finalityTimeout": ..} are
+not sent: a retracted block's transactions are not watched again here.)
 A watcher added while the transaction is in the pool is told its current status at once. Events are
 delivered after the pool's state is consistent again, so a callback may call back into the pool.
 
@@ -45,12 +48,21 @@ import time
 from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from runtime.executive import InvalidReason, InvalidTransaction, ValidTransaction
+from runtime.executive import (
+    InvalidReason,
+    InvalidTransaction,
+    UndecodableExtrinsic,
+    UnknownTransaction,
+    ValidTransaction,
+)
 from runtime.support.hashing import blake2_256
 
 log = logging.getLogger(__name__)
 
 # Substrate's author RPC error codes (sc-rpc-api author/error.rs)
+BAD_FORMAT = 1001
+VERIFICATION_ERROR = 1002
+OTHER_ERR = 1040
 POOL_INVALID_TX = 1010
 POOL_UNKNOWN_VALIDITY = 1011
 POOL_TEMPORARILY_BANNED = 1012
@@ -67,16 +79,18 @@ Watcher = Callable[[Event], None]
 
 
 class PoolError(Exception):
-    """A submission the pool refused: Substrate's JSON-RPC error code, message and data."""
+    """A submission the pool refused: Substrate's JSON-RPC error code, message and data (exactly a
+    Substrate node's); `detail` says more (for logs and the node's own tools, not sent)."""
 
     def __init__(
-        self, code: int, message: str, data: Any = None, reason: InvalidReason | None = None
+        self, code: int, message: str, data: Any = None, reason: InvalidReason | None = None, detail: str = ""
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.data = data
-        self.reason = reason  # the InvalidTransaction reason for 1010
+        self.reason = reason  # the InvalidTransaction reason for 1010 (and 1002: Call)
+        self.detail = detail
 
     def to_json(self) -> dict[str, Any]:
         err: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -265,9 +279,20 @@ class TxPool:
             raise PoolError(POOL_ALREADY_IMPORTED, "Transaction Already Imported", _hex(h))
         try:
             valid = self._validate(data)
+        except UnknownTransaction as exc:  # validity unknown: not banned, it may be valid later
+            raise PoolError(
+                POOL_UNKNOWN_VALIDITY, "Unknown Transaction Validity", exc.unknown.name, detail=exc.detail
+            ) from exc
+        except UndecodableExtrinsic as exc:
+            self._ban([h])
+            why = f"Execution failed: Bad input data provided to validate_transaction: {exc.detail}"
+            raise PoolError(
+                VERIFICATION_ERROR, f"Verification Error: Runtime error: {why}", f"RuntimeApi({why!r})",
+                exc.reason, exc.detail,
+            ) from exc
         except InvalidTransaction as exc:
             self._ban([h])
-            raise PoolError(POOL_INVALID_TX, "Invalid Transaction", exc.message, exc.reason) from exc
+            raise PoolError(POOL_INVALID_TX, "Invalid Transaction", exc.text, exc.reason, exc.detail) from exc
         # replacement: every transaction providing one of our tags must have a lower priority
         usurped: dict[bytes, None] = {}
         for tag in valid.provides:
@@ -321,6 +346,16 @@ class TxPool:
             with self._lock:
                 for h in hashes:
                     self._emit(_as_hash(h), {"inBlock": _hex(block_hash)})
+        finally:
+            self._flush()
+
+    def on_broadcast(self, hashes: Iterable[bytes], peers: list[str]) -> None:
+        """Tell the watchers of `hashes` that they were sent to `peers` (their ids)."""
+        try:
+            with self._lock:
+                for h in hashes:
+                    if h in self._txs:
+                        self._emit(h, {"broadcast": list(peers)})
         finally:
             self._flush()
 

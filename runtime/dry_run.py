@@ -5,8 +5,8 @@ The extrinsic runs as the first transaction of a block built on `parent`, throug
 builder's own code (runtime.executive.BlockExecution): the block is initialized (System, Aura's
 next slot, every pallet's `on_initialize`: per-block counters reset, due epochs run), the
 timestamp inherent is applied, then `apply_extrinsic` checks the extrinsic in the executive's order
-(signature, genesis and spec version, era, nonce, fee: each failure a transaction-validity error,
-with nothing applied) and, when it may be included, takes the fee, bumps the nonce and dispatches
+(Substrate's: lookup, era, signature, then the extensions: nonce, weight, fee; each failure a
+transaction-validity error, with nothing applied) and, when it may be included, takes the fee, bumps the nonce and dispatches
 the call. Nothing is written anywhere: the execution's storage overlay is dropped.
 (Unlike Substrate's, which calls `apply_extrinsic` on the parent state without initializing a
 block, the hooks run, so that per-block limits and adjustments are those of the block the
@@ -23,8 +23,15 @@ import dataclasses
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from runtime import scale_types
 from runtime.block import Header, aura_digest
-from runtime.executive import REASON_MESSAGES, BlockExecution, InvalidReason, InvalidTransaction
+from runtime.executive import (
+    REASON_MESSAGES,
+    BlockExecution,
+    InvalidReason,
+    InvalidTransaction,
+    UnknownTransaction,
+)
 from runtime.support import tx
 from runtime.support.dispatch import DispatchError, EventRecord, SystemError_
 from runtime.support.storage import StateBackend
@@ -38,7 +45,9 @@ INVALID_FIXES: dict[InvalidReason, str] = {
     InvalidReason.Payment: "fund the sender so that it can pay the fee (`taochain transfer --dest SENDER --amount ...`)",
     InvalidReason.Future: "send the sender's earlier transactions first, or sign with its current nonce",
     InvalidReason.Stale: "sign again with the sender's next nonce (system_accountNextIndex)",
-    InvalidReason.BadProof: "sign again with the sender's key, for this chain's genesis hash and spec version",
+    InvalidReason.BadProof: (
+        "sign again with the sender's key, for this chain's genesis hash, spec and transaction versions"
+    ),
     InvalidReason.AncientBirthBlock: "the era has expired or names a block this chain does not have: sign again",
     InvalidReason.ExhaustsResources: "the block is full: retry in a later block",
     InvalidReason.BadSigner: "sign with a valid account key",
@@ -104,6 +113,11 @@ class DryRun:
     def to_json(self, fields_json: Callable[[Any], Any]) -> dict[str, Any]:
         """The system_dryRun answer (see node/rpc_api.py `system_dry_run`); `fields_json` turns an
         event's fields into JSON (as chain_getEvents shows them)."""
+        if isinstance(self.invalid, UnknownTransaction):
+            u = self.invalid.unknown
+            err = {"unknown": u.name, "message": self.invalid.text, "detail": self.invalid.detail,
+                   "doc": self.invalid.text}
+            return {"err": err, "events": [], "fee": None}
         if self.invalid is not None:
             r = self.invalid.reason
             err = {"invalid": r.name, "message": REASON_MESSAGES[r], "detail": self.invalid.detail,
@@ -125,7 +139,7 @@ def dry_run(runtime: Runtime, backend: StateBackend, parent: Header, data: bytes
     ex = BlockExecution(runtime, backend, parent.hash(), parent.number + 1, aura_digest(slot))
     ms = runtime.slot_duration_ms
     stamp = runtime.call("Timestamp", "set", max(slot * ms, runtime.timestamp.now(ex.ctx) + ms))
-    ex.apply_inherent(tx.encode_unsigned(stamp.to_wire()))
+    ex.apply_inherent(tx.encode_unsigned(scale_types.encode_call(runtime, stamp)))
     try:
         outcome = ex.apply_extrinsic(data)
     except InvalidTransaction as exc:

@@ -4,11 +4,23 @@ A block runs as: initialize (System: number, parent hash, block hash window; Aur
 `on_initialize` hooks in pallet order, inherents (unsigned, first), signed extrinsics each in its own
 storage layer, `on_finalize` hooks, then the events are written and the roots computed.
 
-Signed extrinsics are checked in Substrate's order, each with Substrate's reason:
-1. signature (BadProof); 2. genesis hash and spec version (BadProof, saying which); 3. mortality
-(AncientBirthBlock); 4. nonce (Stale / Future); 5. fees (Payment); plus block limits
-(ExhaustsResources). Checks only read; then the nonce is bumped and the fee taken, the call is
-dispatched in a nested layer (dropped on error); the block's fees go to its author at finalize.
+Signed extrinsics (Substrate's v4, runtime/support/tx.py) are checked in Substrate's order
+(sp-runtime `UncheckedExtrinsic::check`, then each extension's validation in the declared order),
+each with Substrate's reason:
+1. decoding, the call included (`UndecodableExtrinsic`, InvalidTransaction::Call);
+2. the signer's lookup: only `MultiAddress::Id` names an account (UnknownTransaction::CannotLookup);
+3. the implicit values: CheckMortality's birth block hash from System.BlockHash (unknown:
+   AncientBirthBlock), CheckGenesis, CheckSpecVersion, CheckTxVersion, CheckMetadataHash (mode
+   Enabled: this runtime commits to no metadata hash, CannotLookup). They are only signed, never
+   sent, so an extrinsic signed for another chain or version fails:
+4. the signature over `call ++ explicit ++ implicit` (BadProof);
+5. CheckNonZeroSender (BadSigner), an inherent's call signed (Call), CheckNonce (Stale / Future),
+   CheckWeight (ExhaustsResources), ChargeTransactionPayment (Payment).
+Checks only read; then the nonce is bumped and the fee taken, the call is dispatched in a nested
+layer (dropped on error); the block's fees go to its author at finalize.
+
+A node may have signatures checked ahead (`Prechecked`): the executive builds the payload itself
+and asks whether the signature is good over exactly that payload, and checks it here otherwise.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from runtime import scale_types
 from runtime.block import MAX_BLOCK_NUMBER, Block, DigestItem, Header, extrinsics_root
 from runtime.support import tx
 from runtime.support.codec import CodecError, encode, to_wire
@@ -30,11 +43,15 @@ if TYPE_CHECKING:
 
 
 class Prechecked(Protocol):
-    """Extrinsics decoded and signature-checked ahead of execution (by the node, e.g. in a worker
-    thread or at pool entry): `get(data)` gives (the decoded record, signature_ok) or None. A record
-    may carry its decoded call (`tx.Extrinsic.call`); it is used when it is this runtime's."""
+    """Extrinsics decoded and signature-checked ahead of execution (by the node, in a worker
+    process or at pool entry). `get(data)` gives the decoded record or None; a record may carry its
+    decoded call (`tx.Extrinsic.call`), used when it is this runtime's. `verdict(data, payload)`
+    says whether the signature of `data` is good over exactly `payload` (the executive builds the
+    payload from the state), None when that was not checked."""
 
-    def get(self, data: bytes) -> tuple[tx.Extrinsic, bool] | None: ...
+    def get(self, data: bytes) -> tx.Extrinsic | None: ...
+
+    def verdict(self, data: bytes, payload: bytes) -> bool | None: ...
 
 MAX_BLOCK_WEIGHT = 4_000_000_000_000  # 4 s of ref time, subtensor's block limit
 MAX_NORMAL_WEIGHT = MAX_BLOCK_WEIGHT * 3 // 4  # 75% for normal extrinsics
@@ -55,6 +72,8 @@ class InvalidReason(IntEnum):
     BadMandatory = 8
     MandatoryValidation = 9
     BadSigner = 10
+    IndeterminateImplicit = 11
+    UnknownOrigin = 12
 
 
 REASON_MESSAGES = {
@@ -65,10 +84,27 @@ REASON_MESSAGES = {
     InvalidReason.BadProof: "Transaction has a bad signature",
     InvalidReason.AncientBirthBlock: "Transaction has an ancient birth block",
     InvalidReason.ExhaustsResources: "Transaction would exhaust the block limits",
-    InvalidReason.Custom: "Custom error",
+    InvalidReason.Custom: "InvalidTransaction custom error",
     InvalidReason.BadMandatory: "A call was labelled as mandatory, but resulted in an Error.",
     InvalidReason.MandatoryValidation: "Transaction dispatch is mandatory; transactions must not be validated.",
     InvalidReason.BadSigner: "Invalid signing address",
+    InvalidReason.IndeterminateImplicit: "The implicit data was unable to be calculated",
+    InvalidReason.UnknownOrigin: "The transaction extension did not authorize any origin",
+}
+
+
+class UnknownReason(IntEnum):
+    """Substrate's UnknownTransaction variants: validity could not be determined."""
+
+    CannotLookup = 0
+    NoUnsignedValidator = 1
+    Custom = 2
+
+
+UNKNOWN_MESSAGES = {
+    UnknownReason.CannotLookup: "Could not lookup information required to validate the transaction",
+    UnknownReason.NoUnsignedValidator: "Could not find an unsigned validator for the unsigned transaction",
+    UnknownReason.Custom: "UnknownTransaction custom error",
 }
 
 
@@ -81,9 +117,34 @@ class InvalidTransaction(Exception):
         super().__init__(self.message)
 
     @property
+    def text(self) -> str:
+        """Substrate's text of the reason alone (the 1010 error's data)."""
+        return REASON_MESSAGES[self.reason]
+
+    @property
     def message(self) -> str:
-        base = REASON_MESSAGES[self.reason]
-        return f"{base}: {self.detail}" if self.detail else base
+        return f"{self.text}: {self.detail}" if self.detail else self.text
+
+
+class UndecodableExtrinsic(InvalidTransaction):
+    """The bytes are not an extrinsic of this runtime (its format, extensions or calls): Substrate
+    cannot even call the validation (its RPC says "Verification Error", 1002)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(InvalidReason.Call, detail)
+
+
+class UnknownTransaction(InvalidTransaction):
+    """Validity cannot be determined (Substrate's UnknownTransaction, RPC 1011): `unknown` is the
+    variant; `reason` stays InvalidReason.Custom for code that only knows InvalidTransaction."""
+
+    def __init__(self, unknown: UnknownReason, detail: str = "") -> None:
+        self.unknown = unknown
+        super().__init__(InvalidReason.Custom, detail)
+
+    @property
+    def text(self) -> str:
+        return UNKNOWN_MESSAGES[self.unknown]
 
 
 class BlockError(Exception):
@@ -130,7 +191,9 @@ class BlockResult:
 @dataclasses.dataclass(slots=True)
 class _Checked:
     signer: bytes
-    extra: tx.Extra
+    nonce: int
+    tip: int
+    era: tx.Era
     call: Call
     length: int
     weight: int  # the call's declared weight, without the extrinsic base
@@ -188,91 +251,120 @@ class BlockExecution:
             raise BlockError(f"block initialization failed: {exc}") from None
 
     # ------------------------------------------------------------------ validity
-    @staticmethod
-    def decode(data: bytes) -> tx.Extrinsic:
+    def record(self, data: bytes, xt: tx.Extrinsic | None = None) -> tx.Extrinsic:
+        """`data` decoded with its call by this runtime: from `xt` or the pre-checked record when
+        there is one, else decoded now. UndecodableExtrinsic when it does not decode."""
+        if xt is None and self.prechecked is not None:
+            xt = self.prechecked.get(data)
         try:
-            return tx.decode_extrinsic(data)
+            if xt is None:
+                xt = tx.decode_extrinsic(data)
+            if xt.call is not None and self._is_ours(xt.call):
+                return xt
+            return xt.with_call(self.decode_call(xt))
         except CodecError as exc:
-            raise InvalidTransaction(InvalidReason.Call, f"could not decode: {exc}") from None
+            raise UndecodableExtrinsic(f"could not decode: {exc}") from None
+
+    def _is_ours(self, call: Call) -> bool:
+        p = self.runtime.by_index.get(call.pallet)
+        return p is not None and p.CALLS.get(call.index) is call.cdef
 
     def decode_call(self, xt: tx.Extrinsic) -> Call:
         """The extrinsic's typed call: the one it carries when this runtime decoded it, else
         decoded now. Raises CodecError."""
         call = xt.call
-        if call is not None:
-            p = self.runtime.by_index.get(call.pallet)
-            if p is not None and p.CALLS.get(call.index) is call.cdef:
-                return call
-        return self.runtime.decode_call(xt.call_wire)
+        if call is not None and self._is_ours(call):
+            return call
+        return scale_types.decode_call(self.runtime, xt.call_bytes)
+
+    def birth_hash(self, era: tx.Era) -> bytes | None:
+        """CheckMortality's implicit value: the hash of `era`'s birth block seen from this block
+        (System.BlockHash; the parent's before this block initialized it), None when unknown."""
+        if era.is_immortal:
+            return self.runtime.genesis_hash
+        birth = era.birth(self.number)
+        if birth == self.number - 1:
+            return self.parent_hash
+        return self.runtime.system.block_hash(self.ctx, birth) if birth < self.number else None
+
+    def implicit(self, birth_hash: bytes) -> dict[str, Any]:
+        rt = self.runtime
+        return tx.implicit_values(
+            genesis_hash=rt.genesis_hash, spec_version=rt.VERSION.spec_version,
+            tx_version=rt.VERSION.transaction_version, birth_hash=birth_hash,
+        )
 
     def check(self, data: bytes, xt: tx.Extrinsic | None = None, allow_future: bool = False) -> _Checked:
-        """Check a signed extrinsic against the current state; reads only. `xt` is `data` decoded
-        (decoded here when not given)."""
+        """Check a signed extrinsic against the current state (module doc: Substrate's order);
+        reads only. `xt` is `data` decoded (decoded here when not given)."""
         rt = self.runtime
-        sig_ok: bool | None = None
-        if self.prechecked is not None:
-            pre = self.prechecked.get(data)
-            if pre is not None:
-                xt, sig_ok = pre
-        if xt is None:
-            xt = self.decode(data)
+        xt = self.record(data, xt)  # 1. decoding
+        call = xt.call
+        assert call is not None
         if not xt.signed:
             raise InvalidTransaction(InvalidReason.Call, "unsigned extrinsics are inherents, put in by the block author")
-        signer, extra = xt.signer, xt.extra  # set in every signed record
-        if sig_ok is None:
-            sig_ok = tx.verify_extrinsic(xt)
-        if not sig_ok:
-            raise InvalidTransaction(InvalidReason.BadProof)
-        if extra.genesis_hash != rt.genesis_hash:
-            raise InvalidTransaction(
-                InvalidReason.BadProof, f"signed for another chain (genesis 0x{extra.genesis_hash.hex()})"
+        # 2. lookup of the signer
+        signer = xt.signer
+        if signer is None:
+            raise UnknownTransaction(
+                UnknownReason.CannotLookup, "the signer must be a MultiAddress::Id (the 32-byte account id)"
             )
-        if extra.spec_version != rt.VERSION.spec_version:
+        # 3. implicit values
+        era, nonce, tip = xt.era, xt.nonce, xt.tip
+        assert era is not None and nonce is not None
+        if xt.mode != tx.MetadataHashMode.DISABLED:
+            raise UnknownTransaction(
+                UnknownReason.CannotLookup, "CheckMetadataHash mode Enabled: this runtime has no metadata hash; sign with mode 0"
+            )
+        birth_hash = self.birth_hash(era)
+        if birth_hash is None:
+            raise InvalidTransaction(
+                InvalidReason.AncientBirthBlock, f"block {era.birth(self.number)} (the era's birth) is not in System.BlockHash"
+            )
+        # 4. the signature over the payload this chain's state gives
+        payload = xt.payload(self.implicit(birth_hash))
+        ok = self.prechecked.verdict(data, payload) if self.prechecked is not None else None
+        if ok is None:
+            ok = xt.verify(payload)
+        if not ok:
             raise InvalidTransaction(
                 InvalidReason.BadProof,
-                f"signed for spec version {extra.spec_version}, the runtime is {rt.VERSION.spec_version}",
+                "wrong key or scheme, or signed for another genesis hash, spec or transaction version, "
+                "birth block or call",
             )
-        birth = extra.era.birth(self.number)
-        if extra.era.immortal:
-            expected = rt.genesis_hash
-        else:
-            if birth == self.number - 1:
-                expected = self.parent_hash  # not in BlockHash until the block initializes
-            else:
-                expected = rt.system.block_hash(self.ctx, birth) if birth < self.number else None
-        if expected is None or expected != extra.birth_hash:
-            raise InvalidTransaction(InvalidReason.AncientBirthBlock)
-        try:
-            call = self.decode_call(xt)
-        except CodecError as exc:
-            raise InvalidTransaction(InvalidReason.Call, f"could not decode the call: {exc}") from None
+        # 5. the extensions' validation, in declared order
+        if signer == bytes(32):
+            raise InvalidTransaction(InvalidReason.BadSigner, "the all-zero account cannot sign (CheckNonZeroSender)")
         if (call.pallet, call.index) in rt.INHERENT_CALLS:
             raise InvalidTransaction(InvalidReason.Call, "this call is an inherent and cannot be signed")
         account = rt.system.get_account(self.ctx, signer)
-        if extra.nonce < account.nonce:
-            raise InvalidTransaction(InvalidReason.Stale, f"nonce {extra.nonce} < account nonce {account.nonce}")
-        if extra.nonce > account.nonce and not allow_future:
-            raise InvalidTransaction(InvalidReason.Future, f"nonce {extra.nonce} > account nonce {account.nonce}")
+        if nonce < account.nonce:
+            raise InvalidTransaction(InvalidReason.Stale, f"nonce {nonce} < account nonce {account.nonce}")
+        if nonce > account.nonce and not allow_future:
+            raise InvalidTransaction(InvalidReason.Future, f"nonce {nonce} > account nonce {account.nonce}")
         cdef = rt.call_def(call.pallet, call.index)
         weight = cdef.compute_weight(call.args)
-        fee = rt.payment.compute_fee(xt.length, weight, extra.tip, cdef.pays_fee)
-        if extra.nonce == account.nonce:
+        total = weight + rt.EXTRINSIC_BASE_WEIGHT
+        if self.weight + total > MAX_NORMAL_WEIGHT or self.length + xt.length > MAX_BLOCK_LENGTH:
+            raise InvalidTransaction(InvalidReason.ExhaustsResources)
+        fee = rt.payment.compute_fee(xt.length, weight, tip, cdef.pays_fee)
+        if nonce == account.nonce:
             if fee.total and account.free == 0 and account.reserved == 0:  # nothing to pay with
                 raise InvalidTransaction(InvalidReason.Payment, "the sender account does not exist")
             if not rt.payment.can_pay(self.ctx, signer, fee.total):
                 raise InvalidTransaction(InvalidReason.Payment, f"fee {fee.total} rao")
-        return _Checked(signer, extra, call, xt.length, weight, fee)
+        return _Checked(signer, nonce, tip, era, call, xt.length, weight, fee)
 
     def validate(self, data: bytes) -> ValidTransaction:
         """Pool-time validation: like `check`, but a future nonce is allowed (it waits in the pool
         for the transaction that provides `(signer, nonce - 1)`)."""
         c = self.check(data, allow_future=True)
         account_nonce = self.runtime.system.get_account(self.ctx, c.signer).nonce
-        nonce = c.extra.nonce
+        nonce = c.nonce
         requires = () if nonce == account_nonce else (tag(c.signer, nonce - 1),)
-        death = c.extra.era.death(self.number)
-        longevity = (1 << 64) - 1 if death is None else max(0, death - self.number)
-        return ValidTransaction(c.signer, nonce, c.extra.tip, requires, (tag(c.signer, nonce),), longevity)
+        death = c.era.death(self.number)
+        longevity = max(0, death - self.number) if not c.era.is_immortal else (1 << 64) - 1
+        return ValidTransaction(c.signer, nonce, c.tip, requires, (tag(c.signer, nonce),), longevity)
 
     # ------------------------------------------------------------------ application
     def apply_inherent(self, data: bytes, xt: tx.Extrinsic | None = None) -> None:
@@ -280,13 +372,13 @@ class BlockExecution:
         if self.signed_seen:
             raise BlockError("inherents must come before signed extrinsics")
         try:
-            if xt is None:
-                xt = tx.decode_extrinsic(data)
-            if xt.signed:
-                raise BlockError("not an inherent")
-            call = self.decode_call(xt)
-        except CodecError as exc:
-            raise BlockError(f"undecodable inherent: {exc}") from None
+            xt = self.record(data, xt)
+        except InvalidTransaction as exc:
+            raise BlockError(f"undecodable inherent: {exc.detail}") from None
+        if xt.signed:
+            raise BlockError("not an inherent")
+        call = xt.call
+        assert call is not None
         if (call.pallet, call.index) not in rt.INHERENT_CALLS:
             raise BlockError("unsigned extrinsic that is not an inherent")
         self.ctx.phase = len(self.extrinsics)
@@ -306,8 +398,6 @@ class BlockExecution:
         rt = self.runtime
         c = self.check(data, xt)
         weight = c.weight + rt.EXTRINSIC_BASE_WEIGHT
-        if self.weight + weight > MAX_NORMAL_WEIGHT or self.length + c.length > MAX_BLOCK_LENGTH:
-            raise InvalidTransaction(InvalidReason.ExhaustsResources)
         fee = c.fee
         ctx = self.ctx
         ctx.phase = len(self.extrinsics)
@@ -385,11 +475,7 @@ def execute_block(
     ex = BlockExecution(runtime, backend, h.parent_hash, h.number, h.digest, prechecked=prechecked)
     for data in block.extrinsics:
         try:
-            pre = prechecked.get(data) if prechecked is not None else None
-            if pre is None:
-                xt = ex.decode(data)
-            else:
-                xt, _sig_ok = pre  # check() asks `prechecked` for the verdict itself
+            xt = ex.record(data)  # check() asks `prechecked` for the signature's verdict itself
             if xt.signed:
                 ex.apply_extrinsic(data, xt)
             else:
@@ -412,3 +498,30 @@ def validate_transaction(
     """Validate `data` for inclusion in the block after `best` (the pool's entry check)."""
     ex = BlockExecution(runtime, backend, best.hash(), best.number + 1, (), hooks=False, prechecked=prechecked)
     return ex.validate(data)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FeeInfo:
+    """Substrate's TransactionPaymentApi answers for one extrinsic: its weight (the extrinsic base
+    included), its dispatch class (always normal here) and its fee parts without a tip (None for
+    an unsigned extrinsic, which pays nothing)."""
+
+    weight: int
+    fee: Any  # FeeDetails | None
+
+    @property
+    def partial_fee(self) -> int:
+        return 0 if self.fee is None else self.fee.total
+
+
+def query_fee(runtime: Runtime, data: bytes, length: int | None = None) -> FeeInfo:
+    """What `data` would weigh and pay, as `TransactionPaymentApi_query_info` / `_query_fee_details`
+    (tip left out, the fee of `length` bytes, default its own length). Raises CodecError when it
+    is not an extrinsic of this runtime."""
+    xt = tx.decode_extrinsic(data)
+    call = scale_types.decode_call(runtime, xt.call_bytes)
+    cdef = runtime.call_def(call.pallet, call.index)
+    weight = cdef.compute_weight(call.args)
+    n = len(data) if length is None else length
+    fee = runtime.payment.compute_fee(n, weight, 0, cdef.pays_fee) if xt.signed else None
+    return FeeInfo(weight + runtime.EXTRINSIC_BASE_WEIGHT, fee)

@@ -28,6 +28,7 @@ import weakref
 from enum import IntEnum
 from typing import Annotated, Any
 
+from runtime.api_types import EXTRINSIC, METADATA_APIS
 from runtime.support.api import AccountId, AccountParam
 from runtime.support.codec import OptionT, WireType
 from runtime.support.digest import DIGEST_ITEM
@@ -314,6 +315,9 @@ class _Builder:
             inputs = tuple(ApiParam(n, reg.id_of(self.param_type(t))) for n, t in api.params)
             method = ApiMethod(api.method, inputs, reg.id_of(self.api_output(api)), doc_lines(api.doc))
             traits.setdefault(api.api, []).append(method)
+        for api_name, method_name, params, result, doc in METADATA_APIS:  # served by state_call itself
+            inputs = tuple(ApiParam(n, reg.id_of(self.extrinsic if t is EXTRINSIC else t)) for n, t in params)
+            traits.setdefault(api_name, []).append(ApiMethod(method_name, inputs, reg.id_of(result), (doc,)))
         apis = tuple(RuntimeApiMeta(name, tuple(methods)) for name, methods in traits.items())
         outer = OuterEnums(reg.id_of(self.runtime_call), reg.id_of(self.runtime_event), reg.id_of(self.runtime_error))
         return MetadataV15(reg.types(), pallets, extrinsic, ty, apis, outer, ())

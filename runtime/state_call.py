@@ -1,7 +1,8 @@
 """Runtime calls in SCALE, as Substrate's `state_call(method, data)`: the runtime APIs a Substrate
 client calls at start-up (`Core_version`, `Metadata_metadata`, `Metadata_metadata_versions`,
 `Metadata_metadata_at_version`) and after (`AccountNonceApi_account_nonce`, `AuraApi_authorities`,
-`AuraApi_slot_duration`).
+`AuraApi_slot_duration`, `TransactionPaymentApi_query_info` / `_query_fee_details`,
+`TaggedTransactionQueue_validate_transaction`).
 
 Each takes its arguments SCALE-encoded (decoded strictly: the whole input, CodecError otherwise)
 and returns its result SCALE-encoded, over the state after a block, in a layer that is thrown away.
@@ -14,12 +15,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from runtime.api_types import FEE_DETAILS, NORMAL, RUNTIME_DISPATCH_INFO
 from runtime.metadata import metadata_v14, metadata_v15, metadata_versions
+from runtime.support.codec import CodecError
+from runtime.support.extrinsic_v4 import MAX_EXTRINSIC_SIZE
 from runtime.support.hashing import blake2_64
-from runtime.support.scale import BYTES, STRING, U8S, U32S, U64S, ByteArrayS, OptionS, TupleS, VecS
+from runtime.support.scale import (
+    BOOL,
+    BYTES,
+    STRING,
+    U8S,
+    U32S,
+    U64S,
+    ByteArrayS,
+    OptionS,
+    TupleS,
+    VecS,
+    compact_decode,
+)
 
 # the APIs state_call serves: (name, version); Substrate's versions of Core, Metadata, AccountNonceApi, AuraApi
-SERVED_APIS: tuple[tuple[str, int], ...] = (("Core", 5), ("Metadata", 2), ("AccountNonceApi", 1), ("AuraApi", 1))
+SERVED_APIS: tuple[tuple[str, int], ...] = (
+    ("Core", 5), ("Metadata", 2), ("AccountNonceApi", 1), ("AuraApi", 1), ("TransactionPaymentApi", 4),
+    ("TaggedTransactionQueue", 3),
+)
 
 _ACCOUNT = ByteArrayS(32)
 _API_LIST = VecS(TupleS((ByteArrayS(8), U32S)))
@@ -49,6 +68,59 @@ def encode_runtime_version(version: Any) -> bytes:
     ))
 
 
+class _ExtrinsicArgs:
+    """Arguments that start with an extrinsic (its own bytes, length-prefixed): `before` is the
+    type of what precedes it (a tuple), `after` of what follows; decoded strictly."""
+
+    def __init__(self, before: TupleS, after: TupleS) -> None:
+        self.before, self.after = before, after
+
+    def decode(self, data: bytes) -> tuple:
+        head, pos = self.before.decode_from(data, 0)
+        n, start = compact_decode(data, pos, 32)
+        if n > MAX_EXTRINSIC_SIZE or start + n > len(data):
+            raise CodecError(f"extrinsic: the length prefix says {n} bytes, {len(data) - start} follow")
+        xt = data[pos : start + n]
+        tail = self.after.decode(data[start + n :])
+        return (*head, xt, *tail)
+
+
+def _query_info(rt: Any, _state: Any, _n: int, xt: bytes, length: int) -> bytes:
+    """`RuntimeDispatchInfo { weight, class, partial_fee }` of an extrinsic of `length` bytes."""
+    from runtime.executive import query_fee
+
+    info = query_fee(rt, xt, length)
+    return RUNTIME_DISPATCH_INFO.encode(((info.weight, 0), NORMAL, info.partial_fee))
+
+
+def _query_fee_details(rt: Any, _state: Any, _n: int, xt: bytes, length: int) -> bytes:
+    """`FeeDetails { inclusion_fee: Option<InclusionFee> }` (its tip is not encoded)."""
+    from runtime.executive import query_fee
+
+    fee = query_fee(rt, xt, length).fee
+    return FEE_DETAILS.encode((None if fee is None else (fee.base, fee.length, fee.weight),))
+
+
+_VALID = TupleS((U64S, VecS(BYTES), VecS(BYTES), U64S, BOOL))  # priority, requires, provides, longevity, propagate
+
+
+def _validate_transaction(rt: Any, state: Any, n: int, source: int, xt: bytes, block_hash: bytes) -> bytes:
+    """`TransactionValidity`: Ok(ValidTransaction) or Err(Invalid(reason) | Unknown(reason)), for
+    inclusion in the block after `block_hash` (the state's block)."""
+    from runtime.executive import BlockExecution, InvalidReason, InvalidTransaction, UnknownTransaction
+
+    if source > 2:
+        raise CodecError(f"TransactionSource: unknown variant index {source}")
+    try:
+        v = BlockExecution(rt, state, block_hash, n + 1, (), hooks=False).validate(xt)
+    except UnknownTransaction as exc:
+        return bytes((1, 1, exc.unknown.value)) + (b"\0" if exc.unknown.name == "Custom" else b"")
+    except InvalidTransaction as exc:
+        body = bytes((exc.reason.value,)) + (b"\0" if exc.reason == InvalidReason.Custom else b"")
+        return bytes((1, 0)) + body
+    return b"\0" + _VALID.encode((v.priority, list(v.requires), list(v.provides), v.longevity, True))
+
+
 def _metadata_at(rt: Any, version: int) -> bytes | None:
     return {14: metadata_v14, 15: metadata_v15}.get(version, lambda _rt: None)(rt)
 
@@ -64,6 +136,11 @@ _CALLS: dict[str, tuple[Any, Any, Callable[..., Any]]] = {
     ),
     "AuraApi_authorities": (_NO_ARGS, VecS(_ACCOUNT), lambda rt, s, n: list(rt.call_api("AuraApi_authorities", s, n))),
     "AuraApi_slot_duration": (_NO_ARGS, U64S, lambda rt, _s, _n: rt.slot_duration_ms),
+    "TransactionPaymentApi_query_info": (_ExtrinsicArgs(_NO_ARGS, TupleS((U32S,))), None, _query_info),
+    "TransactionPaymentApi_query_fee_details": (_ExtrinsicArgs(_NO_ARGS, TupleS((U32S,))), None, _query_fee_details),
+    "TaggedTransactionQueue_validate_transaction": (
+        _ExtrinsicArgs(TupleS((U8S,)), TupleS((ByteArrayS(32),))), None, _validate_transaction,
+    ),
 }
 
 

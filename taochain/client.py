@@ -10,14 +10,13 @@
     print(r.success, r.message, r.block_hash)
 
 `AsyncClient` is the asyncio original; `Client` runs it on a private event loop in a background
-thread so that scripts and the CLI can call it synchronously. Calls are composed from the node's
-JSON metadata (pallet and call indices, argument types), signed locally with runtime.support.tx and
+thread so that scripts and the CLI can call it synchronously. Calls are composed into SCALE call bytes from
+the node's SCALE metadata (`scale()`: state_getMetadata as a codec, runtime/support/scale_portable.py,
+the declared argument types), signed locally as Substrate v4 extrinsics (runtime.support.tx) and
 submitted; results carry success and a message (`ExtrinsicResult`). `dry_run` says what a signed
 extrinsic would do (the node's system_dryRun) without sending it. Error hints, the reasons a
 timelocked commit is dropped and the hyperparameter table come from the node (its metadata and
-views), never from copies here. `scale()` is the node's SCALE metadata (state_getMetadata) as a
-codec (runtime/support/scale_portable.py): `compose_call_scale` builds a call's SCALE bytes from it,
-from the same arguments as `compose_call`, ready for Substrate's v4 extrinsics.
+views), never from copies here.
 """
 
 from __future__ import annotations
@@ -291,6 +290,7 @@ class AsyncClient:
         self._hp_table: list[dict] | None = None
         self._genesis: bytes | None = None
         self._spec_version: int | None = None
+        self._tx_version: int | None = None
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -406,8 +406,17 @@ class AsyncClient:
 
     async def spec_version(self) -> int:
         if self._spec_version is None:
-            self._spec_version = (await self.rpc("state_getRuntimeVersion"))["specVersion"]
-        return self._spec_version
+            await self._runtime_version()
+        return self._spec_version  # type: ignore[return-value]
+
+    async def transaction_version(self) -> int:
+        if self._tx_version is None:
+            await self._runtime_version()
+        return self._tx_version  # type: ignore[return-value]
+
+    async def _runtime_version(self) -> None:
+        v = await self.rpc("state_getRuntimeVersion")
+        self._spec_version, self._tx_version = v["specVersion"], v["transactionVersion"]
 
     async def account(self, who: str | bytes | Keypair) -> dict:
         """{"nonce", "free", "reserved", "frozen"} in rao."""
@@ -441,23 +450,6 @@ class AsyncClient:
             yield h
 
     # ------------------------------------------------------------------ extrinsics
-    async def compose_call(self, pallet: str, name: str, *args: Any) -> list:
-        """A call's wire form from the node's metadata; accounts may be given as SS58/URIs."""
-        md = await self.metadata()
-        for p in md["pallets"]:
-            if p["name"] != pallet:
-                continue
-            for c in p["calls"]:
-                if c["name"] != name:
-                    continue
-                if len(args) != len(c["args"]):
-                    names = ", ".join(a["name"] for a in c["args"])
-                    raise ValueError(f"{pallet}.{name} takes {len(c['args'])} arguments ({names})")
-                wire = [_arg_to_wire(a["type"], v) for a, v in zip(c["args"], args, strict=True)]
-                return [p["index"], c["index"], wire]
-            raise ValueError(f"pallet {pallet} has no call {name!r}")
-        raise ValueError(f"the node has no pallet {pallet!r}")
-
     async def scale(self) -> PortableCodec:
         """The node's SCALE codec: its V14 metadata (`state_getMetadata`, read once per client)
         driving encoding and decoding of calls, storage, events and errors by their declared types."""
@@ -466,21 +458,23 @@ class AsyncClient:
             self._scale = PortableCodec(bytes.fromhex(raw.removeprefix("0x")))
         return self._scale
 
-    async def compose_call_scale(self, pallet: str, name: str, *args: Any) -> bytes:
+    async def compose_call(self, pallet: str, name: str, *args: Any) -> bytes:
         """A call's SCALE bytes (RuntimeCall: pallet index, call index, arguments) from the node's
-        metadata types. Takes the Python arguments `compose_call` takes: accounts as SS58, 0x-hex,
-        dev URIs (//Bob), Keypairs or 32 bytes; integers; lists of integers; bytes; booleans. A
-        nested call (Sudo.sudo's `inner`) is the bytes of a call composed here, or a
-        (pallet, name, args) triple composed with the same conversions.
-
-        `compose_call` still builds the MessagePack wire form today's extrinsics carry; once the
-        chain takes Substrate's v4 extrinsics it becomes this method."""
+        metadata types (`scale()`). Takes Python arguments: accounts as SS58, 0x-hex, dev URIs
+        (//Bob), Keypairs or 32 bytes; integers; lists of integers; bytes; booleans. A nested call
+        (Sudo.sudo's `call`) is the bytes of a call composed here, or a (pallet, name, args) triple
+        composed with the same conversions."""
         return _compose_scale(await self.scale(), pallet, name, args)
 
-    async def sign(self, key: Keypair, call_wire: list, nonce: int | None = None, tip: int = 0) -> bytes:
+    async def sign(self, key: Keypair, call: bytes, nonce: int | None = None, tip: int = 0) -> bytes:
+        """A signed v4 extrinsic of `call` (compose_call's bytes), immortal, by `key` (sr25519 or
+        ed25519, its own scheme), with the sender's next nonce unless given."""
         if nonce is None:
             nonce = await self.next_nonce(key)
-        return tx.sign_extrinsic(key, call_wire, nonce, await self.genesis_hash(), await self.spec_version(), tip)
+        return tx.sign_extrinsic(
+            key, call, nonce=nonce, genesis_hash=await self.genesis_hash(), spec_version=await self.spec_version(),
+            tx_version=await self.transaction_version(), tip=tip,
+        )
 
     async def submit(self, xt: bytes) -> str:
         """Submit; returns the extrinsic hash. Raises RpcError (1010 with the reason, ...)."""
@@ -518,7 +512,9 @@ class AsyncClient:
         if "err" in raw:  # a transaction-validity error: not includable
             e = raw["err"]
             cause, _, fix = (e.get("doc") or e.get("message") or "").partition("\n")
-            return DryRunResult(False, False, f"InvalidTransaction.{e.get('invalid')}", cause, fix or None,
+            kind = (f"InvalidTransaction.{e['invalid']}" if "invalid" in e
+                    else f"UnknownTransaction.{e.get('unknown')}")
+            return DryRunResult(False, False, kind, cause, fix or None,
                                 e.get("detail") or None, events, fee, raw)
         result = raw["ok"]
         if "err" in result:
@@ -534,11 +530,11 @@ class AsyncClient:
         return DryRunResult(True, True, None, None, None, None, events, fee, raw)
 
     async def submit_call(
-        self, key: Keypair, call_wire: list, wait: str = "inblock", tip: int = 0, nonce: int | None = None
+        self, key: Keypair, call: bytes, wait: str = "inblock", tip: int = 0, nonce: int | None = None
     ) -> ExtrinsicResult:
         """Sign, submit and (unless wait="none") follow an extrinsic to inclusion or finality,
         then read its events to say whether the call succeeded."""
-        return await self.submit_signed(await self.sign(key, call_wire, nonce, tip), wait)
+        return await self.submit_signed(await self.sign(key, call, nonce, tip), wait)
 
     async def submit_signed(self, xt: bytes, wait: str = "inblock") -> ExtrinsicResult:
         """Submit an extrinsic signed already (e.g. the one dry_run checked) and follow it as
@@ -1078,25 +1074,9 @@ def uid_of(r: ExtrinsicResult) -> int | None:
     return next((e["fields"]["uid"] for e in r.events if e["name"] == "SubtensorModule.NeuronRegistered"), None)
 
 
-def _arg_to_wire(type_name: str, v: Any) -> Any:
-    """Convert a Python argument to the wire form named by the metadata type."""
-    if type_name == "bytes32" and isinstance(v, str | Keypair):
-        return to_account(v)
-    if type_name.startswith("u") and type_name[1:].isdigit():
-        if isinstance(v, bool) or not isinstance(v, int):
-            raise ValueError(f"expected an integer for {type_name}, got {v!r}")
-        bits = int(type_name[1:])
-        if not 0 <= v < 1 << bits:
-            raise ValueError(f"{v} does not fit {type_name}")
-        return v.to_bytes(16, "big") if bits == 128 else v
-    if type_name == "RuntimeCall" and isinstance(v, list):
-        return v
-    return codec.decode(codec.encode(v))  # plain values pass through (bytes, bool, str, lists)
-
-
 def _compose_scale(pc: PortableCodec, pallet: str, name: str, args: Sequence[Any]) -> bytes:
     """SCALE RuntimeCall bytes of `pallet.name(*args)`, the SDK's Python arguments converted by
-    the declared argument types (see AsyncClient.compose_call_scale)."""
+    the declared argument types (see AsyncClient.compose_call)."""
     _, var = pc.call_variant(pallet, name)
     if len(args) != len(var.fields):
         names = ", ".join(f.name or "_" for f in var.fields)

@@ -1,10 +1,11 @@
-"""The SDK composing calls in SCALE from a dev node's own metadata (AsyncClient.compose_call_scale).
+"""The SDK composing calls in SCALE from a dev node's own metadata (AsyncClient.compose_call).
 
 Every call the SDK composes (each `compose_call(` in taochain/: transfers, subnet registration,
 burned and PoW registration, staking, weights, hash and timelocked commits, axons, every
 hyperparameter setter, Sudo.sudo around one), with the Python arguments the SDK passes there, must
-give the bytes of the runtime's own RuntimeCall codec for the call `compose_call`'s wire form
-names, and decode back with runtime/scale_types.decode_call to the same arguments.
+give the bytes of the runtime's own RuntimeCall codec for the same call built in the runtime (accounts
+given as SS58, hex, URIs or key pairs converted to their 32 bytes), and decode back with
+runtime/scale_types.decode_call to the same arguments.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from devnode import with_node
 
 from runtime.construct import Runtime
 from runtime.scale_types import decode_call, encode_call
-from runtime.support.keys import keypair_from_uri, ss58_encode
+from runtime.support.keys import keypair_from_uri, ss58_decode, ss58_encode
 from taochain.client import TIMELOCK_VERSION, AsyncClient
 
 ST = "SubtensorModule"
@@ -47,14 +48,22 @@ def _sdk_calls(alice: Any, bob: Any) -> list[tuple[str, str, tuple]]:
     ]
 
 
+def _account(a: Any) -> Any:
+    """An SDK account argument (SS58, 0x-hex, //URI, Keypair) as the runtime's 32 bytes."""
+    if isinstance(a, str):
+        return bytes.fromhex(a[2:]) if a.startswith("0x") else keypair_from_uri(a).public if a.startswith("//") else ss58_decode(a)
+    if isinstance(a, list):
+        return tuple(a)  # the runtime's Call holds sequences as tuples
+    return getattr(a, "public", a)
+
+
 def test_every_sdk_call_composes_in_scale_from_the_node_metadata() -> None:
     rt = Runtime()
     alice, bob = keypair_from_uri("//Alice"), keypair_from_uri("//Bob")
 
     async def check(c: AsyncClient, pallet: str, name: str, args: tuple) -> bytes:
-        wire = await c.compose_call(pallet, name, *args)  # today's MessagePack form names the call ...
-        expected = rt.decode_call(wire)
-        got = await c.compose_call_scale(pallet, name, *args)  # ... the SCALE form must be its bytes
+        expected = rt.call(pallet, name, *(_account(a) for a in args))
+        got = await c.compose_call(pallet, name, *args)
         assert got == encode_call(rt, expected), (pallet, name)
         assert decode_call(rt, got) == expected, (pallet, name)
         return got
@@ -71,19 +80,18 @@ def test_every_sdk_call_composes_in_scale_from_the_node_metadata() -> None:
             value = True if h["type"] == "bool" else h["initial"] if isinstance(h["initial"], int) else 1
             inner = await check(c, "AdminUtils", h["setter"], (1, value))
             # Sudo.sudo around it: the composed bytes, or a (pallet, name, args) triple
-            wire = await c.compose_call("Sudo", "sudo", await c.compose_call("AdminUtils", h["setter"], 1, value))
-            sudo = await c.compose_call_scale("Sudo", "sudo", inner)
-            assert sudo == encode_call(rt, rt.decode_call(wire))
-            assert sudo == await c.compose_call_scale("Sudo", "sudo", ("AdminUtils", h["setter"], (1, value)))
+            sudo = await c.compose_call("Sudo", "sudo", inner)
+            assert sudo == encode_call(rt, rt.call("Sudo", "sudo", rt.call("AdminUtils", h["setter"], 1, value)))
+            assert sudo == await c.compose_call("Sudo", "sudo", ("AdminUtils", h["setter"], (1, value)))
             n += 2
         # the one conversion a nested triple needs: its accounts too
-        sudo = await c.compose_call_scale("Sudo", "sudo", ("Balances", "transfer_keep_alive", ("//Bob", 3)))
+        sudo = await c.compose_call("Sudo", "sudo", ("Balances", "transfer_keep_alive", ("//Bob", 3)))
         assert sudo == encode_call(rt, rt.call("Sudo", "sudo", rt.call("Balances", "transfer_keep_alive",
                                                                         bob.public, 3)))
         with pytest.raises(ValueError, match=r"takes 2 arguments \(dest, value\)"):
-            await c.compose_call_scale("Balances", "transfer_keep_alive", bob.public)
+            await c.compose_call("Balances", "transfer_keep_alive", bob.public)
         with pytest.raises(ValueError, match="argument value"):
-            await c.compose_call_scale("Balances", "transfer_keep_alive", bob.public, -1)
+            await c.compose_call("Balances", "transfer_keep_alive", bob.public, -1)
         return n
 
     assert with_node(main) > 40

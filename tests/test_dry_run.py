@@ -93,8 +93,10 @@ def test_stale_and_future_nonces_and_empty_accounts_are_invalid() -> None:
     bad = bytearray(chain.sign(BOB, call))
     bad[40] ^= 1
     assert run(chain, bytes(bad)).invalid.reason == InvalidReason.BadProof
-    other = tx.sign_extrinsic(BOB, call.to_wire(), 1, b"\x01" * 32, chain.runtime.VERSION.spec_version)
-    assert "another chain" in run(chain, other).invalid.message
+    v = chain.runtime.VERSION
+    other = tx.sign_extrinsic(BOB, chain.encode_call(call), nonce=1, genesis_hash=b"\x01" * 32,
+                              spec_version=v.spec_version, tx_version=v.transaction_version)
+    assert run(chain, other).invalid.reason == InvalidReason.BadProof  # signed for another chain
     assert invalid_doc(InvalidReason.Stale).split("\n") == ["Transaction is outdated",
                                                             "sign again with the sender's next nonce (system_accountNextIndex)"]
 

@@ -21,8 +21,7 @@ blake2-256 when it is longer than 256 bytes (sp-runtime's `SignedPayload`).
 
 `Era` is Substrate's mortality: Immortal is the byte 0x00; Mortal(period, phase) is two bytes,
 `min(15, max(1, log2(period) - 1)) | (phase / q) << 4` little endian with the quantize factor
-`q = max(1, period >> 12)`, so a phase is always a multiple of q. (`tx.Era`, the MessagePack
-format's, keeps unquantized phases; this one is the wire's.)
+`q = max(1, period >> 12)`, so a phase is always a multiple of q.
 
 Decoding untrusted bytes (`decode_extrinsic`) is strict and raises only `CodecError`: the length
 prefix must equal the bytes that follow it, every tag must be known, no trailing bytes. A decoded
@@ -59,7 +58,6 @@ from .scale import (
     compact_encode,
     scale_type_of,
 )
-from .tx import MAX_EXTRINSIC_SIZE
 
 EXTRINSIC_FORMAT_VERSION = 4
 SIGNED_FLAG = 0b1000_0000
@@ -72,6 +70,7 @@ U64_MAX = (1 << 64) - 1
 ECDSA = "ecdsa"
 HASH_LEN = 32
 UNIT = TupleS(())  # `()`: no bytes
+MAX_EXTRINSIC_SIZE = 4 * 1024 * 1024  # bytes, the length prefix included
 
 
 class ExtrinsicRefused(ValueError):

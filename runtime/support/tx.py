@@ -1,220 +1,148 @@
-"""The transaction format: signed and unsigned extrinsics, eras, and the signed payload.
+"""The chain's transaction format: Substrate's v4 extrinsic, as one record every consumer reads.
 
-Wire form (canonical MessagePack):
-- signed:   `[1, signer(32), signature(65), extra, call]`
-- unsigned: `[0, call]` (inherents, put in the block by its author)
-where `call = [pallet_index, call_index, [args...]]` and
-`extra = [nonce, tip, [era_period, era_phase], spec_version, genesis_hash, birth_hash]`.
-The signature is tagged with its scheme as Substrate's MultiSignature is: one byte, 0 for Ed25519
-and 1 for Sr25519, then the 64 signature bytes (a 32-byte public key does not say its scheme). This
-MessagePack form is the interim one until the Substrate v4 format (extrinsic_v4.py) replaces it.
+The bytes are runtime/support/extrinsic_v4.py's `UncheckedExtrinsic` (format version 4, signer
+`MultiAddress`, `MultiSignature` Ed25519 or Sr25519, the explicit parts of DEFAULT_EXTENSIONS,
+then the call's SCALE bytes `pallet_index ++ call_index ++ args`); inherents are unsigned v4
+(0x04). There is no other format.
 
-The signature covers `encode([call, extra])` (its blake2b-256 when longer than 256 bytes, as
-Substrate). Unlike Substrate, genesis hash, spec version and the birth block's hash travel
-explicitly, so a node can say which one is wrong after it has checked the signature.
-`decode_extrinsic` turns the bytes into an `Extrinsic` record (or raises CodecError), which every
-consumer reads: the node's intake and pre-checks, the executive, the RPC.
-This module lives in runtime.support so that clients can build and sign transactions.
+`decode_extrinsic` turns untrusted bytes into an `Extrinsic` record (or raises CodecError, and
+only that), which the node's intake and pre-checks, the pool, the executive and the RPC read. The
+record keeps the call as bytes until a runtime decodes it: `with_call` gives the same record
+carrying that typed `Call`, so that later consumers need not decode it again.
+
+What a signature covers depends on chain state (CheckMortality's implicit part is the hash of the
+era's birth block), so the record cannot say alone whether it is valid: `payload(implicit)` builds
+the signed payload for given implicit values (`implicit_values`), and `verify(payload)` checks the
+signature over it. This module lives in runtime.support so that clients can build and sign
+transactions (`sign_extrinsic`, keyword arguments, see extrinsic_v4).
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .codec import U32, U64, CodecError, Hash, decode, encode, from_wire, to_wire, wire
-from .hashing import blake2_256
-from .keys import ED25519, SR25519, Keypair, verify_multi
+from .extrinsic_v4 import (
+    DEFAULT_EXTENSIONS,
+    IMMORTAL,
+    MAX_EXTRINSIC_SIZE,
+    AddressKind,
+    Era,
+    MetadataHashMode,
+    MultiAddress,
+    MultiSignature,
+    UncheckedExtrinsic,
+    default_implicit,
+    encode_unsigned,
+    sign_extrinsic,
+    signed_payload,
+)
+from .extrinsic_v4 import decode_extrinsic as decode_unchecked
+from .keys import ED25519, SR25519, verify_multi
 
 if TYPE_CHECKING:
     from .dispatch import Call
 
-SIGNED_VERSION = 1
-UNSIGNED_VERSION = 0
-MAX_EXTRINSIC_SIZE = 4 * 1024 * 1024
-# MultiSignature's variant index of each scheme (sp_runtime::MultiSignature: Ed25519, Sr25519, Ecdsa)
-SCHEME_TAGS = {ED25519: 0, SR25519: 1}
-_TAG_SCHEMES = {v: k for k, v in SCHEME_TAGS.items()}
+__all__ = [
+    "IMMORTAL", "MAX_EXTRINSIC_SIZE", "Era", "Extrinsic", "MetadataHashMode", "MultiAddress", "MultiSignature",
+    "decode_extrinsic", "encode_unsigned", "implicit_values", "sign_extrinsic",
+]
 
 
-@wire
-class Era:
-    """Mortality: period 0 is immortal; else a power of two in 4..65536 and phase < period."""
-
-    period: U64
-    phase: U64
-
-    def __post_init__(self) -> None:
-        if self.period == 0:
-            if self.phase != 0:
-                raise ValueError("an immortal era has phase 0")
-            return
-        if self.period < 4 or self.period > 65536 or self.period & (self.period - 1):
-            raise ValueError("era period must be a power of two in 4..65536")
-        if self.phase >= self.period:
-            raise ValueError("era phase must be below its period")
-
-    @staticmethod
-    def mortal(period: int, current: int) -> Era:
-        """Substrate's `Era::mortal`: period rounded up to a power of two, clamped to 4..65536."""
-        p = 4
-        while p < period and p < 65536:
-            p <<= 1
-        return Era(p, current % p)
-
-    @property
-    def immortal(self) -> bool:
-        return self.period == 0
-
-    def birth(self, current: int) -> int:
-        if self.period == 0:
-            return 0
-        return (max(current, self.phase) - self.phase) // self.period * self.period + self.phase
-
-    def death(self, current: int) -> int | None:
-        return None if self.period == 0 else self.birth(current) + self.period
-
-
-IMMORTAL = Era(0, 0)
-
-
-@wire
-class Extra:
-    """The signed extensions: nonce, tip, era, and the chain the transaction is meant for."""
-
-    nonce: U32
-    tip: U64
-    era: Era
-    spec_version: U32
-    genesis_hash: Hash
-    birth_hash: Hash
-
-
-def signing_payload(call_wire: list, extra: Extra) -> bytes:
-    payload = encode([call_wire, to_wire(extra)])
-    return blake2_256(payload) if len(payload) > 256 else payload
-
-
-def encode_signed(signer: bytes, signature: bytes, extra: Extra, call_wire: list, scheme: str = SR25519) -> bytes:
-    """A signed extrinsic; `signature` is the 64 bytes of `scheme`'s signature."""
-    return encode([SIGNED_VERSION, signer, bytes([SCHEME_TAGS[scheme]]) + signature, to_wire(extra), call_wire])
-
-
-def encode_unsigned(call_wire: list) -> bytes:
-    return encode([UNSIGNED_VERSION, call_wire])
-
-
-def sign_extrinsic(
-    key: Keypair,
-    call_wire: list,
-    nonce: int,
-    genesis_hash: bytes,
-    spec_version: int,
-    tip: int = 0,
-    era: Era = IMMORTAL,
-    birth_hash: bytes | None = None,
-) -> bytes:
-    """Build and sign an extrinsic. `birth_hash` is the hash of block `era.birth(n)`; for an
-    immortal era it is the genesis hash."""
-    extra = Extra(nonce, tip, era, spec_version, genesis_hash, genesis_hash if birth_hash is None else birth_hash)
-    return encode_signed(key.public, key.sign(signing_payload(call_wire, extra)), extra, call_wire, key.scheme)
+def implicit_values(*, genesis_hash: bytes, spec_version: int, tx_version: int, birth_hash: bytes) -> dict[str, Any]:
+    """The implicit ("additional signed") values a chain signs with: its genesis hash, spec and
+    transaction versions, the era's birth block hash, and no metadata hash (CheckMetadataHash
+    mode Disabled: the runtime commits to none)."""
+    return default_implicit(
+        spec_version=spec_version, tx_version=tx_version, genesis_hash=genesis_hash, birth_hash=birth_hash
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Extrinsic:
-    """A decoded extrinsic: what `decode_extrinsic` gives and every consumer reads (pool entry,
-    pre-checking, the executive, RPC). The call's arguments stay in their wire form (`call_wire`)
-    until a runtime decodes them: `with_call` gives the same record carrying that typed `Call`, so
-    that later consumers need not decode it again.
+    """A decoded v4 extrinsic (`unchecked`) and, once a runtime decoded it, its typed `call`.
 
-    Signed: `signer`, `signature` (64 bytes), `scheme` ("sr25519" or "ed25519") and `extra` are
-    set; `payload` (the bytes the signature covers) is built on demand.
-    Unsigned (inherents): they are None / b"". `length` is the encoded size (fees, block limits).
-    The record is immutable; `call_wire` is the decoded wire value and must not be changed."""
+    Signed: `address`, `signature`, `nonce`, `tip`, `era`, `mode` are set; `signer` is the 32-byte
+    account when the address is `MultiAddress::Id` (None otherwise: Substrate cannot look it up).
+    Unsigned (inherents): those are None, `tip` 0. `length` is the encoded size, prefix included."""
 
-    version: int
-    call_wire: list  # [pallet_index, call_index, [args...]]
-    length: int
-    signer: bytes | None = None
-    signature: bytes | None = None
-    extra: Extra | None = None
+    unchecked: UncheckedExtrinsic
     call: Call | None = dataclasses.field(default=None, compare=False, repr=False)
-    scheme: str | None = None
-
-    @property
-    def payload(self) -> bytes:
-        """The bytes the signature covers (b"" unsigned); built when asked, since a signature
-        already checked elsewhere (the signature worker) needs no payload here."""
-        return b"" if self.extra is None else signing_payload(self.call_wire, self.extra)
 
     @property
     def signed(self) -> bool:
-        return self.version == SIGNED_VERSION
+        return self.unchecked.signed
+
+    @property
+    def call_bytes(self) -> bytes:
+        """The call's SCALE bytes: pallet index, call index, arguments."""
+        return self.unchecked.call
+
+    @property
+    def length(self) -> int:
+        return self.unchecked.length
 
     @property
     def pallet_index(self) -> int:
-        return self.call_wire[0]
+        return self.unchecked.call[0]
 
     @property
     def call_index(self) -> int:
-        return self.call_wire[1]
+        return self.unchecked.call[1]
 
     @property
-    def args_wire(self) -> list:
-        return self.call_wire[2]
+    def address(self) -> MultiAddress | None:
+        return self.unchecked.address
+
+    @property
+    def signature(self) -> MultiSignature | None:
+        return self.unchecked.signature
+
+    @property
+    def signer(self) -> bytes | None:
+        a = self.unchecked.address
+        return a.data if a is not None and a.kind == AddressKind.ID else None
 
     @property
     def nonce(self) -> int | None:
-        return None if self.extra is None else self.extra.nonce
+        return self.unchecked.nonce if self.signed else None
 
     @property
     def tip(self) -> int:
-        return 0 if self.extra is None else self.extra.tip
+        return self.unchecked.tip if self.signed else 0
 
     @property
     def era(self) -> Era | None:
-        return None if self.extra is None else self.extra.era
+        return self.unchecked.era if self.signed else None
+
+    @property
+    def mode(self) -> MetadataHashMode | None:
+        return self.unchecked.mode if self.signed else None
+
+    def payload(self, implicit: Mapping[str, Any]) -> bytes:
+        """What the signer signed, if it signed for these implicit values (b"" unsigned)."""
+        if not self.signed:
+            return b""
+        return signed_payload(self.unchecked.call, dict(self.unchecked.explicit), implicit, DEFAULT_EXTENSIONS)
+
+    def verify(self, payload: bytes) -> bool:
+        """Whether the signature is the signer's over `payload`: False for a signer that is not an
+        Id, an Ecdsa signature (not supported) or an unsigned extrinsic."""
+        sig, who = self.unchecked.signature, self.signer
+        if sig is None or who is None or sig.scheme not in (ED25519, SR25519):
+            return False
+        return verify_multi(sig.scheme, who, payload, sig.signature)
 
     def with_call(self, call: Call) -> Extrinsic:
-        """This record carrying `call`, its call decoded by a runtime (`Runtime.decode_call`)."""
+        """This record carrying `call`, its call decoded by a runtime."""
         if (call.pallet, call.index) != (self.pallet_index, self.call_index):
             raise ValueError("the decoded call is not this extrinsic's call")
         return dataclasses.replace(self, call=call)
 
 
-def _check_call_shape(w: Any) -> list:
-    if type(w) is not list or len(w) != 3 or type(w[0]) is not int or type(w[1]) is not int or type(w[2]) is not list:
-        raise CodecError("call: expected [pallet_index, call_index, [args...]]")
-    return w
-
-
 def decode_extrinsic(data: bytes) -> Extrinsic:
-    """Decode an encoded extrinsic into its record, leaving the call's arguments in wire form.
+    """Decode untrusted bytes holding one v4 extrinsic, leaving the call as bytes.
 
     Raises CodecError (and only that) when `data` is not a well-formed extrinsic."""
-    w = decode(data, MAX_EXTRINSIC_SIZE)
-    if type(w) is not list or not w:
-        raise CodecError("extrinsic: expected a non-empty array")
-    if w[0] == SIGNED_VERSION and len(w) == 5:
-        _, signer, sig, extra_w, call_w = w
-        if type(signer) is not bytes or len(signer) != 32:
-            raise CodecError("extrinsic: signer must be 32 bytes")
-        if type(sig) is not bytes or len(sig) != 65 or sig[0] not in _TAG_SCHEMES:
-            raise CodecError("extrinsic: signature must be a scheme byte (0 ed25519, 1 sr25519) and 64 bytes")
-        try:
-            extra = from_wire(Extra, extra_w)
-        except (ValueError, TypeError) as exc:
-            raise CodecError(f"extrinsic extra: {exc}") from None
-        call_w = _check_call_shape(call_w)
-        return Extrinsic(SIGNED_VERSION, call_w, len(data), signer, sig[1:], extra, scheme=_TAG_SCHEMES[sig[0]])
-    if w[0] == UNSIGNED_VERSION and len(w) == 2:
-        return Extrinsic(UNSIGNED_VERSION, _check_call_shape(w[1]), len(data))
-    raise CodecError("extrinsic: unknown version or wrong number of fields")
-
-
-def verify_extrinsic(xt: Extrinsic) -> bool:
-    """Whether a signed extrinsic's signature is good (unsigned ones have none to check)."""
-    if xt.version != SIGNED_VERSION:
-        return True
-    return verify_multi(xt.scheme, xt.signer, xt.payload, xt.signature)  # type: ignore[arg-type]
-
+    return Extrinsic(decode_unchecked(data))

@@ -19,6 +19,7 @@ from netutil import LocalNet, free_ports, wait_for
 from p2p import transport
 from p2p.messages import Transactions, encode_message
 from runtime.support import tx
+from runtime.support.extrinsic_v4 import encode_signed
 from runtime.support.keys import keypair_from_seed, keypair_from_uri
 from taochain.client import Client
 
@@ -97,9 +98,10 @@ def test_undecodable_transactions_ban_the_sender(net: LocalNet) -> None:
 def test_bad_signatures_ban_the_sender(net: LocalNet) -> None:
     bad = []
     for xt in _signed_transfers(net, 10_000, 5):
-        d = tx.decode_extrinsic(xt)
-        forged = bytes([d.signature[0] ^ 1]) + d.signature[1:]
-        bad.append(tx.encode_signed(d.signer, forged, d.extra, d.call_wire))
+        u = tx.decode_extrinsic(xt).unchecked
+        sig = u.signature
+        forged = tx.MultiSignature(sig.scheme, bytes([sig.signature[0] ^ 1]) + sig.signature[1:])
+        bad.append(encode_signed(u.address, forged, dict(u.explicit), u.call))
     identity = asyncio.run(_send_all(net, [tuple(bad)]))
     wait_for(lambda: _ban_line(net, identity), 5, "a ban")
     assert not _listed(net, identity)

@@ -142,7 +142,7 @@ def _child_of_best(net: LocalNet, name: str, seal_with: Keypair | None, state_ro
     inherent = bytes.fromhex(raw["block"]["extrinsics"][0][2:])
     timestamp = tx.decode_extrinsic(inherent)
     slot = int(time.time() * 1000 // BLOCK_MS) + 1
-    xts = (tx.encode_unsigned([timestamp.pallet_index, timestamp.call_index, [slot * BLOCK_MS]]),)
+    xts = (tx.encode_unsigned(timestamp.call_bytes[:2] + (slot * BLOCK_MS).to_bytes(8, "little")),)  # Timestamp.set
     header = Header(
         parent.hash(), parent.number + 1, state_root or parent.state_root, extrinsics_root(xts), aura_digest(slot), b"",
     )

@@ -26,6 +26,7 @@ from node.chain_db import (
     MemoryKV,
     StatePrunedError,
 )
+from runtime import scale_types
 from runtime.block import Block, Header, aura_digest
 from runtime.executive import BlockResult, build_block
 from runtime.genesis import new_runtime
@@ -66,8 +67,10 @@ class DBChain:
         # databases fed the same script store the same blocks
         k = (nonce, dest, amount)
         if k not in _SIGNED:
+            v = self.runtime.VERSION
             _SIGNED[k] = tx.sign_extrinsic(
-                ALICE, call.to_wire(), nonce, self.genesis.hash, self.runtime.VERSION.spec_version, 0, tx.IMMORTAL, None
+                ALICE, scale_types.encode_call(self.runtime, call), nonce=nonce, genesis_hash=self.genesis.hash,
+                spec_version=v.spec_version, tx_version=v.transaction_version,
             )
         return _SIGNED[k]
 
@@ -76,9 +79,9 @@ class DBChain:
         header = self.db.header(parent)
         assert header is not None
         slot = (header.slot() or 0) + 1 if slot is None else slot
-        inherent = tx.encode_unsigned(
-            self.runtime.call("Timestamp", "set", slot * self.spec.slot_duration_ms).to_wire()
-        )
+        inherent = tx.encode_unsigned(scale_types.encode_call(
+            self.runtime, self.runtime.call("Timestamp", "set", slot * self.spec.slot_duration_ms)
+        ))
         result, rejected = build_block(
             self.runtime,
             self.db.state_at(parent),

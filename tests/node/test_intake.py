@@ -24,31 +24,42 @@ from node.service import Node, NodeConfig
 from node.txpool import POOL_ALREADY_IMPORTED, POOL_INVALID_TX, POOL_TEMPORARILY_BANNED, PoolError, TxPool
 from p2p.messages import Transactions
 from p2p.peers import PeerConfig
+from runtime import scale_types
 from runtime.executive import BlockExecution, InvalidReason, validate_transaction
 from runtime.support import tx
-from runtime.support.codec import CodecError, encode
+from runtime.support.codec import CodecError
+from runtime.support.extrinsic_v4 import encode_extrinsic, encode_signed
 from runtime.support.hashing import blake2_256
 from runtime.support.keys import ED25519, dev_keypair, keypair_from_uri, verify, verify_multi
+from runtime.support.scale import compact_encode
 
 CHAIN = LocalChain()
 RT = CHAIN.runtime
 
 
-def transfer_wire(amount: int = TAO) -> list:
-    return RT.call("Balances", "transfer_keep_alive", BOB.public, amount).to_wire()
+def transfer_call(amount: int = TAO) -> bytes:
+    return scale_types.encode_call(RT, RT.call("Balances", "transfer_keep_alive", BOB.public, amount))
 
 
 def signed(key=ALICE, nonce: int = 0, tip: int = 0, amount: int = TAO, era: tx.Era = tx.IMMORTAL,
            birth: bytes | None = None, genesis: bytes | None = None, spec: int | None = None) -> bytes:
     return tx.sign_extrinsic(
-        key, transfer_wire(amount), nonce, genesis or RT.genesis_hash,
-        RT.VERSION.spec_version if spec is None else spec, tip, era, birth,
+        key, transfer_call(amount), nonce=nonce, genesis_hash=genesis or RT.genesis_hash,
+        spec_version=RT.VERSION.spec_version if spec is None else spec, tx_version=RT.VERSION.transaction_version,
+        tip=tip, era=era, birth_hash=birth,
     )
 
 
 def forged(data: bytes) -> bytes:
-    xt = tx.decode_extrinsic(data)
-    return tx.encode_signed(xt.signer, bytes([xt.signature[0] ^ 1]) + xt.signature[1:], xt.extra, xt.call_wire)
+    u = tx.decode_extrinsic(data).unchecked
+    sig = u.signature
+    bad = tx.MultiSignature(sig.scheme, bytes([sig.signature[0] ^ 1]) + sig.signature[1:])
+    return encode_signed(u.address, bad, dict(u.explicit), u.call)
+
+
+def implicit(birth: bytes | None = None) -> dict:
+    return tx.implicit_values(genesis_hash=RT.genesis_hash, spec_version=RT.VERSION.spec_version,
+                              tx_version=RT.VERSION.transaction_version, birth_hash=birth or RT.genesis_hash)
 
 
 # --------------------------------------------------------------------------- the record
@@ -59,41 +70,41 @@ def test_a_signed_transfer_decodes_to_its_fields() -> None:
     birth = b"\x07" * 32
     data = signed(nonce=5, tip=3, amount=2 * TAO, era=era, birth=birth)
     xt = tx.decode_extrinsic(data)
-    assert xt.signed and xt.version == tx.SIGNED_VERSION
-    assert xt.signer == ALICE.public and len(xt.signature) == 64
-    assert (xt.nonce, xt.tip, xt.era) == (5, 3, era) and xt.era == tx.Era(64, 1000 % 64)
-    assert (xt.extra.genesis_hash, xt.extra.spec_version, xt.extra.birth_hash) == (
-        RT.genesis_hash, RT.VERSION.spec_version, birth)
+    assert xt.signed and data[2] == 0x84  # after a two-byte length prefix
+    assert xt.signer == ALICE.public and xt.signature.scheme == ALICE.scheme and len(xt.signature.signature) == 64
+    assert (xt.nonce, xt.tip, xt.era, xt.mode) == (5, 3, era, tx.MetadataHashMode.DISABLED)
+    assert xt.era == tx.Era(64, 1000 % 64)
     assert RT.by_index[xt.pallet_index].NAME == "Balances"
     assert RT.call_def(xt.pallet_index, xt.call_index).name == "transfer_keep_alive"
-    assert xt.args_wire == [BOB.public, 2 * TAO]
+    assert xt.call_bytes == transfer_call(2 * TAO)
     assert xt.length == len(data)
-    assert xt.payload == tx.signing_payload(xt.call_wire, xt.extra)
-    assert xt.scheme == "sr25519"  # dev accounts are sr25519
-    assert tx.verify_extrinsic(xt) and verify_multi("sr25519", ALICE.public, xt.payload, xt.signature)
-    assert not verify(ALICE.public, xt.payload, xt.signature)  # the scheme byte matters: not ed25519
+    payload = xt.payload(implicit(birth))
+    assert xt.signature.scheme == "sr25519"  # dev accounts are sr25519
+    assert xt.verify(payload) and verify_multi("sr25519", ALICE.public, payload, xt.signature.signature)
+    assert not verify(ALICE.public, payload, xt.signature.signature)  # not an ed25519 signature
+    assert not xt.verify(xt.payload(implicit()))  # signed over another birth block
     assert xt.call is None  # the arguments are typed by a runtime
-    typed = xt.with_call(RT.decode_call(xt.call_wire))
+    typed = xt.with_call(scale_types.decode_call(RT, xt.call_bytes))
     assert typed.call.args == (BOB.public, 2 * TAO) and typed.call.cdef.name == "transfer_keep_alive"
     assert typed == xt  # the call is derived: it takes no part in equality
-    # the wire form is unchanged: the record re-encodes to the very bytes
-    assert tx.encode_signed(xt.signer, xt.signature, xt.extra, xt.call_wire) == data
+    # the record re-encodes to the very bytes
+    assert encode_extrinsic(xt.unchecked) == data
 
 
 def test_an_inherent_decodes_unsigned() -> None:
-    data = tx.encode_unsigned(RT.call("Timestamp", "set", 12_000).to_wire())
+    call = scale_types.encode_call(RT, RT.call("Timestamp", "set", 12_000))
+    data = tx.encode_unsigned(call)
     xt = tx.decode_extrinsic(data)
-    assert not xt.signed and xt.version == tx.UNSIGNED_VERSION
-    assert (xt.signer, xt.signature, xt.extra, xt.payload, xt.nonce, xt.tip, xt.era) == (None, None, None, b"", None, 0, None)
-    assert RT.call_def(xt.pallet_index, xt.call_index).name == "set" and xt.args_wire == [12_000]
-    assert tx.verify_extrinsic(xt)  # nothing to check
-    assert tx.encode_unsigned(xt.call_wire) == data
+    assert not xt.signed and data[1] == 0x04
+    assert (xt.signer, xt.signature, xt.nonce, xt.tip, xt.era) == (None, None, None, 0, None)
+    assert xt.payload(implicit()) == b"" and not xt.verify(b"")
+    assert RT.call_def(xt.pallet_index, xt.call_index).name == "set" and xt.call_bytes == call
 
 
 def test_the_record_is_frozen_and_slotted() -> None:
     xt = tx.decode_extrinsic(signed())
     with pytest.raises(dataclasses.FrozenInstanceError):
-        xt.signer = BOB.public  # type: ignore[misc]
+        xt.call = None  # type: ignore[misc]
     assert not hasattr(xt, "__dict__")
     with pytest.raises(ValueError):  # another call than its own
         xt.with_call(RT.call("Timestamp", "set", 1))
@@ -101,17 +112,10 @@ def test_the_record_is_frozen_and_slotted() -> None:
 
 _GOOD = signed()
 _MALFORMED = [
-    b"", b"\x00", b"\xc1", b"\x90", b"\x92\x01\x02", b"\x95" + b"\x00" * 10,
-    encode([1, b"x", b"y", [], []]),  # short signer
-    encode([1, ALICE.public, b"y" * 63, [], []]),  # short signature
-    encode([1, ALICE.public, bytes(64), 7, [5, 3, []]]),  # extra is not an array
-    encode([1, ALICE.public, bytes(64), [0, 0, [3, 0], 1, bytes(32), bytes(32)], [5, 3, []]]),  # era 3
-    encode([1, ALICE.public, bytes(64), [0, 0, [0, 0], 1, bytes(31), bytes(32)], [5, 3, []]]),  # short hash
-    encode([1, ALICE.public, bytes(64), [0, 0, [0, 0], 1, bytes(32), bytes(32)], [5, 3]]),  # call of 2
-    encode([1, ALICE.public, bytes(64), [0, 0, [0, 0], 1, bytes(32), bytes(32)], [5, True, []]]),
-    encode([1, ALICE.public, bytes(64), [0, 0, [0, 0], 1, bytes(32), bytes(32)], [5, 3, b"args"]]),
-    encode([0, [5, 3]]), encode([0]), encode([2, [5, 3, []]]), encode([1, 2, 3]), encode(b"bytes"),
-    _GOOD[:-1], _GOOD + b"\x00", b"\xdc\x00\x02\x00\x90",  # non-canonical array header
+    b"", b"\x00", b"\x04", b"\x08\x04\x05", b"\x08\x05\x05\x03", b"\x08\x84\x00",
+    _GOOD[:-1], _GOOD + b"\x00", _GOOD[:3] + b"\x05" + _GOOD[4:],  # MultiAddress variant 5
+    _GOOD[:36] + b"\x03" + _GOOD[37:],  # MultiSignature variant 3
+    b"\x03" + _GOOD[1:],  # a non-canonical or wrong length prefix
 ]
 
 
@@ -121,20 +125,12 @@ def test_a_malformed_extrinsic_is_a_codec_error(data: bytes) -> None:
         tx.decode_extrinsic(data)
 
 
-_wire = st.recursive(
-    st.none() | st.booleans() | st.integers(0, 2**64 - 1) | st.binary(max_size=70) | st.text(max_size=8),
-    lambda inner: st.lists(inner, max_size=6),
-    max_leaves=20,
-)
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(
     st.binary(max_size=300),
     st.builds(lambda i, b: _GOOD[:i] + bytes([b]) + _GOOD[i + 1:], st.integers(0, len(_GOOD) - 1), st.integers(0, 255)),
-    st.builds(lambda v, sig, extra, call: encode([v, ALICE.public, sig, extra, call]),
-              st.sampled_from([0, 1, 2]), st.binary(min_size=64, max_size=64), _wire, _wire),
-    _wire.map(encode),
+    st.builds(lambda i: _GOOD[:i], st.integers(0, len(_GOOD))),
+    st.builds(lambda body: compact_encode(len(body)) + body, st.binary(max_size=200).map(lambda b: b"\x84" + b)),
 ))
 def test_decoding_anything_gives_a_record_or_a_codec_error(data: bytes) -> None:
     try:
@@ -142,13 +138,13 @@ def test_decoding_anything_gives_a_record_or_a_codec_error(data: bytes) -> None:
     except CodecError:
         return
     assert isinstance(xt, tx.Extrinsic) and xt.length == len(data)
-    assert type(xt.pallet_index) is int and type(xt.call_index) is int and type(xt.args_wire) is list
+    assert type(xt.pallet_index) is int and type(xt.call_index) is int and type(xt.call_bytes) is bytes
 
 
 def test_the_executive_uses_a_carried_call_only_when_it_is_this_runtimes() -> None:
     xt = tx.decode_extrinsic(signed())
     ex = BlockExecution(RT, CHAIN.backend, CHAIN.head.hash(), CHAIN.number + 1, (), hooks=False)
-    call = RT.decode_call(xt.call_wire)
+    call = scale_types.decode_call(RT, xt.call_bytes)
     assert ex.decode_call(xt.with_call(call)) is call
     foreign = dataclasses.replace(call, cdef=None)  # not decoded by this runtime
     got = ex.decode_call(xt.with_call(foreign))
@@ -159,28 +155,28 @@ def test_the_executive_uses_a_carried_call_only_when_it_is_this_runtimes() -> No
 
 
 class _Threads:
-    """Records the thread of every signature check (tx.verify_extrinsic)."""
+    """Records the thread of every signature check (tx.Extrinsic.verify)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.names: list[str] = []
-        orig = tx.verify_extrinsic
+        orig = tx.Extrinsic.verify
 
-        def spy(xt: tx.Extrinsic) -> bool:
+        def spy(xt: tx.Extrinsic, payload: bytes) -> bool:
             self.names.append(threading.current_thread().name)
-            return orig(xt)
+            return orig(xt, payload)
 
-        monkeypatch.setattr(tx, "verify_extrinsic", spy)
+        monkeypatch.setattr(tx.Extrinsic, "verify", spy)
 
 
 def _intake(chain: LocalChain) -> tuple[Intake, TxPool, SignatureCache]:
-    sigs = SignatureCache(runtime=chain.runtime)
+    sigs = SignatureCache(runtime=chain.runtime, payload_for=lambda xt: chain.payloads().payload(xt, chain.number + 1))
 
     def validate(data: bytes):
         sigs.add(data)
         return validate_transaction(chain.runtime, chain.backend, chain.head, data, sigs)
 
     pool = TxPool(validate)
-    return Intake(pool, sigs, chain.runtime), pool, sigs
+    return Intake(pool, sigs, chain.runtime, chain.payloads(), lambda: chain.number + 1), pool, sigs
 
 
 def test_a_bad_signature_is_refused_by_its_typed_reason_checked_off_the_loop(monkeypatch) -> None:
@@ -197,8 +193,9 @@ def test_a_bad_signature_is_refused_by_its_typed_reason_checked_off_the_loop(mon
     asyncio.run(main())
     assert threads.names and all(n.startswith("tx-verify") for n in threads.names), threads.names
     assert (intake.jobs, intake.checked) == (1, 1) and len(pool) == 0
-    xt, ok = sigs.get(bad)
-    assert not ok and xt == tx.decode_extrinsic(bad)
+    xt = sigs.get(bad)
+    assert xt == tx.decode_extrinsic(bad)
+    assert sigs.verdict(bad, xt.payload(implicit())) is False
 
 
 def test_submissions_arriving_together_are_checked_in_one_job(monkeypatch) -> None:
@@ -228,8 +225,9 @@ def test_submissions_arriving_together_are_checked_in_one_job(monkeypatch) -> No
     # only the small batch was verified in this process, on the intake's thread, never on the loop
     assert len(threads.names) == 3 and all(n.startswith("tx-verify") for n in threads.names), threads.names
     for d in few + many:  # the cache holds each record with its call decoded (the executive uses it)
-        xt, ok = sigs.get(d)
-        assert ok and xt.call is not None and xt.call.args == (xt.args_wire[0], xt.args_wire[1])
+        xt = sigs.get(d)
+        assert sigs.verdict(d, xt.payload(implicit())) is True
+        assert xt.call is not None and xt.call.cdef.name == "transfer_keep_alive"
 
 
 def test_submit_batch_gives_one_typed_outcome_per_transaction() -> None:
@@ -283,8 +281,9 @@ def test_gossip_goes_through_the_intake_and_costs_a_bad_signature(monkeypatch) -
         rt = node.runtime
 
         def xfer(key, nonce: int) -> bytes:
-            call = rt.call("Balances", "transfer_keep_alive", BOB.public, TAO).to_wire()
-            return tx.sign_extrinsic(key, call, nonce, node.genesis.hash, rt.VERSION.spec_version)
+            call = scale_types.encode_call(rt, rt.call("Balances", "transfer_keep_alive", BOB.public, TAO))
+            return tx.sign_extrinsic(key, call, nonce=nonce, genesis_hash=node.genesis.hash,
+                                     spec_version=rt.VERSION.spec_version, tx_version=rt.VERSION.transaction_version)
 
         peer = SimpleNamespace(peer_id="12D3KooWpeer")
         good, bad = xfer(ALICE, 0), forged(xfer(BOB, 0))
@@ -331,7 +330,7 @@ def test_rpc_submissions_are_checked_off_the_loop_and_a_refused_watch_has_no_sub
 
             r = await ask(1, "author_submitAndWatchExtrinsic", "0x" + bad.hex())
             assert r["error"]["code"] == POOL_INVALID_TX and r["error"]["message"] == "Invalid Transaction"
-            assert r["error"]["data"].startswith("Transaction has a bad signature")
+            assert r["error"]["data"] == "Transaction has a bad signature"  # exactly Substrate's
             assert rn.rpc.subscription_count() == 0  # refused before any subscription
             assert node.intake.jobs == jobs + 1  # through the intake's batch
             # plain submit: the same way in

@@ -15,7 +15,6 @@ from scripted import scripted_chain  # noqa: E402
 
 from runtime.block import Header, aura_digest  # noqa: E402
 from runtime.support import tx  # noqa: E402
-from runtime.support.codec import encode  # noqa: E402
 from runtime.support.hashing import storage_prefix  # noqa: E402
 from runtime.support.keys import ED25519, SR25519, dev_keypair  # noqa: E402
 
@@ -54,10 +53,6 @@ def sample(t):
 
 def sample_obj(cls):
     from runtime.support.codec import fields_of
-    from runtime.support.tx import Era
-
-    if cls is Era:
-        return Era(64, 5)
     return cls(*[sample(t) for _, t in fields_of(cls)])
 
 
@@ -84,17 +79,26 @@ def wire_type_vectors() -> dict:
 
 def build() -> dict:
     chain = scripted_chain(100)
-    # ed25519 signers: their signatures are deterministic (sr25519's are randomized; tests/scripted.py)
-    alice, bob = dev_keypair("Alice", ED25519), dev_keypair("Bob", ED25519)
-    call = chain.call("Balances", "transfer_keep_alive", bob.public, 12345)
+    # ed25519 signatures are deterministic (sr25519 ones are randomized: no golden bytes of those)
+    alice, bob = dev_keypair("Alice", scheme="ed25519"), dev_keypair("Bob", scheme="ed25519")
+    call = chain.encode_call(chain.call("Balances", "transfer_keep_alive", bob.public, 12345))
+    v = chain.runtime.VERSION
+    era = tx.Era.mortal(64, 100)  # signed at block 100 for the blocks after it
     sys_acct = chain.runtime.system.Account
     return {
         "genesis_hash": "0x" + chain.genesis_hash.hex(),
         "block_100_hash": "0x" + chain.head.hash().hex(),
         "block_100_state_root": "0x" + chain.head.state_root.hex(),
-        "call_transfer_keep_alive": "0x" + encode(call.to_wire()).hex(),
-        "signed_transfer": "0x"
-        + tx.sign_extrinsic(alice, call.to_wire(), 7, chain.genesis_hash, chain.runtime.VERSION.spec_version, 3).hex(),
+        "call_transfer_keep_alive": "0x" + call.hex(),
+        "signed_transfer": "0x" + tx.sign_extrinsic(
+            alice, call, nonce=7, genesis_hash=chain.genesis_hash, spec_version=v.spec_version,
+            tx_version=v.transaction_version, tip=3,
+        ).hex(),
+        "signed_transfer_mortal": "0x" + tx.sign_extrinsic(
+            alice, call, nonce=7, genesis_hash=chain.genesis_hash, spec_version=v.spec_version,
+            tx_version=v.transaction_version, era=era, birth_hash=chain.by_number[era.birth(101)],
+        ).hex(),
+        "inherent_timestamp_set": "0x" + tx.encode_unsigned(chain.encode_call(chain.call("Timestamp", "set", 6000))).hex(),
         "header": "0x" + Header(b"\x01" * 32, 9, b"\x02" * 32, b"\x03" * 32, aura_digest(42), b"").encode().hex(),
         "storage_key_system_account_alice": "0x" + sys_acct.key(dev_keypair("Alice", SR25519).public).hex(),
         "storage_prefix_balances_total_issuance": "0x" + storage_prefix("Balances", "TotalIssuance").hex(),
