@@ -11,8 +11,8 @@ initialization before the first extrinsic and finalization after it; no topics).
 strict: anything that has no project form (topics, phases out of the block's order) is a
 CodecError, so `encode_events(decode_events(b)) == b`.
 
-Nothing here changes what the chain stores today (System.Events is still MessagePack); a later
-change writes these bytes there.
+The executive stores these bytes as System.Events, and the metadata declares that item as this
+`Vec<EventRecord>` (runtime/metadata.py), so clients decode `state_getStorage` of it.
 """
 
 from __future__ import annotations

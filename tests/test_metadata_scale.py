@@ -44,7 +44,7 @@ from runtime.support.metadata import (
     doc_lines,
     encode_metadata,
 )
-from runtime.support.scale import U8S, BytesS, OptionS, VecS, compact_encode, scale_type_of
+from runtime.support.scale import U8S, BytesS, OptionS, VecS, compact_encode
 
 EXTENSIONS = [
     "CheckNonZeroSender", "CheckSpecVersion", "CheckTxVersion", "CheckGenesis", "CheckMortality", "CheckNonce",
@@ -140,7 +140,7 @@ def test_storage_entries(rt: Runtime, outside: tuple) -> None:
             # the default: the same bytes both decoders see, decoding to the item's default
             assert _raw(e["default"]) == oe.default
             if not optional:
-                assert scale_type_of(item.value_type).decode(oe.default) == item.default, item.name
+                assert item.value_scale.decode(oe.default) == item.default, item.name
                 rc.create_scale_object(f"scale_info::{value_id}", data=ScaleBytes(oe.default)).decode()
             else:
                 assert oe.default == b"\x00"

@@ -23,7 +23,7 @@ from runtime.support.keys import dev_keypair  # noqa: E402
 def sample(t):
     """A deterministic sample value of a wire type (for per-type golden bytes)."""
     from runtime.support import codec
-    from runtime.support.dispatch import CallT
+    from runtime.support.dispatch import CallT, IntEnumT
 
     if isinstance(t, codec.UInt):
         return min(t.max, 0x0102030405060708090A0B0C0D0E0F10) if t.bits > 8 else 7
@@ -43,6 +43,8 @@ def sample(t):
         return (sample(t.item),)
     if isinstance(t, codec.OptionT):
         return sample(t.item)
+    if isinstance(t, IntEnumT):
+        return max(t.cls)
     if isinstance(t, CallT):
         from runtime.support.dispatch import Call
 
@@ -54,10 +56,13 @@ def sample(t):
 
 def sample_obj(cls):
     from runtime.support.codec import fields_of
+    from runtime.support.dispatch import DispatchErrorCode, DispatchErrorKind
     from runtime.support.tx import Era
 
     if cls is Era:
         return Era(64, 5)
+    if cls is DispatchErrorCode:  # a Module error: the other fields only go with their variants
+        return DispatchErrorCode(DispatchErrorKind.Module, sample_obj(fields_of(cls)[1][1].item.cls))
     return cls(*[sample(t) for _, t in fields_of(cls)])
 
 
