@@ -108,7 +108,7 @@ class DispatchError(Exception):
         """The error as Substrate's `sp_runtime::DispatchError` (see the module doc)."""
         if self.pallet_index == 0 and self.error_index in _SYSTEM_AS_SUBSTRATE:
             return _SYSTEM_AS_SUBSTRATE[self.error_index]
-        return DispatchErrorCode(DispatchErrorKind.Module, ModuleError(self.pallet_index, bytes((self.error_index, 0, 0, 0))))
+        return DispatchErrorCode(int(DispatchErrorKind.Module), ModuleError(self.pallet_index, bytes((self.error_index, 0, 0, 0))))
 
     @staticmethod
     def of(err: IntEnum, detail: str = "") -> DispatchError:
@@ -218,9 +218,9 @@ _INNER: dict[int, type[IntEnum]] = {
     DispatchErrorKind.Transactional: TransactionalError,
 }
 _SYSTEM_AS_SUBSTRATE = {
-    int(SystemError_.BadOrigin): DispatchErrorCode(DispatchErrorKind.BadOrigin),
-    int(SystemError_.Overflow): DispatchErrorCode(DispatchErrorKind.Arithmetic, None, ArithmeticError.Overflow),
-    int(SystemError_.Underflow): DispatchErrorCode(DispatchErrorKind.Arithmetic, None, ArithmeticError.Underflow),
+    int(SystemError_.BadOrigin): DispatchErrorCode(int(DispatchErrorKind.BadOrigin)),
+    int(SystemError_.Overflow): DispatchErrorCode(int(DispatchErrorKind.Arithmetic), None, int(ArithmeticError.Overflow)),
+    int(SystemError_.Underflow): DispatchErrorCode(int(DispatchErrorKind.Arithmetic), None, int(ArithmeticError.Underflow)),
 }
 _SYSTEM_BY_CODE = {v: SystemError_(k) for k, v in _SYSTEM_AS_SUBSTRATE.items()}
 

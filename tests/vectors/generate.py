@@ -62,7 +62,7 @@ def sample_obj(cls):
     if cls is Era:
         return Era(64, 5)
     if cls is DispatchErrorCode:  # a Module error: the other fields only go with their variants
-        return DispatchErrorCode(DispatchErrorKind.Module, sample_obj(fields_of(cls)[1][1].item.cls))
+        return DispatchErrorCode(int(DispatchErrorKind.Module), sample_obj(fields_of(cls)[1][1].item.cls))
     return cls(*[sample(t) for _, t in fields_of(cls)])
 
 
