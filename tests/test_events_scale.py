@@ -102,6 +102,8 @@ def _as_scalecodec(t: S.ScaleType, v: Any) -> Any:
         return [_as_scalecodec(t.item, x) for x in v]
     if isinstance(t, S.TupleS):
         return tuple(_as_scalecodec(i, x) for i, x in zip(t.items, v, strict=True))
+    if isinstance(t, ResultS):
+        return {"Ok": ()} if v is None else {"Err": _as_scalecodec(t.err, v)}
     if isinstance(t, S.OptionS):
         return None if v is None else _as_scalecodec(t.item, v)
     if isinstance(t, S.IntEnumS):
@@ -112,8 +114,6 @@ def _as_scalecodec(t: S.ScaleType, v: Any) -> Any:
             return {kind: {"index": v.module.index, "error": "0x" + v.module.error.hex()}}
         inner = {"Token": TokenError, "Arithmetic": ArithmeticError, "Transactional": TransactionalError}.get(kind)
         return kind if inner is None else {kind: inner(v.inner).name}
-    if isinstance(t, ResultS):
-        return {"Ok": ()} if v is None else {"Err": _as_scalecodec(t.err, v)}
     if isinstance(t, S.Composite):
         return {f.name: _as_scalecodec(f.type, getattr(v, f.name)) for f in t.fields}
     raise TypeError(f"no scalecodec form known for {t!r}")

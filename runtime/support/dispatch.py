@@ -29,7 +29,9 @@ from .codec import U8, BytesT, CodecError, ListT, OptionT, WireType, struct_type
 from .scale import (
     CompactU64,
     Field,
+    OptionS,
     ScaleType,
+    TupleS,
     TypeDef,
     VariantDef,
     composite_of,
@@ -292,31 +294,15 @@ class DispatchErrorS(ScaleType):
                        variants=tuple(VariantDef(k.name, int(k), fields(k)) for k in DispatchErrorKind))
 
 
-class ResultS(ScaleType):
-    """`Result<(), E>`: 0 = Ok(()), 1 ++ E = Err; the value is None (Ok) or the error value."""
-
-    min_size = 1
+class ResultS(OptionS):
+    """`Result<(), E>`: 0 = Ok(()), 1 ++ E = Err; the value is None (Ok) or the error value. The
+    bytes are Option<E>'s; only the declared type differs."""
 
     def __init__(self, err: ScaleType) -> None:
-        from .scale import TupleS
-
+        super().__init__(err)
         self.ok = TupleS(())
         self.err = err
         self.name = f"Result<(), {err.name}>"
-
-    def _enc(self, v: Any, out: bytearray) -> None:
-        if v is None:
-            out.append(0)
-        else:
-            out.append(1)
-            self.err._enc(v, out)
-
-    def _dec(self, data: bytes, pos: int) -> tuple[Any, int]:
-        if pos >= len(data) or data[pos] > 1:
-            raise CodecError(f"{self.name}: no Ok (0) or Err (1) tag at byte {pos}")
-        if data[pos] == 0:
-            return None, pos + 1
-        return self.err._dec(data, pos + 1)
 
     def type_def(self) -> TypeDef:
         return TypeDef("variant", path=("Result",), params=(self.ok, self.err), variants=(
