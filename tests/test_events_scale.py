@@ -115,7 +115,7 @@ def _as_scalecodec(t: S.ScaleType, v: Any) -> Any:
         inner = {"Token": TokenError, "Arithmetic": ArithmeticError, "Transactional": TransactionalError}.get(kind)
         return kind if inner is None else {kind: inner(v.inner).name}
     if isinstance(t, S.Composite):
-        return {f.name: _as_scalecodec(f.type, getattr(v, f.name)) for f in t.fields}
+        return {f.name.rstrip("_"): _as_scalecodec(f.type, getattr(v, f.name)) for f in t.fields}
     raise TypeError(f"no scalecodec form known for {t!r}")
 
 

@@ -507,7 +507,11 @@ class TypeRegistry:
 
     # -- composites and variants
     def _fields(self, fields: Sequence[MField]) -> tuple[FieldMeta, ...]:
-        return tuple(FieldMeta(f.name, self.id_of(f.type), f.type_name, f.docs) for f in fields)
+        """A Python field named after a keyword (`from_`, `class_`) is listed under the Rust name."""
+        return tuple(
+            FieldMeta(f.name if f.name is None else f.name.rstrip("_"), self.id_of(f.type), f.type_name, f.docs)
+            for f in fields
+        )
 
     def _definition(self, st: ScaleType, td: TypeDef | None) -> Any:
         if isinstance(st, Described):
