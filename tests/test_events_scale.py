@@ -205,6 +205,7 @@ def test_real_blocks_round_trip_and_agree_with_scalecodec(rt: Runtime, blocks: t
     names, phases = set(), set()
     for r in results:
         data = encode_events(chain.runtime, r.events)
+        assert data == runtime_types(chain.runtime).encode_events_reference(r.events)  # the fast path's bytes
         assert decode_events(chain.runtime, data) == list(r.events)
         got = rc.create_scale_object(f"scale_info::{vec_id}", data=ScaleBytes(data), metadata=md).decode()
         assert len(got) == len(r.events)
