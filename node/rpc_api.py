@@ -319,9 +319,13 @@ class NodeRpc:
 
     def chain_get_events(self, h: str | None = None) -> list[dict]:
         return [
-            {"phase": phase, "pallet": pallet, "index": index, "name": name, "fields": value_json(fields)}
+            {"phase": phase, "pallet": pallet, "index": index, "name": name, "fields": self.event_fields_json(fields)}
             for phase, pallet, index, name, fields in self.node.runtime.stored_events(self.state(h))
         ]
+
+    def event_fields_json(self, fields: Any) -> dict[str, Any]:
+        """An event's fields as JSON, a dispatch error it carries also named "Pallet.Error"."""
+        return {**value_json(fields), **self.node.runtime.event_errors(fields)}
 
     # ------------------------------------------------------------------ state
     def state_get_storage(self, key: str, at: str | None = None) -> str | None:
@@ -508,7 +512,7 @@ class NodeRpc:
             )
         except BlockError as exc:
             raise RpcError(1, "Unable to dry run extrinsic", str(exc)) from None
-        return outcome.to_json(value_json)
+        return outcome.to_json(self.event_fields_json)
 
     # ------------------------------------------------------------------ subscriptions
     def _head_sub(self, listeners: list, current: Any) -> Any:

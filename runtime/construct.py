@@ -24,11 +24,25 @@ from pallets.system import System
 from pallets.system.rpc_info import RUNTIME_APIS as SYSTEM_APIS
 from pallets.timestamp import Timestamp
 from pallets.transaction_payment import EXTRINSIC_BASE_WEIGHT, TransactionPayment
+from runtime.metadata import owns_errors
+from runtime.scale_types import decode_events
 from runtime.state_call import runtime_version_apis
-from runtime.support import codec
 from runtime.support.api import RuntimeApi
 from runtime.support.codec import CodecError, fields_of
-from runtime.support.dispatch import Call, CallDef, Ctx, DispatchError, Origin, Pallet, decode_call_args
+from runtime.support.dispatch import (
+    DISPATCH_ERROR,
+    Call,
+    CallDef,
+    Ctx,
+    DispatchError,
+    DispatchErrorCode,
+    Origin,
+    Pallet,
+    ResultS,
+    decode_call_args,
+    dispatch_error_name,
+)
+from runtime.support.scale import composite_of
 from runtime.support.storage import Overlay
 from runtime.yuma.backend import Backend, get_backend, run_epochs_arrays
 
@@ -116,7 +130,6 @@ class Runtime:
         for p in self.pallets:
             for i, ev in enumerate(p.EVENTS):
                 self._event_ids[ev] = (p.INDEX, i, f"{p.NAME}.{ev.__name__}")
-        self._event_by_id: dict[tuple[int, int], type] = {(p, i): cls for cls, (p, i, _) in self._event_ids.items()}
         self.INHERENT_CALLS: tuple[tuple[int, int], ...] = ((Timestamp.INDEX, 0), (Drand.INDEX, 0))
         self.genesis_hash = b"\0" * 32
         # the runtime APIs: each pallet's views, bound to it (state_call name -> (api, pallet))
@@ -186,15 +199,27 @@ class Runtime:
 
     def stored_events(self, state: Any) -> list[tuple[int, int, int, str, Any]]:
         """The events of the block whose post-state `state` is: (phase, pallet index, event index,
-        "Pallet.Event", fields), the fields decoded to the event's record (left raw if unknown)."""
+        "Pallet.Event", fields), decoded strictly from System.Events' SCALE `Vec<EventRecord>`
+        (CodecError if those bytes are not this runtime's events)."""
         raw = self.system.Events.get(Overlay(state))
-        out = []
-        for phase, pallet, index, fields in (codec.decode(raw) if raw else ()):
-            cls = self._event_by_id.get((pallet, index))
-            if cls is None:
-                out.append((phase, pallet, index, f"{pallet}.{index}", fields))
-            else:
-                out.append((phase, pallet, index, self._event_ids[cls][2], codec.from_wire(cls, fields)))
+        return [(e.phase, e.pallet, e.index, e.name, e.fields) for e in decode_events(self, raw)]
+
+    def error_name(self, code: DispatchErrorCode) -> str:
+        """"Pallet.Error" of a dispatch error as events carry it (e.g. "Balances.InsufficientBalance")."""
+        return dispatch_error_name(code, {p.INDEX: p.Error for p in self.pallets if owns_errors(p)})
+
+    def event_errors(self, fields: Any) -> dict[str, Any]:
+        """The dispatch errors an event's fields carry, named for the JSON views: "error" =
+        "Pallet.Error" for a DispatchError (ExtrinsicFailed), and "ok" plus "error" ("" when ok)
+        for a `Result<(), DispatchError>` (Sudo.Sudid)."""
+        out: dict[str, Any] = {}
+        for f in composite_of(type(fields)).fields:
+            v = getattr(fields, f.name or "")
+            if f.type is DISPATCH_ERROR:
+                out["error"] = self.error_name(v)
+            elif isinstance(f.type, ResultS):
+                out["ok"] = v is None
+                out["error"] = "" if v is None else self.error_name(v)
         return out
 
     def wrap_yuma(self, wrapper: Any) -> None:

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from runtime import scale_types
 from runtime.block import MAX_BLOCK_NUMBER, Block, DigestItem, Header, extrinsics_root
 from runtime.support import tx
-from runtime.support.codec import CodecError, encode, to_wire
+from runtime.support.codec import CodecError
 from runtime.support.dispatch import Call, Ctx, DispatchError, EventRecord, Origin
 from runtime.support.storage import Overlay, StateBackend
 from runtime.support.trie import Trie, TrieUpdate
@@ -202,10 +202,6 @@ class _Checked:
 
 def tag(who: bytes, nonce: int) -> bytes:
     return who + nonce.to_bytes(4, "big")
-
-
-def encode_events(events: list[EventRecord] | tuple[EventRecord, ...]) -> bytes:
-    return encode([[e.phase, e.pallet, e.index, to_wire(e.fields)] for e in events])
 
 
 class BlockExecution:
@@ -429,7 +425,7 @@ class BlockExecution:
         except DispatchError as exc:
             raise BlockError(f"block finalization failed: {exc}") from None
         rt.system.ExtrinsicCount.set(ctx.state, len(self.extrinsics))
-        rt.system.Events.set(ctx.state, encode_events(ctx.events))
+        rt.system.Events.set(ctx.state, scale_types.encode_events(rt, ctx.events))  # SCALE Vec<EventRecord>
         changes = self.overlay.changes()
         update = trie.update(changes)
         xts = tuple(self.extrinsics)

@@ -9,8 +9,11 @@ its events and its errors (with their docs), its constants; the outer enums `Run
 in V15, the runtime APIs of `Runtime.apis`. The format and the registry are runtime/support/
 metadata.py; this module reads the pallets through the Runtime object only.
 
-Storage items that declare a default (or an Option value type) are `Default` entries whose default
-is that value's SCALE bytes; an item without one is an `Optional` entry (absent = None).
+Each storage entry declares the very ScaleTypes its item stores with (`item.value_scale`,
+`key_scale`...), so `state_getStorage` bytes decode with the metadata's types; System.Events,
+whose bytes the executive pre-encodes, is declared as `Vec<frame_system::EventRecord>` over this
+RuntimeEvent. Storage items that declare a default (or an Option value type) are `Default` entries
+whose default is that value's SCALE bytes; an item without one is an `Optional` entry (absent = None).
 
 Runtime-API view records are dataclasses whose fields are plain `int` today: they are listed as
 u64 (a top-level `int` result takes the width its declaration names, e.g. u32), `bytes` as
@@ -35,6 +38,7 @@ from runtime.support.digest import DIGEST_ITEM
 from runtime.support.metadata import (
     ACCOUNT_ID32,
     EXTRINSIC_VERSION,
+    H256,
     MULTI_ADDRESS,
     MULTI_SIGNATURE,
     ApiMethod,
@@ -71,6 +75,7 @@ from runtime.support.scale import (
     BYTES,
     STRING,
     U64S,
+    EncodedS,
     OptionS,
     ScaleType,
     TupleS,
@@ -79,7 +84,7 @@ from runtime.support.scale import (
     scale_type_of,
     uint,
 )
-from runtime.support.scale_outer import call_arg_type
+from runtime.support.scale_outer import MAX_TOPICS, PHASE, call_arg_type
 
 RUNTIME_PATH = "taochain_runtime"
 BALANCE_BITS = 64  # Balance is u64 rao
@@ -130,10 +135,9 @@ def owns_errors(pallet: Any) -> bool:
 
 def storage_default(item: Any) -> tuple[StorageModifier, bytes]:
     """The entry's modifier and default bytes (see the module doc)."""
-    st = scale_type_of(item.value_type)
     if item.default is None and not isinstance(item.value_type, OptionT):
         return StorageModifier.Optional, b"\x00"
-    return StorageModifier.Default, st.encode(item.default)
+    return StorageModifier.Default, item.value_scale.encode(item.default)
 
 
 class _Builder:
@@ -178,6 +182,13 @@ class _Builder:
             MVariant(by_name[i], i, (MField(None, t, f"pallet_{snake(by_name[i])}::Error<Runtime>"),))
             for i, t in self.error_types.items()
         ])
+        # System.Events: frame_system::EventRecord over this RuntimeEvent (scale_outer's codec)
+        self.event_record = Described("composite", ("frame_system", "EventRecord"), fields=(
+            MField("phase", PHASE, "Phase"), MField("event", self.runtime_event, "RuntimeEvent"),
+            MField("topics", VecS(H256, MAX_TOPICS), "Vec<T::Hash>"),
+        ), params=[("E", self.runtime_event), ("T", H256)])
+        # the types items with pre-encoded values (EncodedS) hold, by the name they declare
+        self.encoded: dict[str, ScaleType] = {"Vec<EventRecord>": VecS(self.event_record)}
         self.extensions = signed_extensions(BALANCE_BITS, NONCE_BITS)
         self.extra = TupleS([explicit for _, explicit, _ in self.extensions])
         self.extrinsic = unchecked_extrinsic(MULTI_ADDRESS, self.runtime_call, MULTI_SIGNATURE, self.extra)
@@ -250,19 +261,25 @@ class _Builder:
             ann = Any
         return self.view_type(ann, api.result)
 
+    def storage_value_type(self, item: Any) -> ScaleType:
+        """The value type the metadata declares for a storage item: the item's own ScaleType (the
+        one that encodes its values), or the runtime's type that pre-encoded bytes hold."""
+        st = item.value_scale
+        return self.encoded[st.declares] if isinstance(st, EncodedS) else st
+
     # -- the parts
     def pallet_parts(self, p: Any) -> dict[str, Any]:
         reg = self.reg
         entries = []
         for item in p.storage_items():
             modifier, default = storage_default(item)
-            value = reg.id_of(scale_type_of(item.value_type))
+            value = reg.id_of(self.storage_value_type(item))
             if item.kind == "value":
                 ty: Any = EntryPlain(value)
             elif item.kind == "map":
-                ty = EntryMap((StorageHasher[item.hasher_name],), reg.id_of(scale_type_of(item.key_type)), value)
+                ty = EntryMap((StorageHasher[item.hasher_name],), reg.id_of(item.key_scale), value)
             else:
-                key = TupleS((scale_type_of(item.key1_type), scale_type_of(item.key2_type)))
+                key = TupleS((item.key1_scale, item.key2_scale))
                 ty = EntryMap(
                     (StorageHasher[item.hasher1_name], StorageHasher[item.hasher2_name]), reg.id_of(key), value,
                 )

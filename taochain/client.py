@@ -39,6 +39,7 @@ from runtime.support import codec, tx
 from runtime.support.digest import DIGEST_ITEM, aura_slot
 from runtime.support.hashing import blake2_256, commit_hash, storage_prefix
 from runtime.support.keys import InvalidKey, Keypair, keypair_from_uri, parse_account
+from runtime.support.scale import U64S
 from runtime.support.scale_portable import PortableCodec
 
 if TYPE_CHECKING:
@@ -754,7 +755,7 @@ class AsyncClient:
                 continue
         slot = aura_slot(items)
         raw = await self.rpc("state_getStorage", "0x" + storage_prefix("Timestamp", "Now").hex(), h)
-        now_ms = codec.decode(bytes.fromhex(raw[2:])) if raw else 0
+        now_ms = U64S.decode(bytes.fromhex(raw[2:])) if raw else 0  # Timestamp.Now: SCALE u64
         if not now_ms or not slot:
             return number, int(time.time() * 1000), DEFAULT_BLOCK_TIME_MS
         return number, now_ms, max(1, now_ms // slot)

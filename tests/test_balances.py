@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import ALICE, BOB, CHARLIE, DAVE, TAO, ChainBuilder, assert_noop
 
+from runtime.support.dispatch import DispatchErrorKind
 from runtime.support.keys import ED25519, dev_keypair
 
 AUTHOR = dev_keypair("Alice", ED25519)  # the dev chain's authority: fees go to its ed25519 account
@@ -114,7 +115,8 @@ def test_sudo_inner_failure_is_reported_in_sudid(chain: ChainBuilder) -> None:
     r = chain.submit(ALICE, "Sudo", "sudo", inner)
     assert chain.outcome(r).error is None
     sudid = [f for n, f, _ in chain.events(r) if n == "Sudo.Sudid"][0]
-    assert not sudid.ok and sudid.error.endswith("InsufficientBalance")
+    assert sudid.sudo_result is not None
+    assert chain.runtime.error_name(sudid.sudo_result).endswith("InsufficientBalance")
 
 
 def test_sudo_requires_key_and_set_key(chain: ChainBuilder) -> None:
@@ -133,12 +135,14 @@ def test_fee_is_kept_when_the_call_fails(chain: ChainBuilder) -> None:
     fee = chain.outcome(r).fee
     assert fee > 0 and chain.free(BOB.public) == bob0 - fee and chain.free(AUTHOR.public) == alice0 + fee
     failed = [f for n, f, _ in chain.events(r) if n == "System.ExtrinsicFailed"][0]
-    assert (failed.module_index, failed.error_index) == (5, 2)
+    err = failed.dispatch_error  # Substrate's DispatchError::Module { index: 5, error: [2, 0, 0, 0] }
+    assert (err.kind, err.module.index, err.module.error) == (DispatchErrorKind.Module, 5, b"\x02\0\0\0")
+    assert chain.runtime.error_name(err) == "Balances.InsufficientBalance"
 
 
 def test_force_set_balance_overflow_of_total_issuance(chain: ChainBuilder) -> None:
     before = chain.free(DAVE.public)
     r = chain.submit(ALICE, "Sudo", "sudo", chain.call("Balances", "force_set_balance", DAVE.public, 2**64 - 1))
     sudid = [f for n, f, _ in chain.events(r) if n == "Sudo.Sudid"][0]
-    assert not sudid.ok and sudid.error == "Balances.Overflow"
+    assert sudid.sudo_result is not None and chain.runtime.error_name(sudid.sudo_result) == "Balances.Overflow"
     assert chain.free(DAVE.public) == before

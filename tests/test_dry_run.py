@@ -118,7 +118,7 @@ def test_sudo_reports_its_inner_error_in_sudid(subnet: ChainBuilder) -> None:
     d = run(chain, chain.sign(ALICE, chain.call("Sudo", "sudo", inner)))
     assert d.ok  # sudo itself succeeds, as on chain
     (sudid,) = [e for e in d.events if e.name == "Sudo.Sudid"]
-    assert sudid.fields.ok is False and sudid.fields.error == "AdminUtils.SubnetDoesNotExist"
+    assert chain.runtime.event_errors(sudid.fields) == {"ok": False, "error": "AdminUtils.SubnetDoesNotExist"}
     d = run(chain, chain.sign(BOB, chain.call("Sudo", "sudo", inner)))
     assert d.error is not None and d.error.name == "Sudo.RequireSudo" and "root-only" in d.error.doc
 

@@ -22,15 +22,23 @@ from scalecodec.base import RuntimeConfigurationObject, ScaleBytes
 from scalecodec.type_registry import load_type_registry_preset
 
 from runtime.construct import Runtime
-from runtime.metadata import _Builder
+from runtime.metadata import _Builder, metadata_v14
 from runtime.scale_types import decode_events, encode_events, runtime_types
 from runtime.support import scale as S
 from runtime.support.codec import CodecError
-from runtime.support.dispatch import MAX_CALL_DEPTH, Call, EventRecord
-from runtime.support.metadata import Described, MField, encode_metadata
+from runtime.support.dispatch import (
+    MAX_CALL_DEPTH,
+    ArithmeticError,
+    Call,
+    DispatchErrorKind,
+    DispatchErrorS,
+    EventRecord,
+    ResultS,
+    TokenError,
+    TransactionalError,
+)
 from runtime.support.scale import compact_encode, composite_of
 from runtime.support.scale_outer import (
-    H256,
     PHASE,
     ApplyExtrinsic,
     Finalization,
@@ -53,19 +61,15 @@ def rt() -> Runtime:
 
 @pytest.fixture(scope="module")
 def outside(rt: Runtime) -> tuple:
-    """scalecodec loaded with our V14, plus the id of `Vec<EventRecord>` in its registry (the record
-    built on the metadata's own RuntimeEvent, as System.Events will declare it)."""
-    b = _Builder(rt)
-    record = Described("composite", ("frame_system", "EventRecord"), fields=(
-        MField("phase", PHASE, "Phase"), MField("event", b.runtime_event, "RuntimeEvent"),
-        MField("topics", S.VecS(H256, 1024), "Vec<T::Hash>"),
-    ))
-    vec_id = b.reg.id_of(S.VecS(record))
+    """scalecodec loaded with our V14, plus the type id the metadata declares for System.Events
+    (`Vec<frame_system::EventRecord>` over the metadata's own RuntimeEvent)."""
     rc = RuntimeConfigurationObject()
     rc.update_type_registry(load_type_registry_preset("core"))
-    md = rc.create_scale_object("MetadataVersioned", data=ScaleBytes(encode_metadata(b.v14())))
+    md = rc.create_scale_object("MetadataVersioned", data=ScaleBytes(metadata_v14(rt)))
     md.decode()
     rc.add_portable_registry(md)
+    system = next(p for p in md.value[1]["V14"]["pallets"] if p["name"] == "System")
+    vec_id = next(e["type"]["Plain"] for e in system["storage"]["entries"] if e["name"] == "Events")
     return rc, md, vec_id
 
 
@@ -98,12 +102,20 @@ def _as_scalecodec(t: S.ScaleType, v: Any) -> Any:
         return [_as_scalecodec(t.item, x) for x in v]
     if isinstance(t, S.TupleS):
         return tuple(_as_scalecodec(i, x) for i, x in zip(t.items, v, strict=True))
+    if isinstance(t, ResultS):
+        return {"Ok": ()} if v is None else {"Err": _as_scalecodec(t.err, v)}
     if isinstance(t, S.OptionS):
         return None if v is None else _as_scalecodec(t.item, v)
     if isinstance(t, S.IntEnumS):
         return v.name
+    if isinstance(t, DispatchErrorS):  # sp_runtime::DispatchError
+        kind = DispatchErrorKind(v.kind).name
+        if v.module is not None:
+            return {kind: {"index": v.module.index, "error": "0x" + v.module.error.hex()}}
+        inner = {"Token": TokenError, "Arithmetic": ArithmeticError, "Transactional": TransactionalError}.get(kind)
+        return kind if inner is None else {kind: inner(v.inner).name}
     if isinstance(t, S.Composite):
-        return {f.name: _as_scalecodec(f.type, getattr(v, f.name)) for f in t.fields}
+        return {f.name.rstrip("_"): _as_scalecodec(f.type, getattr(v, f.name)) for f in t.fields}
     raise TypeError(f"no scalecodec form known for {t!r}")
 
 
@@ -193,6 +205,7 @@ def test_real_blocks_round_trip_and_agree_with_scalecodec(rt: Runtime, blocks: t
     names, phases = set(), set()
     for r in results:
         data = encode_events(chain.runtime, r.events)
+        assert data == runtime_types(chain.runtime).encode_events_reference(r.events)  # the fast path's bytes
         assert decode_events(chain.runtime, data) == list(r.events)
         got = rc.create_scale_object(f"scale_info::{vec_id}", data=ScaleBytes(data), metadata=md).decode()
         assert len(got) == len(r.events)

@@ -104,9 +104,9 @@ def test_typed_items_and_key_layout() -> None:
     who = b"\x11" * 32
     m.set(o, who, 5)
     assert m.get(o, who) == 5 and m.get(o, b"\x22" * 32) == 0
-    from runtime.support.codec import encode
-
-    assert m.key(who) == storage_prefix("Test", "Map") + blake2_128(encode(who)) + encode(who)
+    # Substrate's layout: Blake2_128Concat of the SCALE key (an AccountId32 is its 32 bytes)
+    assert m.key(who) == storage_prefix("Test", "Map") + blake2_128(who) + who
+    assert d.key(3, who) == storage_prefix("Test", "Double") + (3).to_bytes(4, "little") + blake2_128(who) + who
     assert list(m.iter(o)) == [(who, 5)]
     d.set(o, 3, who, 10)
     d.set(o, 3, b"\x01" * 32, 11)

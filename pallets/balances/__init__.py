@@ -140,7 +140,7 @@ class Balances(Pallet):
 
     # --- internal mutations (the Currency interface other pallets get)
     def _set_free(self, ctx: Ctx, who: bytes, info, free: int) -> None:
-        self.accounts.set_account(ctx, who, type(info)(info.nonce, free, info.reserved, info.frozen))
+        self.accounts.set_account(ctx, who, info.with_balances(info.nonce, free, info.reserved, info.frozen))
 
     def _reap_dust(self, ctx: Ctx, who: bytes, info, free: int) -> int:
         """If `free` (with no reserve) is below ED the dust is burnt; returns the free to store."""
@@ -165,7 +165,7 @@ class Balances(Pallet):
         `bump_nonce` also increments the nonce in the same write (the executive's pre-dispatch)."""
         info = self.accounts.get_account(ctx, who)
         if bump_nonce:
-            info = type(info)(info.nonce + 1, info.free, info.reserved, info.frozen)
+            info = info.with_balances(info.nonce + 1, info.free, info.reserved, info.frozen)
             if amount == 0:  # a fee-free call: only the nonce moves (kept even with no balance)
                 self.accounts.set_account(ctx, who, info, keep_nonce=True)
                 return

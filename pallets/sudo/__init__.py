@@ -6,11 +6,12 @@
 
 from __future__ import annotations
 
-from runtime.support.codec import AccountId, Bool, Text, wire
+from runtime.support.codec import AccountId, wire
 from runtime.support.dispatch import (
     Call,
     Ctx,
     DispatchError,
+    DispatchResultField,
     DocEnum,
     Origin,
     Pallet,
@@ -33,10 +34,9 @@ class Error(DocEnum):
 
 @wire
 class Sudid:
-    """A sudo call was dispatched: its outcome (ok, or the error's name)."""
+    """A sudo call was dispatched: its outcome (Substrate's `Result<(), DispatchError>`; None is Ok)."""
 
-    ok: Bool
-    error: Text
+    sudo_result: DispatchResultField
 
 
 @wire
@@ -65,7 +65,7 @@ class Sudo(Pallet):
         who = ensure_signed(origin)
         ensure(who == self.Key.get(ctx.state), Error.RequireSudo)
         err: DispatchError | None = ctx.runtime.dispatch(ctx, Origin.root(), inner)
-        ctx.deposit_event(Sudid(err is None, "" if err is None else err.name))
+        ctx.deposit_event(Sudid(None if err is None else err.code()))
 
     @call(2, weight=20_000_000)
     def set_key(self, ctx: Ctx, origin: Origin, new: AccountId) -> None:

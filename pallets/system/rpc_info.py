@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.support.api import ACCOUNT, RuntimeApi
+from runtime.support.codec import U32, U64, wire
 from runtime.support.dispatch import Ctx
 
-from . import AccountInfo
+
+@wire
+class AccountView:
+    """An account's nonce and balances (rao), flat: the stored AccountInfo without its counters."""
+
+    nonce: U32
+    free: U64
+    reserved: U64
+    frozen: U64
 
 
-def account(system: Any, ctx: Ctx, who: bytes) -> AccountInfo:
-    return system.get_account(ctx, who)
+def account(system: Any, ctx: Ctx, who: bytes) -> AccountView:
+    info = system.get_account(ctx, who)
+    return AccountView(info.nonce, info.free, info.reserved, info.frozen)
 
 
 def account_nonce(system: Any, ctx: Ctx, who: bytes) -> int:

@@ -181,6 +181,20 @@ class BytesT(WireType):
     from_wire = to_wire
 
 
+class AccountIdT(BytesT):
+    """A 32-byte account id: `bytes32` on the MessagePack wire, Substrate's AccountId32 in SCALE
+    (the same 32 bytes, declared as `sp_core::crypto::AccountId32` in the metadata, so clients
+    encode storage keys and call arguments from SS58 addresses)."""
+
+    def __init__(self) -> None:
+        super().__init__(32)
+
+    def scale_type(self) -> Any:
+        from .scale import ACCOUNT_ID32
+
+        return ACCOUNT_ID32
+
+
 class TextT(WireType):
     def __init__(self, max_len: int = 1024) -> None:
         self.max_len = max_len
@@ -377,7 +391,7 @@ U16Pairs = Annotated[bytes, U16PairsT()]
 Balance = U64
 BlockNumber = U64
 Nonce = U32
-AccountId = Bytes32
+AccountId = Annotated[bytes, AccountIdT()]
 Hash = Bytes32
 
 _FIELDS: dict[type, tuple[tuple[str, WireType], ...]] = {}

@@ -7,7 +7,11 @@ weight)`. A call's arguments are typed by the method's annotations (codec aliase
 strictly from the wire: `[pallet_index, call_index, [args...]]`.
 
 Errors: `ensure(cond, Error.X)` raises `DispatchError` carrying (pallet index, error index, name);
-the executive turns it into an `ExtrinsicFailed` event and drops the call's storage layer. An
+the executive turns it into an `ExtrinsicFailed` event and drops the call's storage layer. The
+event carries Substrate's `sp_runtime::DispatchError` (`DispatchError.code()`, a `DispatchErrorCode`):
+`Module(ModuleError { index, error: [u8; 4] })` with error[0] the error's index in its pallet's
+enum, or one of the dispatcher's own variants (BadOrigin, Arithmetic(Overflow/Underflow)), so
+Substrate clients name it from the metadata. An
 error's doc (its cause and its fix) is no consensus data: it reaches clients through the metadata
 and the dry run (runtime/dry_run.py), so that they show the pallet's own words.
 """
@@ -21,7 +25,18 @@ from collections.abc import Callable, Iterator
 from enum import IntEnum
 from typing import Any
 
-from .codec import CodecError, ListT, OptionT, WireType, wire_type_of
+from .codec import U8, BytesT, CodecError, ListT, OptionT, WireType, struct_type, wire, wire_type_of
+from .scale import (
+    CompactU64,
+    Field,
+    OptionS,
+    ScaleType,
+    TupleS,
+    TypeDef,
+    VariantDef,
+    composite_of,
+    scale_type_of,
+)
 from .storage import Overlay
 
 # --------------------------------------------------------------------------- origins
@@ -91,6 +106,12 @@ class DispatchError(Exception):
         self.name = name
         self.detail = detail
 
+    def code(self) -> DispatchErrorCode:
+        """The error as Substrate's `sp_runtime::DispatchError` (see the module doc)."""
+        if self.pallet_index == 0 and self.error_index in _SYSTEM_AS_SUBSTRATE:
+            return _SYSTEM_AS_SUBSTRATE[self.error_index]
+        return DispatchErrorCode(int(DispatchErrorKind.Module), ModuleError(self.pallet_index, bytes((self.error_index, 0, 0, 0))))
+
     @staticmethod
     def of(err: IntEnum, detail: str = "") -> DispatchError:
         cls = type(err)
@@ -123,6 +144,231 @@ class SystemError_(DocEnum):
 
 SystemError_.pallet_index = 0  # type: ignore[attr-defined]
 SystemError_.pallet_name = "System"  # type: ignore[attr-defined]
+
+
+# --------------------------------------------------------------------------- Substrate's DispatchError
+
+
+class DispatchErrorKind(IntEnum):
+    """The variants of `sp_runtime::DispatchError`, in Substrate's order."""
+
+    Other = 0
+    CannotLookup = 1
+    BadOrigin = 2
+    Module = 3
+    ConsumerRemaining = 4
+    NoProviders = 5
+    TooManyConsumers = 6
+    Token = 7
+    Arithmetic = 8
+    Transactional = 9
+    Exhausted = 10
+    Corruption = 11
+    Unavailable = 12
+    RootNotAllowed = 13
+
+
+class TokenError(IntEnum):
+    __scale_path__ = ("sp_runtime", "TokenError")
+    FundsUnavailable = 0
+    OnlyProvider = 1
+    BelowMinimum = 2
+    CannotCreate = 3
+    UnknownAsset = 4
+    Frozen = 5
+    Unsupported = 6
+    CannotCreateHold = 7
+    NotExpendable = 8
+    Blocked = 9
+
+
+class ArithmeticError(IntEnum):
+    __scale_path__ = ("sp_arithmetic", "ArithmeticError")
+    Underflow = 0
+    Overflow = 1
+    DivisionByZero = 2
+
+
+class TransactionalError(IntEnum):
+    __scale_path__ = ("sp_runtime", "TransactionalError")
+    LimitReached = 0
+    NoLayer = 1
+
+
+@wire
+class ModuleError:
+    """A pallet's error: the pallet's index, and the error's index in its enum as error[0]."""
+
+    __scale_path__ = ("sp_runtime", "ModuleError")
+    index: U8
+    error: typing.Annotated[bytes, BytesT(4)]
+
+
+@wire
+class DispatchErrorCode:
+    """`sp_runtime::DispatchError` as a value: the variant, the module error (Module), the inner
+    enum's index (Token, Arithmetic, Transactional)."""
+
+    kind: U8
+    module: ModuleError | None = None
+    inner: U8 = 0
+
+
+_INNER: dict[int, type[IntEnum]] = {
+    DispatchErrorKind.Token: TokenError,
+    DispatchErrorKind.Arithmetic: ArithmeticError,
+    DispatchErrorKind.Transactional: TransactionalError,
+}
+_SYSTEM_AS_SUBSTRATE = {
+    int(SystemError_.BadOrigin): DispatchErrorCode(int(DispatchErrorKind.BadOrigin)),
+    int(SystemError_.Overflow): DispatchErrorCode(int(DispatchErrorKind.Arithmetic), None, int(ArithmeticError.Overflow)),
+    int(SystemError_.Underflow): DispatchErrorCode(int(DispatchErrorKind.Arithmetic), None, int(ArithmeticError.Underflow)),
+}
+_SYSTEM_BY_CODE = {v: SystemError_(k) for k, v in _SYSTEM_AS_SUBSTRATE.items()}
+
+
+def dispatch_error_name(code: DispatchErrorCode, error_enums: dict[int, type[IntEnum]]) -> str:
+    """"Pallet.Error" of a DispatchErrorCode (`error_enums`: each pallet index's Error enum and
+    its name as `pallet_name`); the dispatcher's own errors keep their System names."""
+    sys_err = _SYSTEM_BY_CODE.get(code)
+    if sys_err is not None:
+        return f"System.{sys_err.name}"
+    if code.kind == DispatchErrorKind.Module and code.module is not None:
+        enum = error_enums.get(code.module.index)
+        index = code.module.error[0]
+        if enum is not None and index in enum._value2member_map_:
+            return f"{enum.pallet_name}.{enum(index).name}"  # type: ignore[attr-defined]
+        return f"Module({code.module.index}, {index})"
+    kind = DispatchErrorKind(code.kind).name
+    inner = _INNER.get(code.kind)
+    return f"{kind}.{inner(code.inner).name}" if inner is not None else kind
+
+
+class DispatchErrorS(ScaleType):
+    """`sp_runtime::DispatchError`: the variant byte, then ModuleError (Module) or the inner enum's
+    byte (Token, Arithmetic, Transactional); unit variants carry nothing (Other's text is skipped
+    by Substrate's codec too). The value is a DispatchErrorCode."""
+
+    name = "DispatchError"
+    min_size = 1
+
+    def __init__(self) -> None:
+        self.module = composite_of(ModuleError)
+
+    def _enc(self, v: Any, out: bytearray) -> None:
+        if not isinstance(v, DispatchErrorCode) or not 0 <= v.kind <= max(DispatchErrorKind):
+            raise CodecError(f"DispatchError: expected a DispatchErrorCode, got {v!r}")
+        out.append(v.kind)
+        if v.kind == DispatchErrorKind.Module:
+            self.module._enc(v.module, out)
+        elif v.kind in _INNER:
+            if v.inner not in _INNER[v.kind]._value2member_map_:
+                raise CodecError(f"DispatchError: {v.inner} is not a {_INNER[v.kind].__name__}")
+            out.append(v.inner)
+
+    def _dec(self, data: bytes, pos: int) -> tuple[Any, int]:
+        if pos >= len(data):
+            raise CodecError("DispatchError: input ends before the variant index")
+        kind = data[pos]
+        pos += 1
+        if kind > max(DispatchErrorKind):
+            raise CodecError(f"DispatchError: unknown variant index {kind}")
+        if kind == DispatchErrorKind.Module:
+            m, pos = self.module._dec(data, pos)
+            return DispatchErrorCode(kind, m), pos
+        inner = _INNER.get(kind)
+        if inner is None:
+            return DispatchErrorCode(kind), pos
+        if pos >= len(data) or data[pos] not in inner._value2member_map_:
+            raise CodecError(f"DispatchError: no {inner.__name__} at byte {pos}")
+        return DispatchErrorCode(kind, None, data[pos]), pos + 1
+
+    def type_def(self) -> TypeDef:
+        def fields(k: DispatchErrorKind) -> tuple[Field, ...]:
+            if k == DispatchErrorKind.Module:
+                return (Field(None, self.module),)
+            inner = _INNER.get(k)
+            return () if inner is None else (Field(None, scale_type_of(inner)),)
+
+        return TypeDef("variant", path=("sp_runtime", "DispatchError"),
+                       variants=tuple(VariantDef(k.name, int(k), fields(k)) for k in DispatchErrorKind))
+
+
+class ResultS(OptionS):
+    """`Result<(), E>`: 0 = Ok(()), 1 ++ E = Err; the value is None (Ok) or the error value. The
+    bytes are Option<E>'s; only the declared type differs."""
+
+    def __init__(self, err: ScaleType) -> None:
+        super().__init__(err)
+        self.ok = TupleS(())
+        self.err = err
+        self.name = f"Result<(), {err.name}>"
+
+    def type_def(self) -> TypeDef:
+        return TypeDef("variant", path=("Result",), params=(self.ok, self.err), variants=(
+            VariantDef("Ok", 0, (Field(None, self.ok),)), VariantDef("Err", 1, (Field(None, self.err),)),
+        ))
+
+
+DISPATCH_ERROR = DispatchErrorS()
+DispatchErrorField = typing.Annotated[DispatchErrorCode, struct_type(DispatchErrorCode), DISPATCH_ERROR]
+# Result<(), DispatchError> (Sudo.Sudid): None is Ok
+DispatchResultField = typing.Annotated[
+    DispatchErrorCode | None, OptionT(struct_type(DispatchErrorCode)), ResultS(DISPATCH_ERROR)
+]
+
+
+class DispatchClass(IntEnum):
+    __scale_path__ = ("frame_support", "dispatch", "DispatchClass")
+    Normal = 0
+    Operational = 1
+    Mandatory = 2
+
+
+class Pays(IntEnum):
+    __scale_path__ = ("frame_support", "dispatch", "Pays")
+    Yes = 0
+    No = 1
+
+
+class IntEnumT(WireType):
+    """An IntEnum on the MessagePack wire (its value); SCALE: the enum of unit variants."""
+
+    def __init__(self, cls: type[IntEnum]) -> None:
+        self.cls = cls
+        self.name = cls.__name__
+
+    def to_wire(self, v: Any) -> Any:
+        if not isinstance(v, self.cls):
+            raise CodecError(f"{self.name}: expected a member, got {v!r}")
+        return int(v)
+
+    def from_wire(self, w: Any) -> Any:
+        if type(w) is not int or w not in self.cls._value2member_map_:
+            raise CodecError(f"{self.name}: unknown member {w!r}")
+        return self.cls(w)
+
+    def scale_type(self) -> ScaleType:
+        return scale_type_of(self.cls)
+
+
+@wire
+class Weight:
+    """`sp_weights::Weight`: reference time (picoseconds) and proof size (bytes)."""
+
+    __scale_path__ = ("sp_weights", "weight_v2", "Weight")
+    ref_time: CompactU64
+    proof_size: CompactU64 = 0
+
+
+@wire
+class DispatchInfo:
+    """`frame_support::dispatch::DispatchInfo` as ExtrinsicSuccess / ExtrinsicFailed carry it."""
+
+    __scale_path__ = ("frame_support", "dispatch", "DispatchInfo")
+    weight: Weight
+    class_: typing.Annotated[DispatchClass, IntEnumT(DispatchClass)] = DispatchClass.Normal
+    pays_fee: typing.Annotated[Pays, IntEnumT(Pays)] = Pays.Yes
 
 
 def ensure_signed(origin: Origin) -> bytes:

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from .codec import CodecError
 from .extrinsic_v4 import DEFAULT_EXTENSIONS
 from .extrinsic_v4 import ERA as EXTRINSIC_ERA
+from .scale import ACCOUNT_ID32 as SCALE_ACCOUNT_ID32
 from .scale import (
     U8S,
     U32S,
@@ -506,7 +507,11 @@ class TypeRegistry:
 
     # -- composites and variants
     def _fields(self, fields: Sequence[MField]) -> tuple[FieldMeta, ...]:
-        return tuple(FieldMeta(f.name, self.id_of(f.type), f.type_name, f.docs) for f in fields)
+        """A Python field named after a keyword (`from_`, `class_`) is listed under the Rust name."""
+        return tuple(
+            FieldMeta(f.name if f.name is None else f.name.rstrip("_"), self.id_of(f.type), f.type_name, f.docs)
+            for f in fields
+        )
 
     def _definition(self, st: ScaleType, td: TypeDef | None) -> Any:
         if isinstance(st, Described):
@@ -543,7 +548,7 @@ def class_docs(cls: type) -> tuple[str, ...]:
 
 UNIT = TupleS(())
 H256 = Described("composite", ("primitive_types", "H256"), [MField(None, ByteArrayS(32), "[u8; 32]")])
-ACCOUNT_ID32 = Described("composite", ("sp_core", "crypto", "AccountId32"), [MField(None, ByteArrayS(32), "[u8; 32]")])
+ACCOUNT_ID32 = SCALE_ACCOUNT_ID32  # a real codec: storage keys and call arguments use it
 ACCOUNT_INDEX = U32S
 MULTI_ADDRESS = Described(
     "variant", ("sp_runtime", "multiaddress", "MultiAddress"),

@@ -386,6 +386,17 @@ class ByteArrayS(ScaleType):
         return TypeDef("array", inner=(U8S,), length=self.size)
 
 
+class AccountId32S(ByteArrayS):
+    """sp_core's AccountId32: the 32 bytes, declared as a composite holding a [u8; 32]."""
+
+    def __init__(self) -> None:
+        super().__init__(32)
+        self.name = "AccountId32"
+
+    def type_def(self) -> TypeDef:
+        return TypeDef("composite", path=("sp_core", "crypto", "AccountId32"), fields=(Field(None, ByteArrayS(32)),))
+
+
 class StrS(ScaleType):
     """String: Compact(byte length) ++ UTF-8, at most `max_len` characters."""
 
@@ -419,6 +430,32 @@ class StrS(ScaleType):
 
     def type_def(self) -> TypeDef:
         return TypeDef("primitive", primitive="str")
+
+
+class EncodedS(ScaleType):
+    """Bytes that already are the SCALE encoding of a type declared elsewhere, stored as they are:
+    the value is the whole input. For a storage item whose type a pallet cannot name (System.Events:
+    the runtime's `Vec<EventRecord>`); the runtime's metadata declares `declares` for it."""
+
+    def __init__(self, declares: str, max_len: int) -> None:
+        self.declares = declares
+        self.max_len = max_len
+        self.name = f"Encoded<{declares}>"
+
+    def _enc(self, v: Any, out: bytearray) -> None:
+        if type(v) is not bytes:
+            raise CodecError(f"{self.name}: expected bytes, got {type(v).__name__}")
+        if len(v) > self.max_len:
+            raise CodecError(f"{self.name}: {len(v)} bytes is over the limit {self.max_len}")
+        out += v
+
+    def _dec(self, data: bytes, pos: int) -> tuple[Any, int]:
+        if len(data) - pos > self.max_len:
+            raise CodecError(f"{self.name}: {len(data) - pos} bytes is over the limit {self.max_len}")
+        return data[pos:], len(data)
+
+    def type_def(self) -> TypeDef:
+        raise TypeError(f"{self.name}: the runtime's metadata declares {self.declares} for it")
 
 
 class VecS(ScaleType):
@@ -540,6 +577,11 @@ class OptionS(ScaleType):
 
 
 def _type_path(cls: type) -> tuple[str, ...]:
+    """A class's path in the metadata registry: its `__scale_path__` when it names Substrate's
+    type (`("frame_system", "AccountInfo")`), else its module parts and name."""
+    own = cls.__dict__.get("__scale_path__")
+    if own is not None:
+        return tuple(own)
     return (*cls.__module__.split("."), cls.__qualname__)
 
 
@@ -670,6 +712,7 @@ BOOL = BoolS()
 OPTION_BOOL = OptionBoolS()
 BYTES = BytesS()
 STRING = StrS()
+ACCOUNT_ID32 = AccountId32S()
 
 
 def uint(bits: int) -> UIntS:

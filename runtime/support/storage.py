@@ -5,8 +5,15 @@ layer; `start()` opens a layer, `commit()` folds it into the one below, `rollbac
 executive opens one layer per extrinsic and one per call, so a failing call changes nothing.
 
 Storage items (`StorageValue`, `StorageMap`, `StorageDoubleMap`) know their key layout
-(`twox128(pallet) ++ twox128(item) ++ hasher(encode(key))`, Substrate's) and their value type, and
-encode values with the canonical codec. Reads of absent keys give the item's default.
+(`twox128(pallet) ++ twox128(item) ++ hasher(SCALE(key))`, Substrate's) and their value type, and
+store values as SCALE (runtime/support/scale.py) of that type: `value_scale` (and `key_scale`,
+`key1_scale`, `key2_scale`) are the very ScaleType objects the metadata declares for the item, so
+a client decoding `state_getStorage` bytes with the metadata's types reads what the runtime wrote.
+Reads of absent keys give the item's default.
+
+State bytes read back through an item were written by this runtime (or by verified execution) and
+decode on a fast path without the untrusted-input checks; keys recovered from full storage keys
+(`decode_key`, `iter_prefix_values`) decode strictly (CodecError only).
 """
 
 from __future__ import annotations
@@ -14,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from . import codec
 from .codec import CodecError, WireType, wire_type_of
 from .hashing import blake2_128_concat, identity, storage_prefix, twox64_concat
+from .scale import ScaleType, scale_type_of
 
 _DELETED = None  # a layer entry of None marks a deletion
 CACHE_LIMIT = 1 << 16  # per storage item: decoded values and computed keys kept for reuse
@@ -129,6 +136,27 @@ HASHERS: dict[str, Hasher] = {
     "Twox64Concat": twox64_concat,
     "Identity": identity,
 }
+HASH_PREFIX = {"Blake2_128Concat": 16, "Twox64Concat": 8, "Identity": 0}  # bytes before the key itself
+
+
+def _types(annotation: Any) -> tuple[WireType, ScaleType]:
+    """An item's declared type: its wire type (JSON metadata, views) and its SCALE type (storage)."""
+    if isinstance(annotation, ScaleType):
+        raise TypeError("declare storage types as codec annotations; their SCALE form follows")
+    wt = wire_type_of(annotation)
+    try:
+        st = scale_type_of(annotation)
+    except TypeError:
+        st = scale_type_of(wt)
+    return wt, st
+
+
+def _trusted_decode(st: ScaleType, raw: bytes) -> Any:
+    """Decode state bytes this runtime wrote: no input checks (a stray byte still fails loudly)."""
+    v, end = st._dec(raw, 0)
+    if end != len(raw):
+        raise CodecError(f"{st.name}: {len(raw) - end} trailing bytes in stored state")
+    return v
 
 
 class StorageItem:
@@ -139,7 +167,7 @@ class StorageItem:
     def __init__(self, pallet: str, name: str, value_type: Any, default: Any = None, doc: str = "") -> None:
         self.pallet = pallet
         self.name = name
-        self.value_type: WireType = wire_type_of(value_type)
+        self.value_type, self.value_scale = _types(value_type)
         self.default = default
         self.doc = doc
         self.prefix = storage_prefix(pallet, name)
@@ -155,11 +183,15 @@ class StorageItem:
             if len(self._values) >= CACHE_LIMIT:
                 self._values.clear()
             # state bytes were written by this runtime (or by verified execution): trusted
-            v = self._values[raw] = self.value_type.from_wire(codec.decode_trusted(raw))
+            v = self._values[raw] = _trusted_decode(self.value_scale, raw)
         return v
 
     def _encode(self, value: Any) -> bytes:
-        return codec.encode(self.value_type.to_wire(value))
+        return self.value_scale.encode(value)
+
+    def decode_value(self, raw: bytes) -> Any:
+        """A stored value from untrusted bytes (e.g. a proof's); every problem is a CodecError."""
+        return self.value_scale.decode(raw)
 
     def metadata(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "value": repr(self.value_type), "doc": self.doc}
@@ -198,7 +230,7 @@ class StorageMap(StorageItem):
         doc: str = "",
     ) -> None:
         super().__init__(pallet, name, value_type, default, doc)
-        self.key_type: WireType = wire_type_of(key_type)
+        self.key_type, self.key_scale = _types(key_type)
         self.hasher_name = hasher
         self.hasher = HASHERS[hasher]
 
@@ -207,7 +239,7 @@ class StorageMap(StorageItem):
         if full is None:
             if len(self._keys) >= CACHE_LIMIT:
                 self._keys.clear()
-            full = self._keys[k] = self.prefix + self.hasher(codec.encode(self.key_type.to_wire(k)))
+            full = self._keys[k] = self.prefix + self.hasher(self.key_scale.encode(k))
         return full
 
     def get(self, s: Overlay, k: Any) -> Any:
@@ -228,13 +260,14 @@ class StorageMap(StorageItem):
         return s.get(self.key(k)) is not None
 
     def decode_key(self, full_key: bytes) -> Any:
-        """Recover the map key from a full storage key (concat hashers only)."""
-        rest = full_key[len(self.prefix) :]
-        if self.hasher_name == "Blake2_128Concat":
-            rest = rest[16:]
-        elif self.hasher_name == "Twox64Concat":
-            rest = rest[8:]
-        return self.key_type.from_wire(codec.decode(rest))
+        """Recover the map key from a full storage key (concat hashers only); strict: a key that
+        is not this item's or does not decode is a CodecError."""
+        if not isinstance(full_key, bytes) or not full_key.startswith(self.prefix):
+            raise CodecError(f"{self.pallet}.{self.name}: not a key of this item")
+        skip = len(self.prefix) + HASH_PREFIX[self.hasher_name]
+        if len(full_key) < skip:
+            raise CodecError(f"{self.pallet}.{self.name}: key ends inside the hash")
+        return self.key_scale.decode(full_key[skip:])
 
     def iter(self, s: Overlay) -> Iterator[tuple[Any, Any]]:
         """(key, value) pairs in storage-key order (deterministic)."""
@@ -261,20 +294,20 @@ class StorageDoubleMap(StorageItem):
         doc: str = "",
     ) -> None:
         super().__init__(pallet, name, value_type, default, doc)
-        self.key1_type = wire_type_of(key1_type)
-        self.key2_type = wire_type_of(key2_type)
+        self.key1_type, self.key1_scale = _types(key1_type)
+        self.key2_type, self.key2_scale = _types(key2_type)
         self.hasher1_name, self.hasher2_name = hasher1, hasher2
         self.hasher1, self.hasher2 = HASHERS[hasher1], HASHERS[hasher2]
 
     def prefix1(self, k1: Any) -> bytes:
-        return self.prefix + self.hasher1(codec.encode(self.key1_type.to_wire(k1)))
+        return self.prefix + self.hasher1(self.key1_scale.encode(k1))
 
     def key(self, k1: Any, k2: Any) -> bytes:
         full = self._keys.get((k1, k2))
         if full is None:
             if len(self._keys) >= CACHE_LIMIT:
                 self._keys.clear()
-            full = self._keys[(k1, k2)] = self.prefix1(k1) + self.hasher2(codec.encode(self.key2_type.to_wire(k2)))
+            full = self._keys[(k1, k2)] = self.prefix1(k1) + self.hasher2(self.key2_scale.encode(k2))
         return full
 
     def get(self, s: Overlay, k1: Any, k2: Any) -> Any:
@@ -292,9 +325,10 @@ class StorageDoubleMap(StorageItem):
     def iter_prefix_values(self, s: Overlay, k1: Any) -> Iterator[tuple[Any, Any]]:
         """(k2, value) pairs under k1, in storage-key order (concat hasher2 required)."""
         p = self.prefix1(k1)
-        skip = {"Blake2_128Concat": 16, "Twox64Concat": 8, "Identity": 0}[self.hasher2_name]
+        skip = len(p) + HASH_PREFIX[self.hasher2_name]
+        dec = self.key2_scale.decode
         for full, raw in s.iter_prefix(p):
-            yield self.key2_type.from_wire(codec.decode(full[len(p) + skip :])), self._decode(raw)
+            yield dec(full[skip:]), self._decode(raw)
 
     def metadata(self) -> dict[str, Any]:
         return {

@@ -70,7 +70,7 @@ def sudo(chain: ChainBuilder, pallet: str, name: str, *args: Any):
     """Alice (sudo) dispatches a call as root; it must succeed."""
     r = chain.submit(ALICE, "Sudo", "sudo", chain.call(pallet, name, *args))
     sudid = events(chain, r, "Sudo.Sudid")
-    assert sudid and sudid[0].ok, sudid
+    assert sudid and sudid[0].sudo_result is None, chain.runtime.event_errors(sudid[0])
     return r
 
 
@@ -156,7 +156,8 @@ def sudo_noop(chain: ChainBuilder, pallet: str, name: str, *args: Any, error: st
     signer_before = chain.account(ALICE.public)
     result = chain.submit(ALICE, "Sudo", "sudo", chain.call(pallet, name, *args))
     sudid = events(chain, result, "Sudo.Sudid")
-    assert sudid and not sudid[0].ok and sudid[0].error.endswith(error), sudid
+    named = chain.runtime.event_errors(sudid[0]) if sudid else {}
+    assert named.get("ok") is False and named["error"].endswith(error), named
     check_only_fee_and_nonce(chain, result, before, ALICE, signer_before, chain.outcome(result).fee, _prefixes(ignore))
     return result
 

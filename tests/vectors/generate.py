@@ -16,13 +16,13 @@ from scripted import scripted_chain  # noqa: E402
 from runtime.block import Header, aura_digest  # noqa: E402
 from runtime.support import tx  # noqa: E402
 from runtime.support.hashing import storage_prefix  # noqa: E402
-from runtime.support.keys import ED25519, SR25519, dev_keypair  # noqa: E402
+from runtime.support.keys import SR25519, dev_keypair  # noqa: E402
 
 
 def sample(t):
     """A deterministic sample value of a wire type (for per-type golden bytes)."""
     from runtime.support import codec
-    from runtime.support.dispatch import CallT
+    from runtime.support.dispatch import CallT, IntEnumT
 
     if isinstance(t, codec.UInt):
         return min(t.max, 0x0102030405060708090A0B0C0D0E0F10) if t.bits > 8 else 7
@@ -42,6 +42,8 @@ def sample(t):
         return (sample(t.item),)
     if isinstance(t, codec.OptionT):
         return sample(t.item)
+    if isinstance(t, IntEnumT):
+        return max(t.cls)
     if isinstance(t, CallT):
         from runtime.support.dispatch import Call
 
@@ -53,6 +55,10 @@ def sample(t):
 
 def sample_obj(cls):
     from runtime.support.codec import fields_of
+    from runtime.support.dispatch import DispatchErrorCode, DispatchErrorKind
+
+    if cls is DispatchErrorCode:  # a Module error: the other fields only go with their variants
+        return DispatchErrorCode(int(DispatchErrorKind.Module), sample_obj(fields_of(cls)[1][1].item.cls))
     return cls(*[sample(t) for _, t in fields_of(cls)])
 
 
