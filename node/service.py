@@ -45,6 +45,11 @@ log = logging.getLogger("taochain")
 
 MAX_BLOCK_TXS = 20_000  # transactions offered to a block (weight and the deadline cut it further)
 FULL_REVALIDATION_EVERY = 16  # blocks; in between only senders whose account changed are re-checked
+# A single authority finalizes each block as it imports it, so a transaction's inBlock and finalized
+# statuses would leave together. Substrate's GRANDPA finalizes a round later; clients rely on the gap:
+# @polkadot/api fetches a status's events before it reports the status and drops a status superseded
+# meanwhile (an inBlock never seen). The finalized status to watchers (only) waits this long.
+FINALIZED_STATUS_DELAY = 0.5  # seconds
 PROPOSAL_SHARE = 0.7  # share of the slot a block's building, finalizing and committing may take
 
 
@@ -394,7 +399,10 @@ class Node:
             for fn in list(self.best_block_listeners):
                 fn(header, result.changes)
             if single:
-                self.pool.on_finalized(h, included)
+                try:
+                    asyncio.get_running_loop().call_later(FINALIZED_STATUS_DELAY, self.pool.on_finalized, h, included)
+                except RuntimeError:  # no event loop (a synchronous caller): no watcher to keep apart
+                    self.pool.on_finalized(h, included)
                 for fn in list(self.finality_listeners):
                     fn(header)
         return becomes_best

@@ -183,7 +183,7 @@ def test_event_records_round_trip_every_phase(rt: Runtime, outside: tuple) -> No
     rc, md, vec_id = outside
     got = rc.create_scale_object(f"scale_info::{vec_id}", data=ScaleBytes(data), metadata=md).decode()
     assert [g["phase"] for g in got] == [type(pe.phase).__name__ for pe in phased]
-    assert [g["extrinsic_idx"] for g in got] == [None if ph is None else {"index": ph} for ph in phases]
+    assert [g["extrinsic_idx"] for g in got] == list(phases)  # ApplyExtrinsic(u32): the index itself
     assert encode_events(rt, []) == b"\x00" and decode_events(rt, b"\x00") == []
 
 
@@ -213,7 +213,7 @@ def test_real_blocks_round_trip_and_agree_with_scalecodec(rt: Runtime, blocks: t
             pallet, index, name = chain.runtime.event_id(type(e.fields))
             assert (g["module_id"], g["event_id"]) == tuple(name.split("."))
             assert g["event_index"] == pallet and g["event"]["event_index"] == bytes((pallet, index)).hex()
-            assert g["extrinsic_idx"] == (None if e.phase is None else {"index": e.phase})
+            assert g["extrinsic_idx"] == e.phase
             assert g["phase"] in ("ApplyExtrinsic", "Initialization", "Finalization")
             assert (g["attributes"] or {}) == _event_fields(e.fields), name
             assert g["topics"] == []

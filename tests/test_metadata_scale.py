@@ -45,7 +45,7 @@ from runtime.support.metadata import (
     doc_lines,
     encode_metadata,
 )
-from runtime.support.scale import U8S, BytesS, OptionS, VecS, compact_encode
+from runtime.support.scale import U8S, BytesS, OptionS, VecS, compact_encode, scale_type_of
 
 EXTENSIONS = [
     "CheckNonZeroSender", "CheckSpecVersion", "CheckTxVersion", "CheckGenesis", "CheckMortality", "CheckNonce",
@@ -103,13 +103,18 @@ def test_prefix_and_versions(b14: bytes, b15: bytes) -> None:
 
 def test_pallets_in_index_order(rt: Runtime, outside: tuple) -> None:
     _, md, v = outside
+    ours = decode_metadata(metadata_v14(rt))
     assert [(p["name"], p["index"]) for p in v["pallets"]] == [(p.NAME, p.INDEX) for p in rt.pallets]
     assert [p.name for p in md.pallets] == [p.NAME for p in rt.pallets]
     for p, dp in zip(rt.pallets, v["pallets"], strict=True):
         assert (dp["calls"] is None) == (not p.CALLS)
         assert (dp["event"] is None) == (not p.EVENTS)
         assert (dp["error"] is None) == (not owns_errors(p))
-        assert dp["constants"] == []  # no pallet declares config constants yet
+        declared = [(n, scale_type_of(ann).encode(value)) for n, ann, value, _doc in getattr(p, "CONSTANTS", ())]
+        assert [c["name"] for c in dp["constants"]] == [n for n, _ in declared]  # as the outside library reads them
+        mine = next(m for m in ours.pallets if m.name == p.NAME)
+        assert [(c.name, c.value) for c in mine.constants] == declared
+    assert ("SS58Prefix", (42).to_bytes(2, "little")) in [(c.name, c.value) for c in ours.pallets[0].constants]
 
 
 def test_storage_entries(rt: Runtime, outside: tuple) -> None:

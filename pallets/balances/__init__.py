@@ -104,6 +104,7 @@ class Balances(Pallet):
     INDEX = 5
     Error = Error
     EVENTS = (Endowed, DustLost, Transfer, BalanceSet, Withdraw, Deposit)
+    CONSTANTS = (("ExistentialDeposit", U64, EXISTENTIAL_DEPOSIT, "The minimum amount required to keep an account open"),)
 
     # --- storage
     TotalIssuance = StorageValue("Balances", "TotalIssuance", U64, 0, doc="total rao in existence")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from runtime.support.codec import U32, U64, U128, AccountId, Bytes, BytesT, Hash, wire
+from runtime.support.codec import U16, U32, U64, U128, AccountId, Bytes, BytesT, Hash, wire
 from runtime.support.dispatch import (
     Ctx,
     DispatchErrorField,
@@ -29,6 +29,7 @@ from runtime.support.dispatch import (
     ensure_signed,
 )
 from runtime.support.hashing import blake2_256
+from runtime.support.keys import SS58_DEFAULT_PREFIX
 from runtime.support.scale import EncodedS
 from runtime.support.storage import StorageMap, StorageValue
 
@@ -129,6 +130,10 @@ class Remarked:
 class System(Pallet):
     NAME = "System"
     INDEX = 0
+    CONSTANTS = (  # (name, type, value, doc), in the metadata as Substrate's frame_system declares them
+        ("BlockHashCount", U32, BLOCK_HASH_COUNT, "Maximum number of block number to block hash mappings to keep"),
+        ("SS58Prefix", U16, SS58_DEFAULT_PREFIX, "The designated SS58 prefix of this chain"),
+    )
     Error = SystemError_
     EVENTS = (ExtrinsicSuccess, ExtrinsicFailed, NewAccount, KilledAccount, Remarked)
 

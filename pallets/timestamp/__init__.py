@@ -30,6 +30,8 @@ class Timestamp(Pallet):
 
     def __init__(self, minimum_period_ms: int) -> None:
         self.minimum_period = minimum_period_ms
+        self.CONSTANTS = (("MinimumPeriod", U64, minimum_period_ms,
+                           "The minimum period between blocks (ms); Aura's slot is twice it"),)
 
     @call(0, weight=10_000_000, pays_fee=False)
     def set(self, ctx: Ctx, origin: Origin, now: U64) -> None:

@@ -586,7 +586,8 @@ def _type_path(cls: type) -> tuple[str, ...]:
 
 
 class Composite(ScaleType):
-    """A dataclass: its fields in declared order; decodes to an instance of the class.
+    """A dataclass: its fields in declared order; decodes to an instance of the class. A class
+    with `SCALE_UNNAMED = True` is described with unnamed fields (Rust's `Variant(T)`, `Struct(T)`).
 
     Fields resolve on first use, so a class may refer to itself (through an Option or a Vec)."""
 
@@ -625,8 +626,15 @@ class Composite(ScaleType):
         except (TypeError, ValueError) as exc:  # e.g. a __post_init__ refusing a value
             raise CodecError(f"{self.name}: {exc}") from None
 
+    @property
+    def described_fields(self) -> tuple[Field, ...]:
+        """The fields as a type description shows them: unnamed for a `SCALE_UNNAMED` class."""
+        if getattr(self.cls, "SCALE_UNNAMED", False):
+            return tuple(Field(None, f.type) for f in self.fields)
+        return self.fields
+
     def type_def(self) -> TypeDef:
-        return TypeDef("composite", path=_type_path(self.cls), fields=self.fields)
+        return TypeDef("composite", path=_type_path(self.cls), fields=self.described_fields)
 
 
 class IntEnumS(ScaleType):
@@ -698,7 +706,7 @@ class EnumS(ScaleType):
 
     def type_def(self) -> TypeDef:
         variants = tuple(
-            VariantDef(c.name, i, c.fields) for i, c in sorted(self._by_index.items(), key=lambda kv: kv[0])
+            VariantDef(c.name, i, c.described_fields) for i, c in sorted(self._by_index.items(), key=lambda kv: kv[0])
         )
         return TypeDef("variant", path=self.path, variants=variants)
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from .codec import CodecError, ListT, OptionT, WireType
 from .dispatch import MAX_CALL_DEPTH, Call, CallDef, CallT, _holds_call
@@ -47,8 +47,10 @@ MAX_TOPICS = 1024
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ApplyExtrinsic:
-    """The event was deposited while applying the block's extrinsic number `index`."""
+    """The event was deposited while applying the block's extrinsic number `index`
+    (Substrate's `ApplyExtrinsic(u32)`: the field is unnamed)."""
 
+    SCALE_UNNAMED: ClassVar[bool] = True
     index: Annotated[int, U32S]
 
 

@@ -111,7 +111,7 @@ async def get_block() -> dict[str, Any]:
 
 
 async def subscription() -> dict[str, Any]:
-    """Subscribe to Bob's System.Account; at the first value, a second connection sends Alice -> Bob;
+    """Subscribe to Bob's System.Account (state_subscribeStorage); at the first value, a second connection sends Alice -> Bob;
     the handler stops at the first changed value."""
     seen: list[int] = []
     sent: list[str] = []
@@ -128,15 +128,28 @@ async def subscription() -> dict[str, Any]:
 
     tasks: list[asyncio.Task] = []
 
-    async def handler(obj: Any, update_nr: int, subscription_id: str) -> Any:
-        seen.append(free_of(obj.value if hasattr(obj, "value") else obj))
-        if update_nr == 0:
-            tasks.append(asyncio.create_task(send()))
-        elif seen[-1] != seen[0]:
-            return seen
-        return None
+    s = ctx["s"]
+    key = await s.create_storage_key("System", "Account", [BOB])
 
-    query = asyncio.create_task(ctx["s"].query("System", "Account", [BOB], subscription_handler=handler))
+    # async-substrate-interface 2.2.1's own subscribe_storage cannot end: its result handler returns
+    # (found, value) where rpc_request expects (message, done), then tests `"error" in True`. So the
+    # step drives state_subscribeStorage through the library's rpc_request with a handler of the
+    # documented shape, decoding each change with the library's decode_scale.
+    async def handler(message: Any, _subscription_id: str) -> tuple[Any, bool]:
+        if "params" not in message:
+            return message, False
+        for changed, data in message["params"]["result"]["changes"]:
+            if changed != key.to_hex() or data is None:
+                continue
+            obj = await s.decode_scale(key.value_scale_type, bytes.fromhex(data[2:]))
+            seen.append(free_of(obj.value if hasattr(obj, "value") else obj))
+            if len(seen) == 1:
+                tasks.append(asyncio.create_task(send()))
+            elif seen[-1] != seen[0]:
+                return {"values": seen}, True
+        return message, False
+
+    query = asyncio.create_task(s.rpc_request("state_subscribeStorage", [[key.to_hex()]], result_handler=handler))
     while not query.done():
         await asyncio.wait([query], timeout=0.1)
         if sent and sent[-1] != "ok":  # no change will come

@@ -23,15 +23,7 @@ _run: dict[str, Any] = {}
 # error). Strict: a step that starts passing fails its test until its line here is removed.
 ACCOUNT_ID = ("createType(Lookup4):: Expected input with 32 bytes (256 bits), found 48 bytes: the metadata's "
               "AccountId is a bare [u8; 32], not sp_core::crypto::AccountId32, so an SS58 address is taken as bytes")
-NOT_YET: dict[str, str] = {
-    "test_query_system_account": ACCOUNT_ID,
-    "test_header_hash_computed_by_polkadot_js_is_the_nodes": "blake2-256 of the SCALE header is not the node's block hash",
-    "test_payment_info": ACCOUNT_ID,
-    "test_transfer_keep_alive_reaches_in_block_and_finalized": ACCOUNT_ID,
-    "test_find_meta_error_names_a_failed_calls_error": ACCOUNT_ID,
-    "test_subscribe_new_heads_with_the_nodes_hashes": "-32601: Method not found: chain_subscribeNewHead "
-                                                      "(Substrate's alias of chain_subscribeNewHeads)",
-}
+NOT_YET: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")

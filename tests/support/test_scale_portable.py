@@ -328,7 +328,7 @@ def test_events_decode_to_the_runtime_fields(rt: Runtime, events_md: tuple[bytes
         assert as_scalecodec(g["fields"]) == _event_fields(r.fields), r.name
         assert g["topics"] == []
     assert [g["phase"] for g in got] == (
-        ["Initialization"] + [{"ApplyExtrinsic": {"index": ph}} for ph in phases[1:-1]] + ["Finalization"])
+        ["Initialization"] + [{"ApplyExtrinsic": ph} for ph in phases[1:-1]] + ["Finalization"])
     # the same bytes through scalecodec, reading the same metadata
     rc, md = outside
     theirs = rc.create_scale_object(f"scale_info::{events_md[1]}", data=ScaleBytes(data), metadata=md).decode()
