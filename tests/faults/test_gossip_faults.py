@@ -20,7 +20,7 @@ from p2p import transport
 from p2p.messages import Transactions, encode_message
 from runtime.support import tx
 from runtime.support.extrinsic_v4 import encode_signed
-from runtime.support.keys import keypair_from_seed, keypair_from_uri
+from runtime.support.keys import ED25519, keypair_from_seed, keypair_from_uri
 from taochain.client import Client
 
 pytestmark = pytest.mark.integration
@@ -39,7 +39,7 @@ def net(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _peer(net: LocalNet, name: str = "Alice"):
-    identity = keypair_from_seed(os.urandom(32))
+    identity = keypair_from_seed(os.urandom(32), ED25519)
     best_n, best_h = net.best(name)
     genesis = bytes.fromhex(net.hash_at(name, 0)[2:])
     hello = transport.Hello(

@@ -25,7 +25,7 @@ from p2p import peers as peers_mod
 from p2p import transport
 from p2p.messages import Transactions, encode_message
 from p2p.peers import PeerConfig, PeerSet
-from runtime.support.keys import dev_keypair, keypair_from_seed
+from runtime.support.keys import ED25519, dev_keypair, keypair_from_seed
 
 GENESIS = bytes(range(32))
 REFUSED = (transport.HandshakeError, ConnectionError, asyncio.IncompleteReadError, OSError)
@@ -53,7 +53,7 @@ def node(name: str = "Alice", handler=None, **cfg) -> PeerSet:
 
     box: dict = {}
     ps = PeerSet(
-        dev_keypair(name), lambda: hello(box["ps"].port, name), handler or record,
+        dev_keypair(name, ED25519), lambda: hello(box["ps"].port, name), handler or record,
         PeerConfig("127.0.0.1", 0, peer_exchange=False, **cfg),
     )
     box["ps"] = ps
@@ -68,7 +68,7 @@ class Mallory:
         self.target, self.source, self.listen_port = target, source, listen_port
 
     async def connect(self, identity=None) -> transport.SecureConnection:
-        identity = identity or keypair_from_seed(os.urandom(32))
+        identity = identity or keypair_from_seed(os.urandom(32), ED25519)
         conn = await transport.connect(
             "127.0.0.1", self.target.port, identity, hello(self.listen_port), local_addr=(self.source, 0),
         )
@@ -191,7 +191,7 @@ def test_fresh_keys_from_one_address_cannot_fill_the_inbound_slots() -> None:
         # one more, after the rush: still refused
         assert await m.try_connect() is None
         # an honest node from another address gets in
-        honest = await Mallory(a, "127.0.0.3", listen_port=3).try_connect(dev_keypair("Bob"))
+        honest = await Mallory(a, "127.0.0.3", listen_port=3).try_connect(dev_keypair("Bob", ED25519))
         assert honest is not None
         await a.stop()
 
@@ -206,14 +206,14 @@ def test_full_inbound_slots_evict_the_newest_peer_of_the_most_represented_addres
         held = [await m.try_connect() for _ in range(4)]
         assert all(c is not None for c in held) and inbound_from(a, "127.0.0.2") == 4
         assert await m.try_connect() is None  # full, and the newcomer's address is the crowded one
-        honest = await Mallory(a, "127.0.0.3", listen_port=3).try_connect(dev_keypair("Bob"))
+        honest = await Mallory(a, "127.0.0.3", listen_port=3).try_connect(dev_keypair("Bob", ED25519))
         assert honest is not None
         assert inbound_from(a, "127.0.0.2") == 3 and inbound_from(a, "127.0.0.3") == 1
         assert held[-1].me not in a.peers  # the newest of the crowd made room
         assert all(c.me in a.peers for c in held[:-1])
         # the honest peer is not evicted in turn by the crowd
         assert await m.try_connect() is None
-        assert dev_keypair("Bob").public and transport.peer_id_of(dev_keypair("Bob").public) in a.peers
+        assert dev_keypair("Bob", ED25519).public and transport.peer_id_of(dev_keypair("Bob", ED25519).public) in a.peers
         await a.stop()
 
     asyncio.run(main())
@@ -256,7 +256,7 @@ def test_a_stalled_frame_loses_the_connection_and_the_slot(monkeypatch) -> None:
         await until(lambda: conn.me not in a.peers, what="the slot to be freed")
         assert a.reputation(conn.me) < 0  # the stall counts against the peer
         # the slot is free for the next peer
-        assert await Mallory(a, "127.0.0.3", listen_port=3).try_connect(dev_keypair("Bob")) is not None
+        assert await Mallory(a, "127.0.0.3", listen_port=3).try_connect(dev_keypair("Bob", ED25519)) is not None
         await a.stop()
 
     asyncio.run(main())
@@ -385,7 +385,7 @@ def test_reputation_follows_the_identity_across_reconnects() -> None:
         a = node()
         await a.start()
         m = Mallory(a, "127.0.0.2")
-        key = keypair_from_seed(os.urandom(32))
+        key = keypair_from_seed(os.urandom(32), ED25519)
         conn = await m.connect(key)
         await until(lambda: conn.me in a.peers)
         a.report(a.peers[conn.me], -60, "invalid transaction")
@@ -433,7 +433,7 @@ def test_a_node_process_limits_fresh_keys_per_address_and_refuses_a_banned_endpo
         async def attempt(source: str, listen_port: int, keep: list) -> None:
             try:
                 conn = await transport.connect(
-                    "127.0.0.1", port, keypair_from_seed(os.urandom(32)), node_hello(listen_port),
+                    "127.0.0.1", port, keypair_from_seed(os.urandom(32), ED25519), node_hello(listen_port),
                     local_addr=(source, 0),
                 )
             except REFUSED:

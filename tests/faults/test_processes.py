@@ -209,7 +209,7 @@ def test_signature_worker_dies_with_its_node() -> None:
     code = ("import sys, time\n"
             "from node.sigworker import ProcessVerifier\n"
             "v = ProcessVerifier()\n"
-            "assert v.result(v.submit([(bytes(32), b'm', bytes(64))]), timeout=60) == bytes(1)  # serving\n"
+            "assert v.result(v.submit([(0, bytes(32), b'm', bytes(64))]), timeout=60) == bytes(1)  # serving\n"
             "print(v.proc.pid, flush=True)\n"
             "time.sleep(60)\n")
     p = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=ENV, stdout=subprocess.PIPE, text=True)
@@ -333,14 +333,14 @@ def _node_argv(base: Path, rpc: int, *extra: str) -> list[str]:
 def test_node_key_file_formats_and_peer_id(tmp_path: Path) -> None:
     """--node-key-file takes hex (what `subkey generate-node-key` writes) or the raw 32 bytes, and
     creates a missing file (0600) as Substrate does; the peer id follows the key."""
-    from runtime.support.keys import keypair_from_seed
+    from runtime.support.keys import ED25519, keypair_from_seed
     from taochain.testnet import peer_id_of
 
     seed = bytes(range(32))
     raw = tmp_path / "raw.key"
     raw.write_bytes(seed)
     (tmp_path / "hex.key").write_text("0x" + seed.hex() + "\n")
-    expected = peer_id_of(keypair_from_seed(seed).public)
+    expected = peer_id_of(keypair_from_seed(seed, ED25519).public)
     for i, key_file in enumerate((raw, tmp_path / "hex.key", tmp_path / "new.key")):
         rpc = free_ports(1)[0]
         log = tmp_path / f"node{i}.log"
@@ -354,7 +354,7 @@ def test_node_key_file_formats_and_peer_id(tmp_path: Path) -> None:
             if key_file.name == "new.key":
                 assert key_file.stat().st_mode & 0o777 == 0o600
                 created = bytes.fromhex(key_file.read_text().strip())
-                assert peer["result"] == peer_id_of(keypair_from_seed(created).public)
+                assert peer["result"] == peer_id_of(keypair_from_seed(created, ED25519).public)
             else:
                 assert peer["result"] == expected, log.read_text()[-2000:]
         finally:
